@@ -1,0 +1,22 @@
+// percpu-maps: Linux eBPF maps simulated on Node.js worker threads. The public API.
+
+// Maps: the user-space face (libbpf-like, raw bytes), constants, errors.
+export { BpfMap, createMap, declareMap, openMap } from './maps/syscall.js';
+export type { MapSpec, MapAttr, MapHandle, CreateOptions } from './maps/syscall.js';
+export { BpfError, ERRNO, STRERROR, errnoName } from './maps/errno.js';
+export type { ErrnoName } from './maps/errno.js';
+export * from './maps/uapi.js';
+
+// Value layouts and views.
+export { struct, array, u8, s8, u16, s16, u32, s32, u64, s64, bpf_spin_lock, ValueView, SharedMemory } from './maps/layout.js';
+export type { StructLayout, StructView, Field, FieldType } from './maps/layout.js';
+export type { Key, ValueSource } from './maps/ops.js';
+
+// The program face: kernel helpers, spin lock, atomics.
+export {
+  bpf_map_lookup_elem, bpf_map_update_elem, bpf_map_delete_elem, bpf_map_lookup_percpu_elem,
+  bpf_get_smp_processor_id, bpf_ktime_get_ns, bpf_get_current_pid_tgid, bpf_get_current_comm, bpf_trace_printk,
+} from './maps/helpers.js';
+export { bpf_spin_unlock, SpinLockWord, setSpinLockMode } from './sync/spinlock.js';
+export type { SpinLockMode } from './sync/spinlock.js';
+export { __sync_fetch_and_add, __sync_lock_test_and_set, __sync_val_compare_and_swap } from './sync/atomics.js';

@@ -1,0 +1,184 @@
+// BPF_MAP_TYPE_ARRAY and BPF_MAP_TYPE_PERCPU_ARRAY (the kernel's kernel/bpf/arraymap.c).
+//
+// Every element exists from creation, zero-filled; an element is round_up(value_size, 8) bytes.
+//
+// ARRAY, buffer 0:
+//   offset              size        meaning                      written by
+//   i * elemSize        value_size  element i                    programs (through views), user updates
+//
+// PERCPU_ARRAY, buffer 0 (CPU-major: each CPU's slab is its own, so CPUs never share a line
+// unless slabAlign asks for it):
+//   offset                          size        meaning                      written by
+//   c * slabStride + i * elemSize   value_size  element i, CPU c's slot      CPU c's programs; user updates
+//   slabStride = round_up(max_entries * elemSize, slabAlign)
+
+import { BPF_EXIST, BPF_F_ACCESS_MASK, BPF_F_INNER_MAP, BPF_F_LOCK, BPF_F_MMAPABLE, BPF_F_NUMA_NODE, BPF_F_PRESERVE_ELEMS,
+  BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG, BPF_MAP_TYPE_ARRAY, BPF_NOEXIST, PCPU_MIN_UNIT_SIZE, roundUp, roundUp8 } from './uapi.js';
+import { E2BIG, EEXIST, EINVAL, ENOENT } from './errno.js';
+import { copyFromSlot, copyFromSlotLocked, copyIntoSlot, copyIntoSlotLocked, copySlotToSlot } from './copy.js';
+import { ValueView, type SharedMemory } from './layout.js';
+import type { BpfMapOps, Key, MapAlloc, ValueSource } from './ops.js';
+import type { BpfMap, MapAttr } from './syscall.js';
+
+const ARRAY_CREATE_FLAG_MASK = BPF_F_NUMA_NODE | BPF_F_MMAPABLE | BPF_F_ACCESS_MASK | BPF_F_PRESERVE_ELEMS | BPF_F_INNER_MAP;
+const INT_MAX = 0x7fffffff;
+/** Larger maps would not fit this machine; the kernel fails such an allocation with ENOMEM too. */
+export const MAX_MAP_BYTES = 8 * 1024 ** 3;
+
+interface ArrayPriv {
+  readonly percpu: boolean;
+  readonly maxEntries: number;
+  readonly elemSize: number;
+  readonly slabStride: number;
+  readonly mem: SharedMemory;
+  /** Views by slot: index (ARRAY) or cpu * maxEntries + index (PERCPU_ARRAY), created on first lookup. */
+  readonly views: (ValueView | undefined)[];
+}
+
+/** bpf_map_flags_access_ok(): RDONLY_PROG and WRONLY_PROG together make no sense. */
+export function accessFlagsOk(flags: number): boolean {
+  return (flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)) !== (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG);
+}
+
+function isPercpu(attr: MapAttr): boolean {
+  return attr.type !== BPF_MAP_TYPE_ARRAY;
+}
+
+/** An index from a program key (u32, as the kernel reads it) or from 4 user bytes. */
+function indexOf(key: Key): number {
+  if (typeof key === 'number') return key >>> 0;
+  return (key[0]! | (key[1]! << 8) | (key[2]! << 16) | (key[3]! << 24)) >>> 0;
+}
+
+function slotOffset(p: ArrayPriv, index: number, cpu: number): number {
+  return p.percpu ? cpu * p.slabStride + index * p.elemSize : index * p.elemSize;
+}
+
+function view(map: BpfMap, p: ArrayPriv, index: number, cpu: number): ValueView {
+  const slot = p.percpu ? cpu * p.maxEntries + index : index;
+  let v = p.views[slot];
+  if (v === undefined) {
+    v = new map.View(p.mem, slotOffset(p, index, cpu), map.attr.valueSize, map.attr.lockOffset);
+    p.views[slot] = v;
+  }
+  return v;
+}
+
+/** Copy a program's value (bytes or a view) into one slot. */
+function writeSlot(map: BpfMap, p: ArrayPriv, off: number, value: ValueSource, locked: boolean): void {
+  const vs = map.attr.valueSize;
+  const lockOffset = map.attr.lockOffset;
+  if (value instanceof ValueView) {
+    copySlotToSlot(p.mem, off, value._mem, value._off, vs, lockOffset);
+  } else if (locked) {
+    copyIntoSlotLocked(p.mem, off, value, 0, vs, lockOffset);
+  } else {
+    copyIntoSlot(p.mem, off, value, 0, vs, lockOffset);
+  }
+}
+
+export const arrayMapOps: BpfMapOps = {
+  name: 'array_map_ops',
+  spinLockAllowed: true,
+
+  allocCheck(attr) {
+    const percpu = isPercpu(attr);
+    if (attr.maxEntries === 0 || attr.keySize !== 4 || attr.valueSize === 0 ||
+        (attr.flags & ~ARRAY_CREATE_FLAG_MASK) || !accessFlagsOk(attr.flags) ||
+        (percpu && (attr.flags & BPF_F_NUMA_NODE))) {
+      return EINVAL;
+    }
+    if (percpu && (attr.flags & (BPF_F_MMAPABLE | BPF_F_INNER_MAP))) return EINVAL;
+    // BPF_F_PRESERVE_ELEMS belongs to perf event arrays only.
+    if (attr.flags & BPF_F_PRESERVE_ELEMS) return EINVAL;
+    if (attr.valueSize > INT_MAX) return E2BIG;
+    if (percpu && roundUp8(attr.valueSize) > PCPU_MIN_UNIT_SIZE) return E2BIG;
+    return 0;
+  },
+
+  alloc(attr, cpus): MapAlloc | number {
+    const elemSize = roundUp8(attr.valueSize);
+    const percpu = isPercpu(attr);
+    const slabStride = percpu ? roundUp(attr.maxEntries * elemSize, attr.slabAlign) : 0;
+    const bytes = percpu ? slabStride * cpus : attr.maxEntries * elemSize;
+    if (bytes > MAX_MAP_BYTES) return -12; // ENOMEM
+    return { bufferSizes: [Math.max(bytes, 8)], meta: { elemSize, slabStride } };
+  },
+
+  open(map) {
+    const { elemSize, slabStride } = map.getHandle().meta as { elemSize: number; slabStride: number };
+    const priv: ArrayPriv = {
+      percpu: isPercpu(map.attr),
+      maxEntries: map.attr.maxEntries,
+      elemSize,
+      slabStride,
+      mem: map.mems[0]!,
+      views: [],
+    };
+    map.priv = priv;
+  },
+
+  lookupElem(map, key, cpu) {
+    const p = map.priv as ArrayPriv;
+    const index = indexOf(key);
+    if (index >= p.maxEntries) return null;
+    return view(map, p, index, cpu);
+  },
+
+  updateElem(map, key, value, flags, cpu, onAllCpus) {
+    const p = map.priv as ArrayPriv;
+    const index = indexOf(key);
+    if (p.percpu && onAllCpus) {
+      // bpf_percpu_array_update(): user space writes every CPU's slot, round_up(value_size, 8)
+      // bytes each, one CPU after another (not atomic across CPUs).
+      if (flags > BPF_EXIST) return EINVAL;
+      if (index >= p.maxEntries) return E2BIG;
+      if (flags === BPF_NOEXIST) return EEXIST;
+      const src = value as Uint8Array;
+      for (let c = 0; c < map.cpus; c++) {
+        copyIntoSlot(p.mem, slotOffset(p, index, c), src, c * p.elemSize, p.elemSize, -1);
+      }
+      return 0;
+    }
+    if ((flags & ~BPF_F_LOCK) > BPF_EXIST) return EINVAL;
+    if (index >= p.maxEntries) return E2BIG;
+    // Every element always exists, so "create only" can never succeed (checked after the index).
+    if (flags & BPF_NOEXIST) return EEXIST;
+    if ((flags & BPF_F_LOCK) && map.attr.lockOffset < 0) return EINVAL;
+    writeSlot(map, p, slotOffset(p, index, cpu), value, (flags & BPF_F_LOCK) !== 0);
+    return 0;
+  },
+
+  deleteElem() {
+    return EINVAL;
+  },
+
+  lookupElemSys(map, key, out, flags) {
+    const p = map.priv as ArrayPriv;
+    const index = indexOf(key!);
+    if (index >= p.maxEntries) return ENOENT;
+    if (p.percpu) {
+      // bpf_percpu_array_copy(): every CPU's slot, round_up(value_size, 8) bytes each.
+      for (let c = 0; c < map.cpus; c++) copyFromSlot(p.mem, slotOffset(p, index, c), out, c * p.elemSize, p.elemSize, -1);
+      return 0;
+    }
+    const off = slotOffset(p, index, 0);
+    if (flags & BPF_F_LOCK) copyFromSlotLocked(p.mem, off, out, 0, map.attr.valueSize, map.attr.lockOffset);
+    else copyFromSlot(p.mem, off, out, 0, map.attr.valueSize, map.attr.lockOffset);
+    return 0;
+  },
+
+  getNextKey(map, key, next) {
+    const p = map.priv as ArrayPriv;
+    const index = key === null ? p.maxEntries : indexOf(key);
+    let nextIndex: number;
+    if (index >= p.maxEntries) nextIndex = 0;
+    else if (index === p.maxEntries - 1) return ENOENT;
+    else nextIndex = index + 1;
+    next[0] = nextIndex & 0xff;
+    next[1] = (nextIndex >>> 8) & 0xff;
+    next[2] = (nextIndex >>> 16) & 0xff;
+    next[3] = nextIndex >>> 24;
+    return 0;
+  },
+};

@@ -1,0 +1,14 @@
+// Which ops table serves which map type (the kernel's include/linux/bpf_types.h).
+
+import type { BpfMapOps } from './ops.js';
+import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY } from './uapi.js';
+import { arrayMapOps } from './arraymap.js';
+
+const registry = new Map<number, BpfMapOps>([
+  [BPF_MAP_TYPE_ARRAY, arrayMapOps],
+  [BPF_MAP_TYPE_PERCPU_ARRAY, arrayMapOps],
+]);
+
+export function mapOpsFor(type: number): BpfMapOps | undefined {
+  return registry.get(type);
+}

@@ -1,0 +1,72 @@
+// "What to do" for each failure: the part of a BpfError message that turns an errno into advice.
+// Keyed by the operation and errno, with the detail the generic layer knows (which check failed).
+
+import { errnoName } from './errno.js';
+import type { MapAttr, BpfMap } from './syscall.js';
+import {
+  BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_OBJ_NAME_LEN, mapTypeName, roundUp8,
+} from './uapi.js';
+
+function isArray(attr: MapAttr): boolean {
+  return attr.type === BPF_MAP_TYPE_ARRAY || attr.type === BPF_MAP_TYPE_PERCPU_ARRAY;
+}
+
+const DETAIL: Record<string, (attr: MapAttr, map?: BpfMap) => string> = {
+  flags: () => 'the flags are not valid for this operation; lookups take 0 or BPF_F_LOCK, updates BPF_ANY, BPF_NOEXIST or BPF_EXIST (optionally | BPF_F_LOCK)',
+  lock: () => 'BPF_F_LOCK needs a value layout with a bpf_spin_lock field (declare spec.value with struct({ ..., lock: bpf_spin_lock }))',
+  nullkey: (a) => `a ${mapTypeName(a.type) ?? 'keyless'} map has no keys: pass null as the key`,
+  nokey: (a) => `the key is missing: pass ${a.keySize} bytes`,
+  keysize: (a) => `the key must be a Uint8Array of exactly key_size = ${a.keySize} bytes`,
+  numberkey: (a) => a.keySize === 4 || a.keySize === 8
+    ? `a number key must be a non-negative integer that fits in ${a.keySize} bytes`
+    : `number keys work for 4- and 8-byte keys only; pass ${a.keySize} bytes as a Uint8Array`,
+  valuesize: (a, m) => m?.isPercpu
+    ? `a per-CPU value crosses the API as cpus x round_up(value_size, 8) = ${m.cpus} x ${roundUp8(a.valueSize)} = ${m.userValueSize} bytes`
+    : `the value must be a Uint8Array of exactly value_size = ${a.valueSize} bytes`,
+};
+
+export function hintFor(attr: MapAttr, op: string, code: number, detail?: string, map?: BpfMap): string {
+  if (detail !== undefined && DETAIL[detail]) return DETAIL[detail]!(attr, map);
+  const errno = errnoName(code);
+  switch (op) {
+    case 'BPF_MAP_CREATE':
+      switch (errno) {
+        case 'EINVAL': return `the kernel rejects this spec (type ${mapTypeName(attr.type) ?? attr.type}, key ${attr.keySize}, value ${attr.valueSize}, max_entries ${attr.maxEntries}, flags 0x${attr.flags.toString(16)}${attr.name ? `, name '${attr.name}'` : ''}); check the sizes the type requires (arrays: key 4), that max_entries and value_size are not 0, that the flags suit the type, and that the name has at most ${BPF_OBJ_NAME_LEN - 1} characters of [A-Za-z0-9_.]`;
+        case 'E2BIG': return 'the key or value is too large for this map type (per-CPU values are limited to 32768 bytes, hash key+value to 4 MiB); make it smaller';
+        case 'ENOMEM': return 'the map is too large to allocate; lower max_entries or value_size';
+        case 'EOPNOTSUPP': return 'a bpf_spin_lock is allowed only in hash and array map values (not per-CPU, LRU, queue, stack, bloom or ringbuf maps)';
+        case 'EACCES': return 'a value with a bpf_spin_lock cannot be combined with BPF_F_RDONLY_PROG or BPF_F_WRONLY_PROG';
+        case 'ENOTSUPP': return 'LRU maps are always preallocated: drop BPF_F_NO_PREALLOC';
+        case 'EPERM': return 'this needs a capability the caller lacks';
+      }
+      break;
+    case 'BPF_MAP_LOOKUP_ELEM':
+    case 'BPF_MAP_LOOKUP_AND_DELETE_ELEM':
+      if (errno === 'ENOENT') return isArray(attr) ? `the index is not below max_entries (${attr.maxEntries})` : 'no element has this key (or the container is empty)';
+      if (errno === 'EPERM') return 'the map was created write-only (BPF_F_WRONLY) or is frozen';
+      if (errno === 'ENOTSUPP') return `${mapTypeName(attr.type)} maps do not support this operation; read with lookup() instead`;
+      break;
+    case 'BPF_MAP_UPDATE_ELEM':
+      switch (errno) {
+        case 'E2BIG': return isArray(attr) ? `the index is not below max_entries (${attr.maxEntries})` : `the map is full (max_entries ${attr.maxEntries}); delete elements or create it with a larger maxEntries`;
+        case 'EEXIST': return isArray(attr) ? 'every array element always exists, so BPF_NOEXIST always fails; use BPF_ANY or BPF_EXIST' : 'an element with this key exists and BPF_NOEXIST was given; use BPF_ANY or BPF_EXIST to replace it';
+        case 'ENOENT': return 'no element has this key and BPF_EXIST was given; use BPF_ANY or BPF_NOEXIST to insert it';
+        case 'EINVAL': return 'the flags are not valid: use BPF_ANY (0), BPF_NOEXIST (1) or BPF_EXIST (2), plus BPF_F_LOCK (4) only for values with a bpf_spin_lock';
+        case 'EPERM': return 'the map is read-only from user space (BPF_F_RDONLY, or frozen with freeze())';
+      }
+      break;
+    case 'BPF_MAP_DELETE_ELEM':
+      if (errno === 'EINVAL') return 'array elements cannot be deleted; write zeros with update() instead';
+      if (errno === 'ENOENT') return 'no element has this key';
+      if (errno === 'EPERM') return 'the map is read-only from user space (BPF_F_RDONLY, or frozen)';
+      break;
+    case 'BPF_MAP_GET_NEXT_KEY':
+      if (errno === 'ENOENT') return 'there is no next key: the walk is over (or the map is empty)';
+      break;
+    case 'BPF_MAP_FREEZE':
+      if (errno === 'ENOTSUPP') return 'maps whose value holds a bpf_spin_lock cannot be frozen';
+      if (errno === 'EPERM') return 'the map is already frozen or is read-only from user space';
+      break;
+  }
+  return `the kernel returns ${errno} here`;
+}

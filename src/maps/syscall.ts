@@ -1,0 +1,459 @@
+// The generic map layer, user-space face (the kernel's kernel/bpf/syscall.c): create a map, check
+// every argument once, dispatch to the family's ops, turn a negative errno into a BpfError that
+// says what to do. Raw bytes in and out, as libbpf's bpf_map_* calls.
+
+import { availableParallelism } from 'node:os';
+import { BpfError, EFAULT, EINVAL, ENOMEM, ENOTSUPP, EOPNOTSUPP, EPERM, EBUSY, EACCES } from './errno.js';
+import { SharedMemory, ValueView, type StructLayout, type ViewClass } from './layout.js';
+import type { BpfMapOps } from './ops.js';
+import { mapOpsFor } from './bpf-types.js';
+import { hintFor } from './hints.js';
+import {
+  BPF_F_LOCK, BPF_F_RDONLY, BPF_F_WRONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG, BPF_MAP_TYPE_BLOOM_FILTER,
+  BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_QUEUE,
+  BPF_MAP_TYPE_STACK, BPF_OBJ_NAME_LEN, MAP_TYPE_NAMES, mapTypeName, roundUp8, BPF_ANY,
+} from './uapi.js';
+
+/** What a user asks for: the fields of BPF_MAP_CREATE, plus the simulator's layout knobs. */
+export interface MapSpec {
+  /** bpftool's type name ('array', 'percpu_hash', ...) or the BPF_MAP_TYPE_* number. */
+  type: string | number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  /** map_flags: BPF_F_NO_PREALLOC, BPF_F_ZERO_SEED, BPF_F_RDONLY, ... */
+  flags?: number;
+  /** Up to 15 characters of [A-Za-z0-9_.], as the kernel allows. */
+  name?: string;
+  /** map_extra (the bloom filter's number of hash functions). */
+  mapExtra?: number;
+  /** The value's C layout. A bpf_spin_lock in it plays the role of the BTF the kernel needs for one. */
+  value?: StructLayout<any>;
+  /** Per-CPU maps: each CPU's slab starts on a multiple of this many bytes (8, 64 or 128; default 128). */
+  slabAlign?: number;
+}
+
+/** A checked spec, as the kernel keeps it in struct bpf_map. Plain data: it crosses to workers. */
+export interface MapAttr {
+  readonly type: number;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  readonly flags: number;
+  readonly name: string;
+  readonly mapExtra: number;
+  /** Offset of the bpf_spin_lock in the value, or -1. */
+  readonly lockOffset: number;
+  readonly slabAlign: number;
+}
+
+/** Everything another thread needs to open the same map: plain data and shared buffers. */
+export interface MapHandle {
+  readonly attr: MapAttr;
+  readonly cpus: number;
+  /** Words shared by every thread: see HEADER_* below. */
+  readonly header: SharedArrayBuffer;
+  readonly buffers: readonly SharedArrayBuffer[];
+  readonly meta: Readonly<Record<string, number>>;
+}
+
+export interface CreateOptions {
+  /** Number of possible CPUs: per-CPU values cross the API as cpus x round_up(valueSize, 8). */
+  cpus?: number;
+}
+
+// Header words (Int32Array over handle.header):
+//   0  frozen   1 once BPF_MAP_FREEZE ran (user-space writes then fail with EPERM)
+const HEADER_FROZEN = 0;
+const HEADER_BYTES = 64;
+
+const OP_CREATE = 'BPF_MAP_CREATE';
+const OP_LOOKUP = 'BPF_MAP_LOOKUP_ELEM';
+const OP_UPDATE = 'BPF_MAP_UPDATE_ELEM';
+const OP_DELETE = 'BPF_MAP_DELETE_ELEM';
+const OP_NEXT = 'BPF_MAP_GET_NEXT_KEY';
+const OP_LOOKUP_DELETE = 'BPF_MAP_LOOKUP_AND_DELETE_ELEM';
+const OP_FREEZE = 'BPF_MAP_FREEZE';
+
+const U32_MAX = 0xffffffff;
+const NAME_RE = /^[A-Za-z0-9_.]*$/;
+
+/** An ops table whose calls explain that the map was declared by a program but never created. */
+const unattachedOps = new Proxy({} as BpfMapOps, {
+  get(_t, prop) {
+    if (prop === 'then') return undefined;
+    return () => {
+      throw new Error(`map used before it was created: load the program that declares it (runtime.load) or call createMap() (op ${String(prop)})`);
+    };
+  },
+});
+
+/**
+ * One map. Created by createMap() (user space), declared by a program with declareMap() and
+ * created when the program loads, or opened from a handle in another thread with openMap().
+ */
+export class BpfMap {
+  /** The spec as declared or created. */
+  readonly spec: MapSpec;
+  /** The checked attributes (set once created or opened). */
+  attr: MapAttr;
+  ops: BpfMapOps = unattachedOps;
+  cpus = 0;
+  handle: MapHandle | null = null;
+  /** Typed arrays over each shared buffer. */
+  mems: SharedMemory[] = [];
+  /** The view class of a value (the layout's, or raw bytes). */
+  readonly View: ViewClass;
+  /** The family's private, per-thread state (the kernel's container_of(map, struct bpf_array, map)). */
+  priv: any = null;
+  /** The CPU user-space calls run on (LRU lists and free lists depend on it). */
+  userCpu = 0;
+  private header: Int32Array | null = null;
+
+  constructor(spec: MapSpec) {
+    this.spec = spec;
+    this.View = spec.value?.View ?? ValueView;
+    this.attr = provisionalAttr(spec);
+  }
+
+  get name(): string {
+    return this.attr.name || '(unnamed)';
+  }
+
+  // ---- life cycle -------------------------------------------------------------------------------
+
+  /** BPF_MAP_CREATE: check the spec in the kernel's order and allocate shared memory. */
+  create(options: CreateOptions = {}): this {
+    if (this.handle) throw new Error(`map '${this.name}' is already created`);
+    const cpus = options.cpus ?? availableParallelism();
+    if (!Number.isInteger(cpus) || cpus < 1 || cpus > 1024) {
+      throw new RangeError(`cpus must be an integer from 1 to 1024, got ${String(cpus)}`);
+    }
+    const attr = checkSpec(this.spec);
+    const ops = mapOpsFor(attr.type);
+    const fail = (code: number): never => {
+      throw new BpfError(attr.name || '(unnamed)', OP_CREATE, code, hintFor(attr, OP_CREATE, code));
+    };
+    if (ops === undefined) fail(EINVAL);
+    if (attr.mapExtra !== 0 && attr.type !== BPF_MAP_TYPE_BLOOM_FILTER) fail(EINVAL);
+    if ((attr.flags & BPF_F_RDONLY) && (attr.flags & BPF_F_WRONLY)) fail(EINVAL);
+    const check = ops!.allocCheck(attr, cpus);
+    if (check < 0) fail(check);
+    const alloc = ops!.alloc(attr, cpus);
+    if (typeof alloc === 'number') fail(alloc);
+    if (!NAME_RE.test(attr.name) || attr.name.length >= BPF_OBJ_NAME_LEN) fail(EINVAL);
+    if (this.spec.value) {
+      // The BTF checks: the layout must describe value_size bytes; special fields only where allowed.
+      if (this.spec.value.size !== attr.valueSize) fail(EINVAL);
+      if (attr.lockOffset >= 0 && !ops!.spinLockAllowed) fail(EOPNOTSUPP);
+      if (attr.lockOffset >= 0 && (attr.flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG))) fail(EACCES);
+    }
+    let buffers: SharedArrayBuffer[];
+    try {
+      buffers = (alloc as Exclude<typeof alloc, number>).bufferSizes.map((n) => new SharedArrayBuffer(n));
+    } catch {
+      return fail(ENOMEM);
+    }
+    const handle: MapHandle = {
+      attr,
+      cpus,
+      header: new SharedArrayBuffer(HEADER_BYTES),
+      buffers,
+      meta: (alloc as Exclude<typeof alloc, number>).meta,
+    };
+    this.attach(handle);
+    this.ops.init?.(this);
+    return this;
+  }
+
+  /** Bind this map object to existing shared memory (a program's declared map, in a worker). */
+  attach(handle: MapHandle): this {
+    const ops = mapOpsFor(handle.attr.type);
+    if (ops === undefined) throw new Error(`map '${handle.attr.name}': unknown map type ${handle.attr.type}`);
+    if (this.spec.value && this.spec.value.lockOffset !== handle.attr.lockOffset) {
+      throw new Error(`map '${handle.attr.name}': the declared value layout does not match the created map`);
+    }
+    this.handle = handle;
+    this.attr = handle.attr;
+    this.cpus = handle.cpus;
+    this.header = new Int32Array(handle.header);
+    this.mems = handle.buffers.map((b) => new SharedMemory(b));
+    this.ops = ops;
+    ops.open(this);
+    return this;
+  }
+
+  /** The handle to send to another thread (plain data + shared buffers). */
+  getHandle(): MapHandle {
+    if (!this.handle) throw new Error(`map '${this.name}' is not created yet`);
+    return this.handle;
+  }
+
+  // ---- sizes ------------------------------------------------------------------------------------
+
+  /** True for the per-CPU types, whose user-space value holds one slot per CPU. */
+  get isPercpu(): boolean {
+    const t = this.attr.type;
+    return t === BPF_MAP_TYPE_PERCPU_ARRAY || t === BPF_MAP_TYPE_PERCPU_HASH || t === BPF_MAP_TYPE_LRU_PERCPU_HASH;
+  }
+
+  /** bpf_map_value_size(): the bytes of a value on the user-space face. */
+  get userValueSize(): number {
+    return this.isPercpu ? roundUp8(this.attr.valueSize) * this.cpus : this.attr.valueSize;
+  }
+
+  // ---- the user-space face ---------------------------------------------------------------------
+
+  /** BPF_MAP_LOOKUP_ELEM: a copy of the value (per-CPU maps: cpus x round_up(valueSize, 8) bytes). */
+  lookup(key: Uint8Array | number | null, flags = 0): Uint8Array {
+    this.checkCreated(OP_LOOKUP);
+    if (!isFlagWord(flags) || (flags & ~BPF_F_LOCK)) this.fail(OP_LOOKUP, EINVAL, 'flags');
+    if (this.attr.flags & BPF_F_WRONLY) this.fail(OP_LOOKUP, EPERM);
+    if ((flags & BPF_F_LOCK) && this.attr.lockOffset < 0) this.fail(OP_LOOKUP, EINVAL, 'lock');
+    const k = this.userKey(OP_LOOKUP, key);
+    const out = new Uint8Array(this.userValueSize);
+    const r = this.ops.lookupElemSys(this, k, out, flags, this.userCpu);
+    if (r < 0) this.fail(OP_LOOKUP, r);
+    return out;
+  }
+
+  /** BPF_MAP_UPDATE_ELEM with BPF_ANY, BPF_NOEXIST or BPF_EXIST (and BPF_F_LOCK). */
+  update(key: Uint8Array | number | null, value: Uint8Array, flags: number = BPF_ANY): void {
+    this.checkCreated(OP_UPDATE);
+    if (!isFlagWord(flags)) this.fail(OP_UPDATE, EINVAL, 'flags');
+    if (!this.writable()) this.fail(OP_UPDATE, EPERM);
+    if ((flags & BPF_F_LOCK) && this.attr.lockOffset < 0) this.fail(OP_UPDATE, EINVAL, 'lock');
+    const k = this.userKey(OP_UPDATE, key);
+    this.checkValue(OP_UPDATE, value);
+    const r = this.ops.updateElem(this, k ?? 0, value, flags, this.userCpu, true);
+    if (r < 0) this.fail(OP_UPDATE, r);
+  }
+
+  /** BPF_MAP_DELETE_ELEM. */
+  delete(key: Uint8Array | number | null): void {
+    this.checkCreated(OP_DELETE);
+    if (!this.writable()) this.fail(OP_DELETE, EPERM);
+    const k = this.userKey(OP_DELETE, key);
+    const r = this.ops.deleteElem(this, k ?? 0, this.userCpu);
+    if (r < 0) this.fail(OP_DELETE, r);
+  }
+
+  /** BPF_MAP_GET_NEXT_KEY: the key after `key`, or the first key when null; ENOENT after the last. */
+  getNextKey(key: Uint8Array | number | null): Uint8Array {
+    this.checkCreated(OP_NEXT);
+    if (this.attr.flags & BPF_F_WRONLY) this.fail(OP_NEXT, EPERM);
+    const k = key === null ? null : this.userKey(OP_NEXT, key);
+    const next = new Uint8Array(this.attr.keySize);
+    const r = this.ops.getNextKey(this, k, next);
+    if (r < 0) this.fail(OP_NEXT, r);
+    return next;
+  }
+
+  /** BPF_MAP_LOOKUP_AND_DELETE_ELEM (hash types; queue and stack pop). */
+  lookupAndDelete(key: Uint8Array | number | null, flags = 0): Uint8Array {
+    this.checkCreated(OP_LOOKUP_DELETE);
+    if (!isFlagWord(flags) || (flags & ~BPF_F_LOCK)) this.fail(OP_LOOKUP_DELETE, EINVAL, 'flags');
+    if ((this.attr.flags & BPF_F_WRONLY) || !this.writable()) this.fail(OP_LOOKUP_DELETE, EPERM);
+    const t = this.attr.type;
+    if (flags && (t === BPF_MAP_TYPE_QUEUE || t === BPF_MAP_TYPE_STACK)) this.fail(OP_LOOKUP_DELETE, EINVAL, 'flags');
+    if ((flags & BPF_F_LOCK) && this.attr.lockOffset < 0) this.fail(OP_LOOKUP_DELETE, EINVAL, 'lock');
+    const k = this.userKey(OP_LOOKUP_DELETE, key);
+    const out = new Uint8Array(this.userValueSize);
+    if (!this.ops.lookupAndDeleteElem) this.fail(OP_LOOKUP_DELETE, ENOTSUPP);
+    const r = this.ops.lookupAndDeleteElem!(this, k, out, flags, this.userCpu);
+    if (r < 0) this.fail(OP_LOOKUP_DELETE, r);
+    return out;
+  }
+
+  /** BPF_MAP_FREEZE: no more writes from user space; programs still write. */
+  freeze(): void {
+    this.checkCreated(OP_FREEZE);
+    if (this.attr.lockOffset >= 0) this.fail(OP_FREEZE, ENOTSUPP);
+    // A frozen map has no write permission left, so a second freeze is refused like any write.
+    if (!this.writable()) this.fail(OP_FREEZE, EPERM);
+    if (Atomics.compareExchange(this.header!, HEADER_FROZEN, 0, 1) !== 0) this.fail(OP_FREEZE, EBUSY);
+  }
+
+  get frozen(): boolean {
+    return this.header !== null && Atomics.load(this.header, HEADER_FROZEN) === 1;
+  }
+
+  // ---- conveniences on top of the raw contract -------------------------------------------------
+
+  /** Every key, in the kernel's get_next_key order. */
+  *keys(): Generator<Uint8Array> {
+    let key: Uint8Array | null = null;
+    for (;;) {
+      try {
+        key = this.getNextKey(key);
+      } catch (e) {
+        if (e instanceof BpfError && e.errno === 'ENOENT') return;
+        throw e;
+      }
+      yield key;
+    }
+  }
+
+  /** A per-CPU lookup split into one valueSize-byte value per CPU. */
+  lookupPerCpu(key: Uint8Array | number): Uint8Array[] {
+    if (!this.isPercpu) throw new TypeError(`map '${this.name}' is not a per-CPU map; use lookup()`);
+    const all = this.lookup(key);
+    const stride = roundUp8(this.attr.valueSize);
+    const out: Uint8Array[] = [];
+    for (let c = 0; c < this.cpus; c++) out.push(all.subarray(c * stride, c * stride + this.attr.valueSize));
+    return out;
+  }
+
+  /**
+   * The sum over CPUs of a per-CPU value, as user space aggregates it: the named field of the
+   * value layout, or the whole value read as a little-endian unsigned integer (up to 8 bytes).
+   */
+  sum(key: Uint8Array | number, field?: string): number {
+    let total = 0;
+    for (const v of this.lookupPerCpu(key)) total += readNumber(this, v, field);
+    return total;
+  }
+
+  // ---- internals --------------------------------------------------------------------------------
+
+  private checkCreated(op: string): void {
+    if (this.handle === null) throw new Error(`${op} on map '${this.name}': the map is declared but not created; load its program first`);
+  }
+
+  private writable(): boolean {
+    return !(this.attr.flags & BPF_F_RDONLY) && !this.frozen;
+  }
+
+  /** The user's key as key_size bytes (or null for maps without keys). */
+  private userKey(op: string, key: Uint8Array | number | null): Uint8Array | null {
+    const ks = this.attr.keySize;
+    if (ks === 0) {
+      if (key !== null) this.fail(op, EINVAL, 'nullkey');
+      return null;
+    }
+    if (key === null || key === undefined) this.fail(op, EFAULT, 'nokey');
+    if (typeof key === 'number') return numberKey(this, op, key);
+    if (!(key instanceof Uint8Array) || key.length !== ks) this.fail(op, EINVAL, 'keysize');
+    return key as Uint8Array;
+  }
+
+  private checkValue(op: string, value: Uint8Array): void {
+    if (!(value instanceof Uint8Array) || value.length !== this.userValueSize) this.fail(op, EINVAL, 'valuesize');
+  }
+
+  /** Throw the BpfError for a failed op, with a hint on what to do. */
+  fail(op: string, code: number, detail?: string): never {
+    const hint = hintFor(this.attr, op, code, detail, this);
+    throw new BpfError(this.name, op, code, hint);
+  }
+}
+
+function isFlagWord(flags: unknown): flags is number {
+  return typeof flags === 'number' && Number.isInteger(flags) && flags >= 0 && flags <= U32_MAX;
+}
+
+function numberKey(map: BpfMap, op: string, key: number): Uint8Array {
+  const ks = map.attr.keySize;
+  if ((ks !== 4 && ks !== 8) || !Number.isInteger(key) || key < 0 || key > (ks === 4 ? U32_MAX : Number.MAX_SAFE_INTEGER)) {
+    map.fail(op, EINVAL, 'numberkey');
+  }
+  const b = new Uint8Array(ks);
+  const dv = new DataView(b.buffer);
+  dv.setUint32(0, key >>> 0, true);
+  if (ks === 8) dv.setUint32(4, Math.floor(key / 4294967296), true);
+  return b;
+}
+
+function readNumber(map: BpfMap, v: Uint8Array, field?: string): number {
+  if (field !== undefined) {
+    const layout = map.spec.value;
+    if (!layout || !(field in layout.fields)) throw new TypeError(`map '${map.name}' has no value field '${field}'`);
+    const x = layout.decode(v)[field];
+    if (typeof x !== 'number') throw new TypeError(`field '${field}' is an array; sum() needs a number field`);
+    return x;
+  }
+  if (v.length > 8) throw new TypeError(`map '${map.name}': sum() of a ${v.length}-byte value needs a field name`);
+  let x = 0;
+  for (let i = v.length - 1; i >= 0; i--) x = x * 256 + v[i]!;
+  return x;
+}
+
+/** Spec values as given, for naming a map before its spec is checked. */
+function provisionalAttr(spec: MapSpec): MapAttr {
+  return {
+    type: typeof spec.type === 'number' ? spec.type : (MAP_TYPE_NAMES as Record<string, number>)[spec.type] ?? -1,
+    keySize: spec.keySize,
+    valueSize: spec.valueSize,
+    maxEntries: spec.maxEntries,
+    flags: spec.flags ?? 0,
+    name: typeof spec.name === 'string' ? spec.name : '',
+    mapExtra: spec.mapExtra ?? 0,
+    lockOffset: spec.value?.lockOffset ?? -1,
+    slabAlign: spec.slabAlign ?? 128,
+  };
+}
+
+/**
+ * The JS-level checks that come before the kernel's: every number field must be a u32, as the
+ * fields of union bpf_attr are. A wrong type names the field.
+ */
+function checkSpec(spec: MapSpec): MapAttr {
+  const name = typeof spec?.name === 'string' ? spec.name : '';
+  const bad = (field: string, why: string): never => {
+    throw new BpfError(name || '(unnamed)', OP_CREATE, EINVAL, `spec.${field} ${why}`);
+  };
+  if (spec === null || typeof spec !== 'object') bad('', 'must be an object { type, keySize, valueSize, maxEntries }');
+  if (spec.name !== undefined && typeof spec.name !== 'string') bad('name', `must be a string, got ${typeof spec.name}`);
+  let type: number;
+  if (typeof spec.type === 'string') {
+    const t = (MAP_TYPE_NAMES as Record<string, number>)[spec.type];
+    if (t === undefined) bad('type', `'${spec.type}' is not a map type; use one of ${Object.keys(MAP_TYPE_NAMES).join(', ')}`);
+    type = t!;
+  } else if (typeof spec.type === 'number' && Number.isInteger(spec.type) && spec.type >= 0) {
+    type = spec.type;
+    if (mapTypeName(type) === undefined) {
+      throw new BpfError(name || '(unnamed)', OP_CREATE, EINVAL, `map type ${type} is not supported; use one of ${Object.entries(MAP_TYPE_NAMES).map(([n, v]) => `${n} (${v})`).join(', ')}`);
+    }
+  } else {
+    return bad('type', `must be a map type name or a BPF_MAP_TYPE_* number, got ${JSON.stringify(spec.type)}`);
+  }
+  const u32 = (field: 'keySize' | 'valueSize' | 'maxEntries' | 'flags' | 'mapExtra', v: unknown, dflt?: number): number => {
+    if (v === undefined && dflt !== undefined) return dflt;
+    if (v === undefined) bad(field, 'is missing');
+    if (typeof v !== 'number' || !Number.isInteger(v)) bad(field, `must be an integer, got ${JSON.stringify(v)}`);
+    if ((v as number) < 0 || (v as number) > U32_MAX) bad(field, `must be from 0 to ${U32_MAX} (a u32), got ${v}`);
+    return v as number;
+  };
+  const slabAlign = spec.slabAlign ?? 128;
+  if (![8, 64, 128, 256].includes(slabAlign)) bad('slabAlign', `must be 8, 64, 128 or 256, got ${JSON.stringify(spec.slabAlign)}`);
+  return {
+    type: type!,
+    keySize: u32('keySize', spec.keySize),
+    valueSize: u32('valueSize', spec.valueSize),
+    maxEntries: u32('maxEntries', spec.maxEntries),
+    flags: u32('flags', spec.flags, 0),
+    name,
+    mapExtra: u32('mapExtra', spec.mapExtra, 0),
+    lockOffset: spec.value?.lockOffset ?? -1,
+    slabAlign,
+  };
+}
+
+// ---- entry points ---------------------------------------------------------------------------------
+
+/** BPF_MAP_CREATE from user space: a new map in shared memory. */
+export function createMap(spec: MapSpec, options: CreateOptions = {}): BpfMap {
+  return new BpfMap(spec).create(options);
+}
+
+/** A map a program declares (like a libbpf SEC(".maps") definition); created when the program loads. */
+export function declareMap(spec: MapSpec): BpfMap {
+  return new BpfMap(spec);
+}
+
+/** The same map, in this thread, from a handle made in another. */
+export function openMap(handle: MapHandle, layout?: StructLayout<any>): BpfMap {
+  const spec: MapSpec = { ...handle.attr, value: layout };
+  return new BpfMap(spec).attach(handle);
+}
+

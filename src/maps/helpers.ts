@@ -13,14 +13,14 @@ import { TracePipe, formatTrace, traceLine } from './trace-pipe.js';
  * A key of the wrong size is a program bug the kernel's verifier would reject before the program
  * ran; here it is met at run time, so it throws (stopping the run with this message).
  */
-function badKey(map: BpfMap, helper: string, key: unknown): never {
+function badKey(map: BpfMap<ValueView>, helper: string, key: unknown): never {
   const ks = map.attr.keySize;
   const what = typeof key === 'number' ? `the number ${key}` : key instanceof Uint8Array ? `${key.length} bytes` : String(key);
   throw new BpfError(map.name, helper, EINVAL,
     `the key is ${what} but key_size is ${ks}; pass ${ks} bytes${ks === 4 || ks === 8 ? ' or a non-negative integer' : ''} (the verifier would reject this program)`);
 }
 
-function checkKey(map: BpfMap, helper: string, key: Key): void {
+function checkKey(map: BpfMap<ValueView>, helper: string, key: Key): void {
   if (typeof key === 'number') {
     const ks = map.attr.keySize;
     if ((ks !== 4 && ks !== 8) || !(key >= 0)) badKey(map, helper, key);
@@ -29,7 +29,7 @@ function checkKey(map: BpfMap, helper: string, key: Key): void {
   }
 }
 
-function checkValue(map: BpfMap, helper: string, value: ValueSource): void {
+function checkValue(map: BpfMap<ValueView>, helper: string, value: ValueSource): void {
   const vs = map.attr.valueSize;
   if (value instanceof ValueView ? value._size !== vs : !(value instanceof Uint8Array) || value.length !== vs) {
     const got = value instanceof ValueView ? `a view of ${value._size} bytes` : value instanceof Uint8Array ? `${value.length} bytes` : String(value);
@@ -38,9 +38,9 @@ function checkValue(map: BpfMap, helper: string, value: ValueSource): void {
 }
 
 /** bpf_map_lookup_elem(map, key): a live view of the value (this CPU's slot on per-CPU maps), or null. */
-export function bpf_map_lookup_elem(map: BpfMap, key: Key): ValueView | null {
+export function bpf_map_lookup_elem<V extends ValueView>(map: BpfMap<V>, key: Key): V | null {
   checkKey(map, 'bpf_map_lookup_elem', key);
-  return map.ops.lookupElem(map, key, smpProcessorId);
+  return map.ops.lookupElem(map, key, smpProcessorId) as V | null;
 }
 
 /** bpf_map_update_elem(map, key, value, flags): 0 or a negative errno. Per-CPU maps: this CPU's slot only. */
@@ -57,13 +57,13 @@ export function bpf_map_delete_elem(map: BpfMap, key: Key): number {
 }
 
 /** bpf_map_lookup_percpu_elem(map, key, cpu): the slot of another CPU, or null (cpu out of range too). */
-export function bpf_map_lookup_percpu_elem(map: BpfMap, key: Key, cpu: number): ValueView | null {
+export function bpf_map_lookup_percpu_elem<V extends ValueView>(map: BpfMap<V>, key: Key, cpu: number): V | null {
   checkKey(map, 'bpf_map_lookup_percpu_elem', key);
   if (!map.isPercpu) {
     throw new BpfError(map.name, 'bpf_map_lookup_percpu_elem', EINVAL, 'only per-CPU maps have per-CPU slots (the verifier would reject this program)');
   }
   if (!(cpu >= 0 && cpu < map.cpus)) return null;
-  return map.ops.lookupElem(map, key, cpu >>> 0);
+  return map.ops.lookupElem(map, key, cpu >>> 0) as V | null;
 }
 
 /** bpf_get_smp_processor_id(): the CPU this program runs on. */

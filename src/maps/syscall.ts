@@ -4,7 +4,7 @@
 
 import { availableParallelism } from 'node:os';
 import { BpfError, EFAULT, EINVAL, ENOMEM, ENOTSUPP, EOPNOTSUPP, EPERM, EBUSY, EACCES } from './errno.js';
-import { SharedMemory, ValueView, type StructLayout, type ViewClass } from './layout.js';
+import { SharedMemory, ValueView, type FieldType, type StructLayout, type StructView, type ViewClass } from './layout.js';
 import type { BpfMapOps } from './ops.js';
 import { mapOpsFor } from './bpf-types.js';
 import { hintFor } from './hints.js';
@@ -92,7 +92,9 @@ const unattachedOps = new Proxy({} as BpfMapOps, {
  * One map. Created by createMap() (user space), declared by a program with declareMap() and
  * created when the program loads, or opened from a handle in another thread with openMap().
  */
-export class BpfMap {
+export class BpfMap<V extends ValueView = ValueView> {
+  /** Phantom: the type of the views program-side lookups return (from spec.value). */
+  declare readonly viewType?: V;
   /** The spec as declared or created. */
   readonly spec: MapSpec;
   /** The checked attributes (set once created or opened). */
@@ -181,6 +183,15 @@ export class BpfMap {
     this.ops = ops;
     ops.open(this);
     return this;
+  }
+
+  /** Forget the shared memory (a program was unloaded); the object can be created again. */
+  detach(): void {
+    this.handle = null;
+    this.header = null;
+    this.mems = [];
+    this.priv = null;
+    this.ops = unattachedOps;
   }
 
   /** The handle to send to another thread (plain data + shared buffers). */
@@ -442,11 +453,15 @@ function checkSpec(spec: MapSpec): MapAttr {
 // ---- entry points ---------------------------------------------------------------------------------
 
 /** BPF_MAP_CREATE from user space: a new map in shared memory. */
+export function createMap<F extends Record<string, FieldType>>(spec: MapSpec & { value: StructLayout<F> }, options?: CreateOptions): BpfMap<StructView<F>>;
+export function createMap(spec: MapSpec, options?: CreateOptions): BpfMap;
 export function createMap(spec: MapSpec, options: CreateOptions = {}): BpfMap {
   return new BpfMap(spec).create(options);
 }
 
 /** A map a program declares (like a libbpf SEC(".maps") definition); created when the program loads. */
+export function declareMap<F extends Record<string, FieldType>>(spec: MapSpec & { value: StructLayout<F> }): BpfMap<StructView<F>>;
+export function declareMap(spec: MapSpec): BpfMap;
 export function declareMap(spec: MapSpec): BpfMap {
   return new BpfMap(spec);
 }

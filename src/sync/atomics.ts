@@ -61,3 +61,20 @@ export function __sync_val_compare_and_swap(v: AtomicTarget, field: AtomicField,
   const a = v._mem.i64;
   return fromBig(field, Atomics.compareExchange(a, i >>> 1, BigInt.asIntN(64, BigInt(expected)), BigInt.asIntN(64, BigInt(x))));
 }
+
+/**
+ * READ_ONCE(v->field) for a 32-bit field: one real load of shared memory. Atomics.load is a plain
+ * load on x86 that the JIT may not hoist out of a loop or merge with the load of the next event,
+ * so a racy read-modify-write really races instead of running in a register.
+ */
+export function READ_ONCE(v: AtomicTarget & { readonly _mem: { readonly u32: Uint32Array } }, field: AtomicField): number {
+  return Atomics.load(v._mem.u32, v._w + (field.offset >>> 2));
+}
+
+/**
+ * WRITE_ONCE(v->field, x) for a 32-bit field: one plain store (not a locked instruction). Paired
+ * with READ_ONCE it is the unlocked `cnt++` of the seed: a separate load and store per event.
+ */
+export function WRITE_ONCE(v: AtomicTarget & { readonly _mem: { readonly u32: Uint32Array } }, field: AtomicField, x: number): void {
+  v._mem.u32[v._w + (field.offset >>> 2)] = x;
+}

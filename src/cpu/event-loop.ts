@@ -1,0 +1,76 @@
+// The event loop of one simulated CPU: fire a probe's handlers for a batch of events.
+//
+// Events are generated here, inside the worker, never one message per event. The context object
+// is one per CPU and reused for every event; between batches the loop checks the run's stop word
+// and publishes its progress, so the hot loop itself touches no shared word but the program's own.
+
+import { ktimeGetNs } from '../maps/smp.js';
+import type { Handler, ProbeContext } from './program.js';
+
+/** Events between two looks at the stop word (and two progress updates). */
+export const BATCH = 1 << 16;
+
+// Words of a run's control buffer (Int32Array):
+//   0          stop      set to 1 to stop every CPU at its next batch    coordinator, or a CPU whose handler threw
+//   1 + cpu    progress  events done so far by that CPU (u32)           that CPU
+export const CONTROL_STOP = 0;
+export const controlBytes = (cpus: number): number => 4 * (1 + cpus);
+
+/** Pids of generated events: `pids` distinct tasks from `pidBase`, taken in turn. */
+export interface TaskSource {
+  pidBase: number;
+  pids: number;
+  comm: string;
+}
+
+export class EventContext implements ProbeContext {
+  readonly cpu: number;
+  index = 0;
+  pid = 0;
+  tgid = 0;
+  comm = 'swapper';
+  constructor(cpu: number) {
+    this.cpu = cpu;
+  }
+  get timestamp(): number {
+    return ktimeGetNs();
+  }
+}
+
+/** One CPU's share of a run. Returns the number of events done (fewer when stopped). */
+export function runEvents(ctx: EventContext, handlers: readonly Handler[], events: number, source: TaskSource, control: Int32Array): number {
+  ctx.comm = source.comm;
+  let done = 0;
+  let pid = 0;
+  while (done < events) {
+    if (Atomics.load(control, CONTROL_STOP) !== 0) break;
+    const end = events - done > BATCH ? done + BATCH : events;
+    pid = handlers.length === 1
+      ? batchOne(ctx, handlers[0]!, done, end, source.pidBase, source.pids, pid)
+      : batchMany(ctx, handlers, done, end, source.pidBase, source.pids, pid);
+    done = end;
+    Atomics.store(control, 1 + ctx.cpu, done);
+  }
+  return done;
+}
+
+// The common case, one handler, gets its own loop so the call site stays monomorphic.
+function batchOne(ctx: EventContext, fn: Handler, from: number, to: number, pidBase: number, pids: number, p: number): number {
+  for (let i = from; i < to; i++) {
+    ctx.index = i;
+    ctx.pid = ctx.tgid = pidBase + p;
+    if (++p === pids) p = 0;
+    fn(ctx);
+  }
+  return p;
+}
+
+function batchMany(ctx: EventContext, fns: readonly Handler[], from: number, to: number, pidBase: number, pids: number, p: number): number {
+  for (let i = from; i < to; i++) {
+    ctx.index = i;
+    ctx.pid = ctx.tgid = pidBase + p;
+    if (++p === pids) p = 0;
+    for (let k = 0; k < fns.length; k++) fns[k]!(ctx);
+  }
+  return p;
+}

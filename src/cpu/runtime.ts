@@ -1,0 +1,371 @@
+// The coordinator: user space of the simulation. It starts one worker per simulated CPU, loads
+// programs (creating their maps in shared memory and binding every CPU to them), fires events,
+// and reads maps through the user-space face.
+
+import { availableParallelism } from 'node:os';
+import { basename } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Piscina } from 'piscina';
+import type { BpfMap, MapHandle } from '../maps/syscall.js';
+import { attachTracePipe } from '../maps/helpers.js';
+import { ktimeOriginMs, setSmpProcessorId, smpProcessorId } from '../maps/smp.js';
+import { TracePipe } from '../maps/trace-pipe.js';
+import type { SpinLockMode } from '../sync/spinlock.js';
+import { newBarrier } from './barrier.js';
+import { CpuDiedError, HandlerError, ProgramLoadError, RunError } from './errors.js';
+import { CONTROL_STOP, controlBytes, type TaskSource } from './event-loop.js';
+import { siblingModule } from './module-url.js';
+import { programOf, type Program } from './program.js';
+import type { CpuWorkerData, LoadTask, RunReport, RunTask } from './worker.js';
+
+export interface RuntimeOptions {
+  /** Simulated CPUs (default: the host's available parallelism). Any N >= 1; more than the cores works, with a warning. */
+  cpus?: number;
+  /** bpf_spin_lock algorithm: 'adaptive' (spin, then park; default) or 'spin' (pure spin, for teaching and benchmarks). */
+  spinLock?: SpinLockMode;
+  /** Worker resource limits (piscina's resourceLimits), e.g. { maxOldGenerationSizeMb: 64 }. */
+  resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; stackSizeMb?: number };
+  /** Where warnings go (default: process.emitWarning). */
+  onWarning?: (message: string) => void;
+}
+
+export interface RunOptions {
+  /** The probe to fire, e.g. 'kprobe/sys_clone'. */
+  probe: string;
+  /** Events in total, spread evenly across the CPUs (the first CPUs take the remainder). */
+  events?: number;
+  /** Or events per CPU, one entry per CPU. */
+  perCpu?: readonly number[];
+  /** The tasks events come from: `pids` distinct pids from `pidBase` in turn (default 1000, 64 pids, comm 'bash'). */
+  source?: Partial<TaskSource>;
+}
+
+export interface CpuRun {
+  cpu: number;
+  events: number;
+  /** This CPU's time from the common start to its last event. */
+  ns: number;
+}
+
+export interface RunResult {
+  probe: string;
+  /** Events requested and done (fewer when stopped). */
+  requested: number;
+  events: number;
+  stopped: boolean;
+  /** From the first CPU's start to the last CPU's end. */
+  wallNs: number;
+  eventsPerSec: number;
+  perCpu: CpuRun[];
+}
+
+export interface LoadedProgram {
+  readonly id: number;
+  readonly name: string;
+  readonly url: string;
+  /** The program's maps, user-space face, in the coordinator. */
+  readonly maps: Record<string, BpfMap>;
+  readonly probes: readonly string[];
+  unload(): Promise<void>;
+}
+
+interface Loaded {
+  id: number;
+  url: string;
+  program: Program;
+  handles: Record<string, MapHandle>;
+}
+
+const MAX_CPUS = 1024;
+const U32_MAX = 0xffffffff;
+
+
+function moduleUrl(module: string | URL): string {
+  if (module instanceof URL) return module.href;
+  return /^[a-z]+:/i.test(module) ? module : pathToFileURL(module).href;
+}
+
+export class Runtime {
+  readonly cpus: number;
+  readonly spinLock: SpinLockMode;
+  readonly tracePipe: TracePipe;
+  readonly warnings: string[] = [];
+  private readonly pools: Piscina[];
+  private readonly programs = new Map<number, Loaded>();
+  /** CPUs whose worker was replaced and must get the loaded programs again before the next task. */
+  private readonly stale = new Set<number>();
+  private readonly deaths: (string | null)[];
+  private nextId = 1;
+  private control: Int32Array | null = null;
+  private barrier: Int32Array | null = null;
+  private closed = false;
+
+  private constructor(cpus: number, options: RuntimeOptions) {
+    this.cpus = cpus;
+    this.spinLock = options.spinLock ?? 'adaptive';
+    this.tracePipe = new TracePipe(cpus);
+    this.deaths = new Array<string | null>(cpus).fill(null);
+    // From sources the worker needs tsx's hooks registered in its own thread (worker-from-source.mjs).
+    const fromSource = import.meta.url.endsWith('.ts');
+    const filename = fromSource ? new URL('./worker-from-source.mjs', import.meta.url).href : siblingModule(import.meta.url, 'worker').href;
+    this.pools = [];
+    for (let cpu = 0; cpu < cpus; cpu++) {
+      const workerData: CpuWorkerData = { cpu, cpus, spinLock: this.spinLock, trace: this.tracePipe.buffer, ktimeOrigin: ktimeOriginMs };
+      const pool = new Piscina({
+        filename,
+        minThreads: 1,
+        maxThreads: 1,
+        idleTimeout: Infinity,
+        concurrentTasksPerWorker: 1,
+        workerData,
+        ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
+      });
+      // Without an 'error' listener a worker failing at start-up would crash the whole process.
+      pool.on('error', (err: unknown) => { this.deaths[cpu] = String((err as Error)?.message ?? err); });
+      pool.on('workerDestroy', () => { this.stale.add(cpu); });
+      this.pools.push(pool);
+    }
+  }
+
+  /** Start N simulated CPUs and wait until each has loaded its worker. */
+  static async start(options: RuntimeOptions = {}): Promise<Runtime> {
+    const cpus = options.cpus ?? availableParallelism();
+    if (!Number.isInteger(cpus) || cpus < 1 || cpus > MAX_CPUS) {
+      throw new RangeError(`cpus must be an integer from 1 to ${MAX_CPUS}, got ${String(cpus)}`);
+    }
+    if (options.spinLock !== undefined && options.spinLock !== 'adaptive' && options.spinLock !== 'spin') {
+      throw new RangeError(`spinLock must be 'adaptive' or 'spin', got ${String(options.spinLock)}`);
+    }
+    const rt = new Runtime(cpus, options);
+    const cores = availableParallelism();
+    if (cpus > cores) {
+      const msg = `${cpus} simulated CPUs on ${cores} cores: CPUs take turns on the cores (oversubscribed); rates drop and a pure spin lock may collapse`;
+      rt.warnings.push(msg);
+      (options.onWarning ?? ((m: string) => process.emitWarning(m)))(msg);
+    }
+    try {
+      await Promise.all(rt.pools.map((p) => p.run(null, { name: 'ping' })));
+    } catch (e) {
+      await rt.close();
+      throw new Error(`the CPU workers did not start: ${(e as Error).message}`, { cause: e });
+    }
+    // The coordinator makes its own program-side calls (runOn) through the same pipe.
+    attachTracePipe(rt.tracePipe);
+    return rt;
+  }
+
+  // ---- programs ------------------------------------------------------------------------------------
+
+  /** Load a program module: create its maps, then bind every CPU to them. */
+  async load(module: string | URL): Promise<LoadedProgram> {
+    this.checkOpen();
+    const url = moduleUrl(module);
+    let program: Program;
+    try {
+      program = programOf(await import(url), url);
+    } catch (e) {
+      throw new ProgramLoadError(`cannot load ${url}: ${(e as Error).message}`, { cause: e });
+    }
+    for (const l of this.programs.values()) {
+      if (l.program === program) throw new ProgramLoadError(`${url} is already loaded; unload it first`);
+    }
+    const created: BpfMap[] = [];
+    const handles: Record<string, MapHandle> = {};
+    try {
+      for (const [name, map] of Object.entries(program.maps)) {
+        if (map.handle !== null) {
+          throw new ProgramLoadError(`${url}: map '${name}' is already in use (another runtime loaded this program; unload it there first)`);
+        }
+        map.create({ cpus: this.cpus });
+        created.push(map);
+        handles[name] = map.getHandle();
+      }
+      const id = this.nextId++;
+      const loaded: Loaded = { id, url, program, handles };
+      await this.refreshStale();
+      await Promise.all(this.pools.map((p) => p.run({ id, url, handles } satisfies LoadTask, { name: 'load' })));
+      this.programs.set(id, loaded);
+      return {
+        id,
+        name: program.name ?? basename(new URL(url).pathname).replace(/\.[cm]?[jt]s$/, ''),
+        url,
+        maps: program.maps,
+        probes: Object.keys(program.handlers),
+        unload: () => this.unload(id),
+      };
+    } catch (e) {
+      for (const m of created) m.detach();
+      if (e instanceof ProgramLoadError || (e as Error).name === 'BpfError') throw e;
+      throw new ProgramLoadError(`cannot load ${url}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** Detach a program from every CPU and release its maps. */
+  async unload(id: number): Promise<void> {
+    const loaded = this.programs.get(id);
+    if (!loaded) return;
+    this.programs.delete(id);
+    if (!this.closed) await Promise.all(this.pools.map((p) => p.run(id, { name: 'unload' })));
+    for (const m of Object.values(loaded.program.maps)) m.detach();
+  }
+
+  /** The probes that loaded programs attach to. */
+  probes(): string[] {
+    const out = new Set<string>();
+    for (const l of this.programs.values()) for (const p of Object.keys(l.program.handlers)) out.add(p);
+    return [...out];
+  }
+
+  // ---- runs ----------------------------------------------------------------------------------------------
+
+  /** Fire `events` events of a probe, spread across the CPUs, all CPUs starting together. */
+  async run(options: RunOptions): Promise<RunResult> {
+    this.checkOpen();
+    if (this.control !== null) throw new RunError('a run is already in progress; await it before starting another');
+    const probe = options?.probe;
+    const probes = this.probes();
+    if (!probes.includes(probe)) {
+      throw new RunError(`no loaded program attaches to probe '${String(probe)}'; attached probes: ${probes.length ? probes.join(', ') : 'none (load a program first)'}`);
+    }
+    const perCpu = this.split(options);
+    const source: TaskSource = { pidBase: 1000, pids: 64, comm: 'bash', ...options.source };
+    if (!Number.isInteger(source.pids) || source.pids < 1) throw new RunError(`source.pids must be a positive integer, got ${source.pids}`);
+    await this.refreshStale();
+
+    const barrier = newBarrier();
+    const control = new SharedArrayBuffer(controlBytes(this.cpus));
+    this.control = new Int32Array(control);
+    this.barrier = new Int32Array(barrier);
+    const settled = await Promise.allSettled(this.pools.map((pool, cpu) => {
+      const task: RunTask = { probe, events: perCpu[cpu]!, barrier, control, source };
+      return pool.run(task, { name: 'run' }).catch((e: unknown) => {
+        // A CPU that died may never reach the start line: open it and stop the others.
+        this.stop();
+        this.openBarrier();
+        throw e;
+      }) as Promise<RunReport>;
+    }));
+    const stopped = Atomics.load(this.control, CONTROL_STOP) !== 0;
+    this.control = null;
+    this.barrier = null;
+
+    const reports: RunReport[] = [];
+    for (let cpu = 0; cpu < settled.length; cpu++) {
+      const s = settled[cpu]!;
+      if (s.status === 'rejected') {
+        this.stale.add(cpu);
+        const why = this.deaths[cpu] ?? (s.reason as Error)?.message ?? String(s.reason);
+        this.deaths[cpu] = null;
+        throw new CpuDiedError(cpu, why);
+      }
+      reports.push(s.value);
+    }
+    const failed = reports.find((r) => r.failure !== null);
+    if (failed) throw new HandlerError(failed.cpu, probe, failed.failure!.index, failed.failure!.message, failed.failure!.stack);
+
+    const start = Math.min(...reports.map((r) => r.startMs));
+    const end = Math.max(...reports.map((r) => r.endMs));
+    const events = reports.reduce((a, r) => a + r.events, 0);
+    const wallNs = Math.max(1, Math.round((end - start) * 1e6));
+    return {
+      probe,
+      requested: perCpu.reduce((a, b) => a + b, 0),
+      events,
+      stopped,
+      wallNs,
+      eventsPerSec: events / (wallNs / 1e9),
+      perCpu: reports.map((r) => ({ cpu: r.cpu, events: r.events, ns: Math.round((r.endMs - start) * 1e6) })),
+    };
+  }
+
+  /** Ask every CPU to stop at its next batch (Ctrl-C); the run resolves with what was done. */
+  stop(): void {
+    if (this.control) {
+      Atomics.store(this.control, CONTROL_STOP, 1);
+    }
+  }
+
+  /** Events done so far in the current run, per CPU (empty when no run is in progress). */
+  progress(): number[] {
+    const c = this.control;
+    if (!c) return [];
+    const out: number[] = [];
+    for (let cpu = 0; cpu < this.cpus; cpu++) out.push(Atomics.load(c, 1 + cpu) >>> 0);
+    return out;
+  }
+
+  /**
+   * Make program-side calls as CPU `cpu`, in the coordinator thread: helpers called inside fn act
+   * on that CPU's per-CPU slots, LRU lists and free lists. Runs fn synchronously and returns its result.
+   */
+  runOn<T>(cpu: number, fn: () => T): T {
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.cpus) throw new RangeError(`cpu must be from 0 to ${this.cpus - 1}, got ${cpu}`);
+    const saved = smpProcessorId;
+    setSmpProcessorId(cpu);
+    try {
+      return fn();
+    } finally {
+      setSmpProcessorId(saved);
+    }
+  }
+
+  /** Lines written with bpf_trace_printk() since the last call, in trace_pipe format. */
+  readTrace(): string[] {
+    return this.tracePipe.drain().map((l) => l.text);
+  }
+
+  /** Stop every CPU and release the loaded programs' maps. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stop();
+    this.openBarrier();
+    for (const id of [...this.programs.keys()]) await this.unload(id);
+    await Promise.all(this.pools.map((p) => p.destroy()));
+    attachTracePipe(null);
+  }
+
+  // ---- internals -----------------------------------------------------------------------------------------
+
+  private checkOpen(): void {
+    if (this.closed) throw new RunError('the runtime is closed; start a new one with Runtime.start()');
+  }
+
+  private openBarrier(): void {
+    if (this.barrier) {
+      Atomics.store(this.barrier, 1, 1);
+      Atomics.notify(this.barrier, 1);
+    }
+  }
+
+  private split(options: RunOptions): number[] {
+    if (options.perCpu !== undefined) {
+      const p = options.perCpu;
+      if (!Array.isArray(p) || p.length !== this.cpus || !p.every((n) => Number.isInteger(n) && n >= 0 && n <= U32_MAX)) {
+        throw new RunError(`perCpu must list ${this.cpus} event counts (integers from 0 to ${U32_MAX}), one per CPU`);
+      }
+      return [...p];
+    }
+    const events = options.events;
+    if (typeof events !== 'number' || !Number.isInteger(events) || events < 0 || events > U32_MAX * this.cpus) {
+      throw new RunError(`events must be an integer from 0 to ${U32_MAX * this.cpus}, got ${String(events)}`);
+    }
+    const base = Math.floor(events / this.cpus);
+    const rest = events - base * this.cpus;
+    return Array.from({ length: this.cpus }, (_, cpu) => base + (cpu < rest ? 1 : 0));
+  }
+
+  /** Load every program again on CPUs whose worker was replaced. */
+  private async refreshStale(): Promise<void> {
+    if (this.stale.size === 0) return;
+    const cpus = [...this.stale];
+    this.stale.clear();
+    for (const cpu of cpus) {
+      const pool = this.pools[cpu]!;
+      await pool.run(null, { name: 'ping' });
+      for (const l of this.programs.values()) {
+        await pool.run({ id: l.id, url: l.url, handles: l.handles } satisfies LoadTask, { name: 'load' });
+      }
+    }
+  }
+}

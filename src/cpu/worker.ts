@@ -1,0 +1,111 @@
+// One simulated CPU: a piscina worker whose CPU id comes from its workerData and never changes
+// (a replacement worker gets the same workerData, so the same id; threadId is not a CPU number).
+// piscina keeps node's own workerData for itself; ours comes through piscina's export.
+// Tasks: load a program (bind its maps to the shared handles), unload it, run a probe's events.
+
+import { workerData } from 'piscina';
+import { setCurrentTask, setKtimeOrigin, setSmpProcessorId } from '../maps/smp.js';
+import { attachTracePipe } from '../maps/helpers.js';
+import { TracePipe } from '../maps/trace-pipe.js';
+import type { MapHandle } from '../maps/syscall.js';
+import { setSpinLockMode, type SpinLockMode } from '../sync/spinlock.js';
+import { barrierWait } from './barrier.js';
+import { EventContext, runEvents, CONTROL_STOP, type TaskSource } from './event-loop.js';
+import { programOf, type Handler, type Program } from './program.js';
+
+export interface CpuWorkerData {
+  cpu: number;
+  cpus: number;
+  spinLock: SpinLockMode;
+  trace: SharedArrayBuffer;
+  ktimeOrigin: number;
+}
+
+export interface LoadTask { id: number; url: string; handles: Record<string, MapHandle> }
+export interface RunTask {
+  probe: string;
+  events: number;
+  barrier: SharedArrayBuffer;
+  control: SharedArrayBuffer;
+  source: TaskSource;
+}
+export interface HandlerFailure { name: string; message: string; stack: string; index: number }
+export interface RunReport {
+  cpu: number;
+  events: number;
+  startMs: number;
+  endMs: number;
+  failure: HandlerFailure | null;
+}
+
+const data = (workerData ?? {}) as Partial<CpuWorkerData>;
+if (typeof data.cpu !== 'number' || typeof data.cpus !== 'number' || !(data.trace instanceof SharedArrayBuffer)) {
+  throw new Error('percpu-maps CPU worker started without its workerData (cpu, cpus, trace); start CPUs through Runtime.start()');
+}
+const cpu = data.cpu;
+const cpus = data.cpus;
+setSmpProcessorId(cpu);
+setSpinLockMode(data.spinLock ?? 'adaptive');
+setKtimeOrigin(data.ktimeOrigin ?? 0);
+attachTracePipe(new TracePipe(cpus, data.trace));
+const ctx = new EventContext(cpu);
+setCurrentTask(ctx);
+
+const programs = new Map<number, Program>();
+let probes = new Map<string, Handler[]>();
+
+function rebuildProbes(): void {
+  const next = new Map<string, Handler[]>();
+  for (const p of programs.values()) {
+    for (const [probe, fn] of Object.entries(p.handlers)) {
+      const list = next.get(probe) ?? [];
+      list.push(fn);
+      next.set(probe, list);
+    }
+  }
+  probes = next;
+}
+
+export function ping(): number {
+  return cpu;
+}
+
+export async function load(task: LoadTask): Promise<number> {
+  const program = programOf(await import(task.url), task.url);
+  for (const [name, handle] of Object.entries(task.handles)) {
+    const map = program.maps[name];
+    if (!map) throw new Error(`${task.url}: the program has no map '${name}' on CPU ${cpu}`);
+    map.attach(handle);
+  }
+  programs.set(task.id, program);
+  rebuildProbes();
+  return cpu;
+}
+
+export function unload(id: number): number {
+  programs.delete(id);
+  rebuildProbes();
+  return cpu;
+}
+
+const NO_HANDLERS: Handler[] = [];
+
+export function run(task: RunTask): RunReport {
+  const handlers = probes.get(task.probe) ?? NO_HANDLERS;
+  const control = new Int32Array(task.control);
+  barrierWait(task.barrier, cpus);
+  const startMs = performance.timeOrigin + performance.now();
+  let events = 0;
+  let failure: HandlerFailure | null = null;
+  try {
+    events = runEvents(ctx, handlers, task.events, task.source, control);
+  } catch (e) {
+    // Stop every CPU: one failing handler ends the run, as a faulting program would be detached.
+    Atomics.store(control, CONTROL_STOP, 1);
+    const err = e instanceof Error ? e : new Error(String(e));
+    events = ctx.index;
+    failure = { name: err.name, message: err.message, stack: err.stack ?? '', index: ctx.index };
+  }
+  const endMs = performance.timeOrigin + performance.now();
+  return { cpu, events, startMs, endMs, failure };
+}

@@ -20,3 +20,4 @@ export {
 export { bpf_spin_unlock, SpinLockWord, setSpinLockMode } from './sync/spinlock.js';
 export type { SpinLockMode } from './sync/spinlock.js';
 export { __sync_fetch_and_add, __sync_lock_test_and_set, __sync_val_compare_and_swap } from './sync/atomics.js';
+export { bpf_map_push_elem, bpf_map_pop_elem, bpf_map_peek_elem } from './maps/helpers.js';

@@ -8,6 +8,7 @@ import type { Key, ValueSource } from './ops.js';
 import type { BpfMap } from './syscall.js';
 import { current, ktimeGetNs, smpProcessorId } from './smp.js';
 import { TracePipe, formatTrace, traceLine } from './trace-pipe.js';
+import { BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, mapTypeName } from './uapi.js';
 
 /**
  * A key of the wrong size is a program bug the kernel's verifier would reject before the program
@@ -64,6 +65,51 @@ export function bpf_map_lookup_percpu_elem<V extends ValueView>(map: BpfMap<V>, 
   }
   if (!(cpu >= 0 && cpu < map.cpus)) return null;
   return map.ops.lookupElem(map, key, cpu >>> 0) as V | null;
+}
+
+// ---- queue, stack and bloom filter -------------------------------------------------------------
+
+/** The verifier's check_map_func_compatibility for push/pop/peek: which map types each helper takes. */
+function checkPushPopPeek(map: BpfMap, helper: string, bloomToo: boolean): void {
+  const t = map.attr.type;
+  if (t === BPF_MAP_TYPE_QUEUE || t === BPF_MAP_TYPE_STACK || (bloomToo && t === BPF_MAP_TYPE_BLOOM_FILTER)) return;
+  throw new BpfError(map.name, helper, EINVAL,
+    `${helper} works on queue and stack${bloomToo ? ' and bloom filter' : ''} maps only, not on ${mapTypeName(t) ?? `type ${t}`} maps (the verifier would reject this program)`);
+}
+
+/** Flags are a u64: a negative number is a huge one, which every push rejects. */
+function u64Flags(map: BpfMap, helper: string, flags: number): number {
+  if (!Number.isInteger(flags)) {
+    throw new BpfError(map.name, helper, EINVAL, `flags must be an integer, got ${String(flags)}`);
+  }
+  return flags < 0 ? Number.MAX_SAFE_INTEGER : flags;
+}
+
+/**
+ * bpf_map_push_elem(map, value, flags): queue and stack push (BPF_EXIST overwrites the oldest when
+ * full, else E2BIG); on a bloom filter, add the value (flags must be 0). 0 or a negative errno.
+ */
+export function bpf_map_push_elem(map: BpfMap, value: ValueSource, flags: number): number {
+  checkPushPopPeek(map, 'bpf_map_push_elem', true);
+  checkValue(map, 'bpf_map_push_elem', value);
+  return map.ops.pushElem!(map, value, u64Flags(map, 'bpf_map_push_elem', flags), smpProcessorId);
+}
+
+/** bpf_map_pop_elem(map, value): the oldest (queue) or newest (stack) value into `value`; -ENOENT and zeros when empty. */
+export function bpf_map_pop_elem(map: BpfMap, value: ValueSource): number {
+  checkPushPopPeek(map, 'bpf_map_pop_elem', false);
+  checkValue(map, 'bpf_map_pop_elem', value);
+  return map.ops.popElem!(map, value, smpProcessorId);
+}
+
+/**
+ * bpf_map_peek_elem(map, value): as pop without removing. On a bloom filter `value` is read: 0 when
+ * it may be in the set, -ENOENT when it certainly is not.
+ */
+export function bpf_map_peek_elem(map: BpfMap, value: ValueSource): number {
+  checkPushPopPeek(map, 'bpf_map_peek_elem', true);
+  checkValue(map, 'bpf_map_peek_elem', value);
+  return map.ops.peekElem!(map, value, smpProcessorId);
 }
 
 /** bpf_get_smp_processor_id(): the CPU this program runs on. */

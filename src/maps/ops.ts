@@ -50,4 +50,12 @@ export interface BpfMapOps {
   getNextKey(map: BpfMap, key: Uint8Array | null, next: Uint8Array): number;
   /** map_lookup_and_delete_elem; absent means ENOTSUPP, as in the kernel. */
   lookupAndDeleteElem?(map: BpfMap, key: Uint8Array | null, out: Uint8Array, flags: number, cpu: number): number;
+
+  // ---- queue, stack, bloom filter (bpf_map_push_elem / pop_elem / peek_elem) ----
+  /** map_push_elem: add a value (flags: BPF_ANY, or BPF_EXIST to overwrite the oldest when full). */
+  pushElem?(map: BpfMap, value: ValueSource, flags: number, cpu: number): number;
+  /** map_pop_elem: copy the next value into `out` and remove it; ENOENT (out zeroed) when empty. */
+  popElem?(map: BpfMap, out: ValueSource, cpu: number): number;
+  /** map_peek_elem: as pop without removing; the bloom filter reads `value` as the value to test. */
+  peekElem?(map: BpfMap, value: ValueSource, cpu: number): number;
 }

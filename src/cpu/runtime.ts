@@ -309,9 +309,11 @@ export class Runtime {
     }
   }
 
-  /** Lines written with bpf_trace_printk() since the last call, in trace_pipe format. */
+  /** Lines written with bpf_trace_printk() since the last call, in trace_pipe format, oldest first. */
   readTrace(): string[] {
-    return this.tracePipe.drain().map((l) => l.text);
+    // Each CPU has its own ring; trace_pipe merges them in time order.
+    const stamp = (line: string) => Number(/\s(\d+\.\d+): /.exec(line)?.[1] ?? 0);
+    return this.tracePipe.drain().map((l) => l.text).sort((a, b) => stamp(a) - stamp(b));
   }
 
   /** Stop every CPU and release the loaded programs' maps. */

@@ -182,3 +182,6 @@ export const arrayMapOps: BpfMapOps = {
     return 0;
   },
 };
+
+/** PERCPU_ARRAY shares the array code; its values may hold no bpf_spin_lock (EOPNOTSUPP at creation). */
+export const percpuArrayMapOps: BpfMapOps = { ...arrayMapOps, name: 'percpu_array_map_ops', spinLockAllowed: false };

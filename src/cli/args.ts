@@ -1,0 +1,45 @@
+// Command-line argument checks shared by the commands: one clear line per mistake, exit code 2.
+
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** A bad command line: printed as one line, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+  readonly command: string;
+  constructor(command: string, message: string) {
+    super(message);
+    this.command = command;
+  }
+}
+
+export function parse<T extends NonNullable<ParseArgsConfig['options']>>(command: string, argv: string[], options: T, allowPositionals = false) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals, strict: true as const });
+  } catch (e) {
+    // node:util's messages are good but long; keep their first sentence.
+    const msg = (e as Error).message.split('. ')[0]!.replace(/^Unknown option '(.*)'$/, "unknown option '$1'");
+    throw new UsageError(command, msg);
+  }
+}
+
+/** An integer option within [min, max]; `undefined` when absent. */
+export function intOption(command: string, name: string, raw: string | undefined, min: number, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const cleaned = raw.replace(/_/g, '');
+  const n = /^-?\d+$/.test(cleaned) ? Number(cleaned) : /^\d+(\.\d+)?e\d+$/i.test(cleaned) ? Number(cleaned) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(command, `--${name} must be an integer from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}, got '${raw}'`);
+  }
+  return n;
+}
+
+/** A comma-separated list whose items must come from `allowed`. */
+export function listOption<T extends string>(command: string, name: string, raw: string | undefined, allowed: readonly T[]): T[] | undefined {
+  if (raw === undefined) return undefined;
+  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (items.length === 0) throw new UsageError(command, `--${name} needs at least one of ${allowed.join(', ')}`);
+  for (const it of items) {
+    if (!allowed.includes(it as T)) throw new UsageError(command, `--${name}: unknown '${it}'; choose from ${allowed.join(', ')}`);
+  }
+  return [...new Set(items)] as T[];
+}

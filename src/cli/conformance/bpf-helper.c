@@ -1,0 +1,309 @@
+// bpf-helper: drives bpf(2) directly for the conformance runner, where bpftool cannot: per-CPU
+// values that differ per CPU, BPF_F_LOCK (with a hand-built BTF for a value holding a
+// bpf_spin_lock), any flag word, lookup-and-delete with a key, and the map fd that BPF_MAP_CREATE
+// returned (a pinned map reopens read-write, so BPF_F_RDONLY/BPF_F_WRONLY only show on that fd).
+//
+// Built at test time with the machine's cc against <linux/bpf.h>. It reads one command per line
+// on stdin and answers one line on stdout:
+//   ok            ok <hex>            err <errno>            fail <why the command was bad>
+//
+// Commands (key "-" is a NULL pointer, "=" a pointer to zero bytes; flags are decimal u64; hex is
+// lower-case, no spaces):
+//   create <type> <key_size> <value_size> <max_entries> <map_flags> <name|-> <lock_offset|-1> <map_extra>
+//   pin <path>        open <path>        close        cpu <n|-1>        freeze
+//   lookup <key> <flags> <out_len>       update <key> <value_hex> <flags>      delete <key>
+//   getnext <key> <key_size>             lookupdelete <key> <flags> <out_len>
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/bpf.h>
+#include <linux/btf.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int map_fd = -1;
+
+static long sys_bpf(int cmd, union bpf_attr *attr) {
+  return syscall(__NR_bpf, cmd, attr, sizeof(*attr));
+}
+
+static void reply_err(int e) { printf("err %d\n", e); }
+static void reply_fail(const char *why) { printf("fail %s\n", why); }
+
+static void reply_hex(const unsigned char *p, size_t n) {
+  fputs("ok ", stdout);
+  for (size_t i = 0; i < n; i++) printf("%02x", p[i]);
+  fputc('\n', stdout);
+}
+
+static int hexval(int c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* Decode hex into a fresh buffer; *len gets the byte count. "-" gives NULL with *len = 0. */
+static unsigned char *unhex(const char *s, size_t *len, int *bad) {
+  *bad = 0;
+  *len = 0;
+  if (strcmp(s, "-") == 0) return NULL;
+  if (strcmp(s, "=") == 0) return calloc(1, 1); /* a valid pointer to zero bytes */
+  size_t n = strlen(s);
+  if (n % 2) { *bad = 1; return NULL; }
+  unsigned char *b = calloc(n / 2 + 1, 1);
+  for (size_t i = 0; i < n / 2; i++) {
+    int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+    if (hi < 0 || lo < 0) { free(b); *bad = 1; return NULL; }
+    b[i] = (unsigned char)(hi << 4 | lo);
+  }
+  *len = n / 2;
+  return b;
+}
+
+// ---- a minimal BTF blob: the value as a struct holding a bpf_spin_lock ---------------------------
+
+struct blob { unsigned char *d; size_t n, cap; };
+
+static void put(struct blob *b, const void *p, size_t n) {
+  if (b->n + n > b->cap) {
+    b->cap = (b->n + n) * 2 + 256;
+    b->d = realloc(b->d, b->cap);
+  }
+  memcpy(b->d + b->n, p, n);
+  b->n += n;
+}
+static void put32(struct blob *b, __u32 v) { put(b, &v, 4); }
+
+static void put_type(struct blob *b, __u32 name_off, __u32 kind, __u32 vlen, __u32 size_or_type) {
+  struct btf_type t = { .name_off = name_off, .info = (kind << 24) | vlen, .size = size_or_type };
+  put(b, &t, sizeof(t));
+}
+
+static void put_array(struct blob *b, __u32 elem, __u32 index, __u32 nelems) {
+  put_type(b, 0, BTF_KIND_ARRAY, 0, 0);
+  struct btf_array a = { .type = elem, .index_type = index, .nelems = nelems };
+  put(b, &a, sizeof(a));
+}
+
+static void put_member(struct blob *b, __u32 name_off, __u32 type, __u32 bit_offset) {
+  struct btf_member m = { .name_off = name_off, .type = type, .offset = bit_offset };
+  put(b, &m, sizeof(m));
+}
+
+/*
+ * Types: 1 u32, 2 u8, 3 struct bpf_spin_lock { u32 val; }, then u8 arrays for the key and for
+ * the bytes before and after the lock, then struct v { u8 pre[]; bpf_spin_lock lock; u8 post[]; }.
+ * Returns the BTF fd, and the key and value type ids.
+ */
+static int load_lock_btf(__u32 key_size, __u32 value_size, __u32 lock_off, __u32 *key_id, __u32 *value_id) {
+  static const char strs[] = "\0u32\0u8\0bpf_spin_lock\0val\0v\0pre\0lock\0post";
+  enum { S_U32 = 1, S_U8 = 5, S_LOCK_T = 8, S_VAL = 22, S_V = 26, S_PRE = 28, S_LOCK = 32, S_POST = 37 };
+  struct blob t = { 0 };
+  __u32 next = 1;
+  put_type(&t, S_U32, BTF_KIND_INT, 0, 4); put32(&t, 32); next++;          /* 1 */
+  put_type(&t, S_U8, BTF_KIND_INT, 0, 1); put32(&t, 8); next++;            /* 2 */
+  put_type(&t, S_LOCK_T, BTF_KIND_STRUCT, 1, 4); put_member(&t, S_VAL, 1, 0); next++; /* 3 */
+  *key_id = 0;
+  if (key_size == 4) *key_id = 1;
+  else if (key_size > 0) { put_array(&t, 2, 1, key_size); *key_id = next++; }
+  __u32 pre_id = 0, post_id = 0, post_len = value_size - lock_off - 4;
+  if (lock_off > 0) { put_array(&t, 2, 1, lock_off); pre_id = next++; }
+  if (post_len > 0) { put_array(&t, 2, 1, post_len); post_id = next++; }
+  __u32 vlen = 1 + (pre_id != 0) + (post_id != 0);
+  put_type(&t, S_V, BTF_KIND_STRUCT, vlen, value_size);
+  if (pre_id) put_member(&t, S_PRE, pre_id, 0);
+  put_member(&t, S_LOCK, 3, lock_off * 8);
+  if (post_id) put_member(&t, S_POST, post_id, (lock_off + 4) * 8);
+  *value_id = next++;
+
+  struct btf_header h = {
+    .magic = BTF_MAGIC, .version = BTF_VERSION, .flags = 0, .hdr_len = sizeof(struct btf_header),
+    .type_off = 0, .type_len = (__u32)t.n, .str_off = (__u32)t.n, .str_len = sizeof(strs),
+  };
+  struct blob all = { 0 };
+  put(&all, &h, sizeof(h));
+  put(&all, t.d, t.n);
+  put(&all, strs, sizeof(strs));
+  free(t.d);
+
+  static char log[65536];
+  union bpf_attr a;
+  memset(&a, 0, sizeof(a));
+  a.btf = (__u64)(uintptr_t)all.d;
+  a.btf_size = (__u32)all.n;
+  a.btf_log_buf = (__u64)(uintptr_t)log;
+  a.btf_log_size = sizeof(log);
+  a.btf_log_level = 1;
+  log[0] = 0;
+  int fd = (int)sys_bpf(BPF_BTF_LOAD, &a);
+  int e = errno;
+  free(all.d);
+  if (fd < 0) {
+    fprintf(stderr, "bpf-helper: BPF_BTF_LOAD failed (%s):\n%s\n", strerror(e), log);
+    errno = e;
+  }
+  return fd;
+}
+
+// ---- commands ------------------------------------------------------------------------------------
+
+static void close_map(void) {
+  if (map_fd >= 0) close(map_fd);
+  map_fd = -1;
+}
+
+static void cmd_create(char **arg, int n) {
+  if (n != 8) return reply_fail("create takes 8 arguments");
+  union bpf_attr a;
+  memset(&a, 0, sizeof(a));
+  a.map_type = (__u32)strtoul(arg[0], NULL, 10);
+  a.key_size = (__u32)strtoul(arg[1], NULL, 10);
+  a.value_size = (__u32)strtoul(arg[2], NULL, 10);
+  a.max_entries = (__u32)strtoul(arg[3], NULL, 10);
+  a.map_flags = (__u32)strtoul(arg[4], NULL, 10);
+  // Copy at most 16 bytes: a longer name arrives without its NUL, as the kernel must then see it.
+  if (strcmp(arg[5], "-") != 0) {
+    size_t len = strlen(arg[5]);
+    memcpy(a.map_name, arg[5], len < sizeof(a.map_name) ? len : sizeof(a.map_name));
+  }
+  long lock_off = strtol(arg[6], NULL, 10);
+  a.map_extra = strtoull(arg[7], NULL, 10);
+  int btf_fd = -1;
+  if (lock_off >= 0) {
+    if ((__u64)lock_off + 4 > a.value_size) return reply_fail("lock offset outside the value");
+    __u32 kid, vid;
+    btf_fd = load_lock_btf(a.key_size, a.value_size, (__u32)lock_off, &kid, &vid);
+    if (btf_fd < 0) return reply_fail("BPF_BTF_LOAD failed");
+    a.btf_fd = (__u32)btf_fd;
+    a.btf_key_type_id = kid;
+    a.btf_value_type_id = vid;
+  }
+  close_map();
+  int fd = (int)sys_bpf(BPF_MAP_CREATE, &a);
+  int e = errno;
+  if (btf_fd >= 0) close(btf_fd);
+  if (fd < 0) return reply_err(e);
+  map_fd = fd;
+  printf("ok\n");
+}
+
+static void cmd_path(int cmd, char **arg, int n) {
+  if (n != 1) return reply_fail("pin/open take a path");
+  union bpf_attr a;
+  memset(&a, 0, sizeof(a));
+  a.pathname = (__u64)(uintptr_t)arg[0];
+  if (cmd == BPF_OBJ_PIN) {
+    if (map_fd < 0) return reply_fail("no map to pin");
+    a.bpf_fd = (__u32)map_fd;
+    if (sys_bpf(BPF_OBJ_PIN, &a) < 0) return reply_err(errno);
+    printf("ok\n");
+    return;
+  }
+  close_map();
+  int fd = (int)sys_bpf(BPF_OBJ_GET, &a);
+  if (fd < 0) return reply_err(errno);
+  map_fd = fd;
+  printf("ok\n");
+}
+
+/* The element commands: lookup, update, delete, getnext, lookupdelete. */
+static void cmd_elem(const char *op, char **arg, int n) {
+  if (map_fd < 0) return reply_fail("no map is open");
+  if (n < 1) return reply_fail("missing key");
+  size_t klen, vlen = 0, out_len = 0;
+  int bad;
+  unsigned char *key = unhex(arg[0], &klen, &bad);
+  unsigned char *val = NULL, *out = NULL;
+  if (bad) return reply_fail("bad key hex");
+  union bpf_attr a;
+  memset(&a, 0, sizeof(a));
+  a.map_fd = (__u32)map_fd;
+  a.key = (__u64)(uintptr_t)key;
+  int cmd;
+  if (strcmp(op, "update") == 0) {
+    if (n != 3) { free(key); return reply_fail("update takes key, value, flags"); }
+    val = unhex(arg[1], &vlen, &bad);
+    if (bad || !val) { free(key); free(val); return reply_fail("bad value hex"); }
+    a.value = (__u64)(uintptr_t)val;
+    a.flags = strtoull(arg[2], NULL, 10);
+    cmd = BPF_MAP_UPDATE_ELEM;
+  } else if (strcmp(op, "delete") == 0) {
+    if (n != 1) { free(key); return reply_fail("delete takes a key"); }
+    cmd = BPF_MAP_DELETE_ELEM;
+  } else if (strcmp(op, "getnext") == 0) {
+    if (n != 2) { free(key); return reply_fail("getnext takes key, key_size"); }
+    out_len = strtoul(arg[1], NULL, 10);
+    out = calloc(out_len + 1, 1);
+    a.next_key = (__u64)(uintptr_t)out;
+    cmd = BPF_MAP_GET_NEXT_KEY;
+  } else {
+    if (n != 3) { free(key); return reply_fail("lookup takes key, flags, out_len"); }
+    a.flags = strtoull(arg[1], NULL, 10);
+    out_len = strtoul(arg[2], NULL, 10);
+    out = calloc(out_len + 1, 1);
+    a.value = (__u64)(uintptr_t)out;
+    cmd = strcmp(op, "lookup") == 0 ? BPF_MAP_LOOKUP_ELEM : BPF_MAP_LOOKUP_AND_DELETE_ELEM;
+  }
+  long r = sys_bpf(cmd, &a);
+  int e = errno;
+  if (r < 0) reply_err(e);
+  else if (out) reply_hex(out, out_len);
+  else printf("ok\n");
+  free(key);
+  free(val);
+  free(out);
+}
+
+static void cmd_cpu(char **arg, int n) {
+  if (n != 1) return reply_fail("cpu takes a CPU number");
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  int cpu = atoi(arg[0]);
+  // -1: every CPU again (the kernel keeps only the possible ones).
+  if (cpu < 0) for (int c = 0; c < CPU_SETSIZE; c++) CPU_SET(c, &set);
+  else CPU_SET(cpu, &set);
+  if (sched_setaffinity(0, sizeof(set), &set) < 0) return reply_err(errno);
+  printf("ok\n");
+}
+
+static void cmd_freeze(void) {
+  if (map_fd < 0) return reply_fail("no map is open");
+  union bpf_attr a;
+  memset(&a, 0, sizeof(a));
+  a.map_fd = (__u32)map_fd;
+  if (sys_bpf(BPF_MAP_FREEZE, &a) < 0) return reply_err(errno);
+  printf("ok\n");
+}
+
+int main(void) {
+  char *line = NULL;
+  size_t cap = 0;
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  while (getline(&line, &cap, stdin) >= 0) {
+    char *arg[16];
+    int n = 0;
+    for (char *tok = strtok(line, " \t\n"); tok && n < 16; tok = strtok(NULL, " \t\n")) arg[n++] = tok;
+    if (n == 0) continue;
+    const char *op = arg[0];
+    char **rest = arg + 1;
+    int m = n - 1;
+    if (strcmp(op, "create") == 0) cmd_create(rest, m);
+    else if (strcmp(op, "pin") == 0) cmd_path(BPF_OBJ_PIN, rest, m);
+    else if (strcmp(op, "open") == 0) cmd_path(BPF_OBJ_GET, rest, m);
+    else if (strcmp(op, "close") == 0) { close_map(); printf("ok\n"); }
+    else if (strcmp(op, "cpu") == 0) cmd_cpu(rest, m);
+    else if (strcmp(op, "freeze") == 0) cmd_freeze();
+    else if (!strcmp(op, "lookup") || !strcmp(op, "update") || !strcmp(op, "delete") ||
+             !strcmp(op, "getnext") || !strcmp(op, "lookupdelete")) cmd_elem(op, rest, m);
+    else reply_fail("unknown command");
+  }
+  close_map();
+  free(line);
+  return 0;
+}

@@ -1,0 +1,271 @@
+// The two players of a step: the live kernel (bpftool, or our native helper where bpftool cannot
+// say it) and percpu-maps. Both answer with an Outcome in the same canonical form.
+
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { BpfError } from '../../maps/errno.js';
+import { array, bpf_spin_lock, struct, u8, type FieldType } from '../../maps/layout.js';
+import { createMap, type BpfMap, type MapSpec } from '../../maps/syscall.js';
+import { BPF_F_RDONLY, BPF_F_WRONLY, BPF_OBJ_NAME_LEN, MAP_TYPE_NAMES, roundUp8 } from '../../maps/uapi.js';
+import { Bpftool } from './bpftool.js';
+import { BPFFS, PIN_PREFIX } from './env.js';
+import type { NativeHelper } from './native.js';
+import {
+  bytesOf, hexOf, isPercpuType, keyBytes, parseFlags, userValue, type MapDef, type Outcome, type Step,
+} from './schema.js';
+
+export const DEFAULT_NAME = 'conf';
+
+export function mapName(def: MapDef): string {
+  return def.name ?? DEFAULT_NAME;
+}
+
+/** The outcome of a read: the value, or for per-CPU maps one value per CPU. */
+export function readOutcome(bytes: Uint8Array, def: MapDef, cpus: number, padding: boolean): Outcome {
+  if (!isPercpuType(def.type)) return { value: hexOf(bytes) };
+  const stride = roundUp8(def.valueSize);
+  const width = padding ? stride : def.valueSize;
+  const values: string[] = [];
+  for (let c = 0; c < cpus; c++) values.push(hexOf(bytes.subarray(c * stride, c * stride + width)));
+  return { values };
+}
+
+function elemFlags(step: Step): number {
+  return step.flags === undefined ? 0 : parseFlags(step.flags, false);
+}
+
+// ---- the kernel --------------------------------------------------------------------------------
+
+/** Pins still in bpffs, removed on exit even when a run is interrupted. */
+const livePins = new Set<string>();
+let exitHook = false;
+
+function removePin(pin: string): void {
+  rmSync(pin, { force: true });
+  livePins.delete(pin);
+}
+
+let pinCounter = 0;
+
+/**
+ * Which driver plays a step on the kernel, and why the native helper when it is not bpftool.
+ * bpftool reopens a pinned map read-write and passes only its own flag words, names and values.
+ */
+export function nativeReason(step: Step, def: MapDef, fdBound: boolean): string | null {
+  if (step.op === 'create') {
+    const flags = def.flags === undefined ? 0 : parseFlags(def.flags, true);
+    if (def.lockOffset !== undefined) return 'a bpf_spin_lock value needs BTF';
+    if (flags & (BPF_F_RDONLY | BPF_F_WRONLY)) return 'BPF_F_RDONLY/BPF_F_WRONLY live on the created fd';
+    const name = mapName(def);
+    if (name === '' || name.length >= BPF_OBJ_NAME_LEN) return 'bpftool requires a name and libbpf truncates long ones';
+    if (def.mapExtra) return 'bpftool has no map_extra';
+    return null;
+  }
+  if (fdBound) return 'the map is only reachable through its creation fd';
+  if (def.keySize === 0) return 'keyless map';
+  const needsKey = step.op !== 'getNextKey' && step.op !== 'freeze';
+  if (needsKey && (step.key === null || step.key === undefined)) return 'a NULL key pointer';
+  switch (step.op) {
+    case 'update': {
+      if (elemFlags(step) > 2) return 'bpftool passes only BPF_ANY, BPF_NOEXIST, BPF_EXIST';
+      if (isPercpuType(def.type)) {
+        const vals = step.values ?? [step.value!];
+        if (vals.some((v) => v !== vals[0])) return 'per-CPU values that differ per CPU';
+        if (vals[0]!.length !== def.valueSize * 2) return 'explicit per-CPU padding bytes';
+      }
+      return null;
+    }
+    case 'lookup':
+      if (elemFlags(step) !== 0) return 'bpftool lookups take no flags';
+      if (step.padding) return 'bpftool prints no padding bytes';
+      return null;
+    case 'lookupAndDelete':
+      return 'bpftool has no lookup-and-delete with a key';
+    default:
+      return null;
+  }
+}
+
+export class KernelSide {
+  readonly cpus: number;
+  private bpftool: Bpftool;
+  private native: NativeHelper;
+  private pin: string | null = null;
+  private fdBound = false;
+  private nativeOpen = false;
+  private nativeCpu = -1;
+  /** Steps played through each driver (for the summary). */
+  readonly driverSteps = { bpftool: 0, native: 0 };
+
+  constructor(bpftoolBin: string, native: NativeHelper, cpus: number) {
+    this.bpftool = new Bpftool({ bin: bpftoolBin });
+    this.native = native;
+    this.cpus = cpus;
+    if (!exitHook) {
+      exitHook = true;
+      process.once('exit', () => {
+        for (const p of livePins) rmSync(p, { force: true });
+      });
+    }
+  }
+
+  get hasMap(): boolean {
+    return this.pin !== null;
+  }
+
+  /** Remove the current map (its pin and our fd); call at the end of a scenario, also after failures. */
+  async dropMap(): Promise<void> {
+    const pin = this.pin;
+    const open = this.nativeOpen;
+    this.pin = null;
+    this.nativeOpen = false;
+    this.fdBound = false;
+    try {
+      if (open) await this.native.must('close');
+    } finally {
+      if (pin) removePin(pin);
+    }
+  }
+
+  private async nativeOn(cpu: number | undefined): Promise<NativeHelper> {
+    if (!this.nativeOpen) {
+      await this.native.must(`open ${this.pin}`);
+      this.nativeOpen = true;
+    }
+    const want = cpu ?? -1;
+    if (want !== this.nativeCpu) {
+      await this.native.must(`cpu ${want}`);
+      this.nativeCpu = want;
+    }
+    return this.native;
+  }
+
+  async step(step: Step, def: MapDef): Promise<Outcome> {
+    const reason = nativeReason(step, def, this.fdBound);
+    this.driverSteps[reason ? 'native' : 'bpftool']++;
+    if (step.op === 'create') return this.create(def, reason !== null);
+    const ks = def.keySize;
+    const key = keyBytes(step.key, ks);
+    const flags = elemFlags(step);
+    const cpu = step.cpu;
+    if (reason === null) {
+      const pin = this.pin!;
+      switch (step.op) {
+        // bpftool takes one value_size value and writes it to every CPU of a per-CPU map.
+        case 'update': return this.bpftool.update(pin, key!, bytesOf(step.value ?? step.values![0]!), flags, cpu);
+        case 'lookup': return this.bpftool.lookup(pin, key!, cpu);
+        case 'delete': return this.bpftool.delete(pin, key!, cpu);
+        case 'getNextKey': return this.bpftool.getNextKey(pin, key, cpu);
+        case 'freeze': return this.bpftool.freeze(pin, cpu);
+        default: throw new Error(`bpftool cannot play ${step.op}`);
+      }
+    }
+    const n = await this.nativeOn(cpu);
+    const userSize = isPercpuType(def.type) ? roundUp8(def.valueSize) * this.cpus : def.valueSize;
+    switch (step.op) {
+      case 'update': return n.update(key, userValue(step, def, this.cpus), flags);
+      case 'delete': return n.delete(key);
+      case 'getNextKey': return n.getNextKey(key, ks);
+      case 'freeze': return n.freeze();
+      case 'lookup':
+      case 'lookupAndDelete': {
+        const r = await n.elem(step.op === 'lookup' ? 'lookup' : 'lookupdelete', key, flags, userSize);
+        return 'bytes' in r ? readOutcome(r.bytes, def, this.cpus, step.padding === true) : r;
+      }
+    }
+  }
+
+  private async create(def: MapDef, native: boolean): Promise<Outcome> {
+    await this.dropMap();
+    const pin = join(BPFFS, `${PIN_PREFIX}${process.pid}_${pinCounter++}`);
+    const flags = def.flags === undefined ? 0 : parseFlags(def.flags, true);
+    livePins.add(pin);
+    let r: Outcome;
+    if (!native) {
+      r = await this.bpftool.create(pin, def.type, def.keySize, def.valueSize, def.maxEntries, flags, mapName(def));
+    } else {
+      r = await this.native.create(MAP_TYPE_NAMES[def.type], def.keySize, def.valueSize, def.maxEntries, flags,
+        mapName(def), def.lockOffset ?? -1, def.mapExtra ?? 0);
+      if ('ok' in r) {
+        this.nativeOpen = true;
+        await this.native.must(`pin ${pin}`);
+        this.fdBound = (flags & (BPF_F_RDONLY | BPF_F_WRONLY)) !== 0;
+      }
+    }
+    if ('ok' in r) this.pin = pin;
+    else removePin(pin);
+    return r;
+  }
+}
+
+// ---- percpu-maps -------------------------------------------------------------------------------
+
+/** The value layout for a bpf_spin_lock at lockOffset in a valueSize-byte value. */
+function lockLayout(valueSize: number, lockOffset: number): MapSpec['value'] {
+  const fields: Record<string, FieldType> = {};
+  if (lockOffset > 0) fields.pre = array(u8, lockOffset);
+  fields.lock = bpf_spin_lock;
+  if (valueSize - lockOffset - 4 > 0) fields.post = array(u8, valueSize - lockOffset - 4);
+  return struct(fields);
+}
+
+export class OursSide {
+  readonly cpus: number;
+  private map: BpfMap | null = null;
+
+  constructor(cpus: number) {
+    this.cpus = cpus;
+  }
+
+  get hasMap(): boolean {
+    return this.map !== null;
+  }
+
+  step(step: Step, def: MapDef): Outcome {
+    try {
+      return this.play(step, def);
+    } catch (e) {
+      if (e instanceof BpfError) return { errno: e.errno };
+      return { threw: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
+    }
+  }
+
+  private play(step: Step, def: MapDef): Outcome {
+    if (step.op === 'create') {
+      this.map = null;
+      const spec: MapSpec = {
+        type: def.type,
+        keySize: def.keySize,
+        valueSize: def.valueSize,
+        maxEntries: def.maxEntries,
+        flags: def.flags === undefined ? 0 : parseFlags(def.flags, true),
+        name: mapName(def),
+        mapExtra: def.mapExtra ?? 0,
+      };
+      if (def.lockOffset !== undefined) spec.value = lockLayout(def.valueSize, def.lockOffset);
+      this.map = createMap(spec, { cpus: this.cpus });
+      return { ok: true };
+    }
+    const map = this.map!;
+    map.userCpu = step.cpu ?? 0;
+    const key = keyBytes(step.key, def.keySize);
+    const flags = elemFlags(step);
+    switch (step.op) {
+      case 'update':
+        map.update(key, userValue(step, def, this.cpus), flags);
+        return { ok: true };
+      case 'lookup':
+        return readOutcome(map.lookup(key, flags), def, this.cpus, step.padding === true);
+      case 'lookupAndDelete':
+        return readOutcome(map.lookupAndDelete(key, flags), def, this.cpus, step.padding === true);
+      case 'delete':
+        map.delete(key);
+        return { ok: true };
+      case 'getNextKey':
+        return { key: hexOf(map.getNextKey(key)) };
+      case 'freeze':
+        map.freeze();
+        return { ok: true };
+    }
+  }
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// The percpu-maps command line.
+
+import { UsageError } from './args.js';
+import { RACE_HELP, raceCommand } from './race.js';
+
+const HELP = `usage: percpu-maps <command> [options]
+
+commands:
+  race          the sys_clone counter four ways (racy, atomic, spinlock, percpu) on simulated CPUs
+  conformance   check every map operation against recorded (or live) Linux kernel outcomes
+  help          this text
+
+Run 'percpu-maps <command> --help' for a command's options.`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+const commands: Record<string, Command> = {
+  race: raceCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(HELP + '\n');
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  try {
+    if (!command) throw new UsageError('', `unknown command '${name}'; commands: ${Object.keys(commands).join(', ')}`);
+    return await command(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`percpu-maps${e.command ? ' ' + e.command : ''}: ${e.message} (see 'percpu-maps ${e.command || 'help'}${e.command ? ' --help' : ''}')\n`);
+      return 2;
+    }
+    const err = e as Error;
+    process.stderr.write(`percpu-maps ${name}: ${err.name === 'Error' ? '' : err.name + ': '}${err.message}\n`);
+    return 1;
+  }
+}
+
+export { RACE_HELP };
+
+const exitCode = await main(process.argv.slice(2));
+process.exitCode = exitCode;

@@ -1,0 +1,117 @@
+// `percpu-maps race`: the seed's sys_clone counter four ways on simulated CPUs.
+
+import { availableParallelism, cpus as hostCpus } from 'node:os';
+import { Runtime } from '../cpu/runtime.js';
+import { EXPLAIN, MAX_EVENTS, STRATEGIES, VERIFIER_NOTE, runRace, type RaceRow, type Strategy } from '../workloads/race/index.js';
+import { UsageError, intOption, listOption, parse } from './args.js';
+import { fmtFixed, fmtInt, table, wrap } from './format.js';
+import { guardSignals } from './signals.js';
+
+export const RACE_HELP = `usage: percpu-maps race [--cpus N] [--events N] [--strategy S,...] [--json] [--trace]
+
+Runs the sys_clone counter of the seed article on N simulated CPUs, four ways:
+  racy      cnt++ on a shared ARRAY value, no lock       (loses updates)
+  atomic    __sync_fetch_and_add on the shared value
+  spinlock  bpf_spin_lock / cnt++ / bpf_spin_unlock      (the seed's code)
+  percpu    cnt++ on a PERCPU_ARRAY slot, summed by user space
+
+options:
+  --cpus N         simulated CPUs (default: ${availableParallelism()}, this host's cores)
+  --events N       events per strategy, spread over the CPUs (default 50,000,000; 8 with --trace)
+  --strategy S,..  which strategies (default: all four)
+  --json           print the results as JSON
+  --trace          print the seed's bpf_trace_printk lines (trace_pipe format)`;
+
+export async function raceCommand(argv: string[]): Promise<number> {
+  const { values } = parse('race', argv, {
+    cpus: { type: 'string' },
+    events: { type: 'string' },
+    strategy: { type: 'string' },
+    json: { type: 'boolean' },
+    trace: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(RACE_HELP + '\n');
+    return 0;
+  }
+  const cpus = intOption('race', 'cpus', values.cpus, 1, 1024) ?? availableParallelism();
+  const trace = values.trace === true;
+  const events = intOption('race', 'events', values.events, 1, MAX_EVENTS) ?? (trace ? 8 : 50_000_000);
+  if (trace && events > 10_000) throw new UsageError('race', `--trace prints one line per event; use --events 10000 or fewer (got ${events})`);
+  const strategies = listOption('race', 'strategy', values.strategy, STRATEGIES) ?? [...STRATEGIES];
+  const json = values.json === true;
+
+  const rt = await Runtime.start({ cpus, onWarning: () => {} });
+  let current: Runtime | null = rt;
+  const guard = guardSignals(() => current);
+  let rows: RaceRow[] = [];
+  let progress: NodeJS.Timeout | null = null;
+  const showProgress = !json && process.stderr.isTTY === true;
+  try {
+    if (!json) {
+      process.stdout.write(`race lab: the sys_clone counter on ${cpus} simulated CPU${cpus === 1 ? '' : 's'}, ${fmtInt(events)} events per strategy\n`);
+      for (const w of rt.warnings) process.stdout.write(`warning: ${w}\n`);
+      process.stdout.write('\n');
+    }
+    rows = await runRace({
+      cpus,
+      events,
+      strategies,
+      trace,
+      runtime: rt,
+      onStart: (strategy: Strategy) => {
+        if (!showProgress) return;
+        if (progress) clearInterval(progress);
+        progress = setInterval(() => {
+          const done = rt.progress().reduce((a, b) => a + b, 0);
+          process.stderr.write(`\r  ${strategy}: ${fmtInt(done)} / ${fmtInt(events)} events`);
+        }, 200);
+      },
+    });
+  } finally {
+    if (progress) clearInterval(progress);
+    if (showProgress) process.stderr.write('\r\x1b[K');
+    current = null;
+    await rt.close();
+    guard.dispose();
+  }
+
+  if (json) {
+    process.stdout.write(JSON.stringify({
+      command: 'race',
+      cpus,
+      eventsPerStrategy: events,
+      host: { cores: availableParallelism(), cpu: hostCpus()[0]?.model ?? 'unknown', node: process.version },
+      interrupted: guard.received,
+      rows,
+    }, null, 2) + '\n');
+  } else {
+    process.stdout.write(renderRace(rows) + '\n');
+    if (guard.received) process.stdout.write(`\ninterrupted by ${guard.received}: the table shows what finished.\n`);
+  }
+  return guard.exitCode(0);
+}
+
+export function renderRace(rows: RaceRow[]): string {
+  const body = rows.map((r) => [
+    r.strategy + (r.stopped ? ' (stopped)' : ''),
+    String(r.cpus),
+    fmtInt(r.expected),
+    fmtInt(r.observed),
+    fmtInt(r.lost),
+    fmtFixed(r.lostPercent, 2),
+    fmtFixed(r.seconds, 3),
+    fmtFixed(r.mEventsPerSec, 1),
+    r.perCpuValues ? r.perCpuValues.map(fmtInt).join(' + ') : '',
+  ]);
+  const out = [table(['strategy', 'CPUs', 'expected', 'observed', 'lost', 'lost %', 'seconds', 'M events/s', 'per-CPU values'], body, [0, 8])];
+  const traced = rows.filter((r) => r.trace && r.trace.length > 0);
+  for (const r of traced) {
+    out.push('', `trace_pipe (${r.strategy}):`, ...r.trace!);
+  }
+  out.push('', 'why:');
+  for (const r of rows) out.push(wrap(EXPLAIN[r.strategy], 100, '    ', '  - '));
+  out.push('', wrap(VERIFIER_NOTE, 100, '  ', '  '));
+  return out.join('\n');
+}

@@ -1,0 +1,35 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Runtime } from '../src/cpu/runtime.js';
+import { runRace, type Strategy } from '../src/workloads/race/index.js';
+
+const EVENTS = 200_000;
+
+describe.each([1, 2, 4])('the race lab on %i CPU(s)', (cpus) => {
+  let rt: Runtime;
+  beforeAll(async () => { rt = await Runtime.start({ cpus, onWarning: () => {} }); });
+  afterAll(async () => { await rt.close(); });
+
+  it.each<Strategy>(['atomic', 'spinlock', 'percpu'])('%s counts every event exactly', async (strategy) => {
+    const [row] = await runRace({ cpus, events: EVENTS, strategies: [strategy], runtime: rt, warmup: 1000 });
+    expect([row!.expected, row!.observed, row!.lost]).toEqual([EVENTS, EVENTS, 0]);
+  });
+});
+
+describe('the race lab details', () => {
+  it('racy is exact on one CPU', async () => {
+    const [row] = await runRace({ cpus: 1, events: EVENTS, strategies: ['racy'], warmup: 1000 });
+    expect(row!.observed).toBe(EVENTS);
+  });
+  it('percpu reports each CPU slot, summing to the total', async () => {
+    const [row] = await runRace({ cpus: 2, events: 1001, strategies: ['percpu'], warmup: 0 });
+    expect(row!.perCpuValues).toEqual([501, 500]);
+  });
+  it('traces the seed program lines in trace_pipe format', async () => {
+    const [row] = await runRace({ cpus: 1, events: 3, strategies: ['spinlock'], trace: true });
+    expect(row!.trace!.map((l) => l.replace(/ +\d+\.\d{6}:/, ' T:'))).toEqual([
+      '             bash-4242   [000] d..31 T: bpf_trace_printk: sys_clone count: 1',
+      '             bash-4242   [000] d..31 T: bpf_trace_printk: sys_clone count: 2',
+      '             bash-4242   [000] d..31 T: bpf_trace_printk: sys_clone count: 3',
+    ]);
+  });
+});

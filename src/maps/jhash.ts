@@ -1,0 +1,119 @@
+// Bob Jenkins' lookup3 hash as the kernel's include/linux/jhash.h has it: jhash() over bytes and
+// jhash2() over 32-bit words, with the initial value 0xdeadbeef + length-in-bytes + seed.
+//
+// Hash maps pick their bucket from this hash, so with BPF_F_ZERO_SEED (seed 0) our iteration
+// order equals the kernel's only if every bit here is the kernel's. Words are read little-endian,
+// as x86-64 reads them. Nothing here allocates: keys are read in place (from a key buffer or a
+// map's element), and the one- and two-word forms take the words as numbers.
+
+const JHASH_INITVAL = 0xdeadbeef;
+
+// The mixing state lives in module variables so the helpers below can share it without
+// returning tuples (which would allocate).
+let a = 0;
+let b = 0;
+let c = 0;
+
+function rol32(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
+}
+
+/** __jhash_mix: mix three 32-bit values reversibly. */
+function mix(): void {
+  a = (a - c) | 0; a ^= rol32(c, 4); c = (c + b) | 0;
+  b = (b - a) | 0; b ^= rol32(a, 6); a = (a + c) | 0;
+  c = (c - b) | 0; c ^= rol32(b, 8); b = (b + a) | 0;
+  a = (a - c) | 0; a ^= rol32(c, 16); c = (c + b) | 0;
+  b = (b - a) | 0; b ^= rol32(a, 19); a = (a + c) | 0;
+  c = (c - b) | 0; c ^= rol32(b, 4); b = (b + a) | 0;
+}
+
+/** __jhash_final: fold (a, b, c) into c. */
+function final(): void {
+  c ^= b; c = (c - rol32(b, 14)) | 0;
+  a ^= c; a = (a - rol32(c, 11)) | 0;
+  b ^= a; b = (b - rol32(a, 25)) | 0;
+  c ^= b; c = (c - rol32(b, 16)) | 0;
+  a ^= c; a = (a - rol32(c, 4)) | 0;
+  b ^= a; b = (b - rol32(a, 14)) | 0;
+  c ^= b; c = (c - rol32(b, 24)) | 0;
+}
+
+function wordAt(k: Uint8Array, o: number): number {
+  return k[o]! | (k[o + 1]! << 8) | (k[o + 2]! << 16) | (k[o + 3]! << 24);
+}
+
+/**
+ * jhash(key, length, initval): `length` bytes of `k` starting at `off`. Used by hash maps whose
+ * key_size is not a multiple of 4.
+ */
+export function jhash(k: Uint8Array, off: number, length: number, initval: number): number {
+  a = b = c = (JHASH_INITVAL + length + initval) | 0;
+  let o = off;
+  let n = length;
+  while (n > 12) {
+    a = (a + wordAt(k, o)) | 0;
+    b = (b + wordAt(k, o + 4)) | 0;
+    c = (c + wordAt(k, o + 8)) | 0;
+    mix();
+    n -= 12;
+    o += 12;
+  }
+  if (n === 0) return c >>> 0; // nothing left: no final mix, as in the kernel
+  // The last 1..12 bytes, added byte by byte (the kernel's fall-through switch, as a ladder).
+  if (n >= 12) c = (c + (k[o + 11]! << 24)) | 0;
+  if (n >= 11) c = (c + (k[o + 10]! << 16)) | 0;
+  if (n >= 10) c = (c + (k[o + 9]! << 8)) | 0;
+  if (n >= 9) c = (c + k[o + 8]!) | 0;
+  if (n >= 8) b = (b + (k[o + 7]! << 24)) | 0;
+  if (n >= 7) b = (b + (k[o + 6]! << 16)) | 0;
+  if (n >= 6) b = (b + (k[o + 5]! << 8)) | 0;
+  if (n >= 5) b = (b + k[o + 4]!) | 0;
+  if (n >= 4) a = (a + (k[o + 3]! << 24)) | 0;
+  if (n >= 3) a = (a + (k[o + 2]! << 16)) | 0;
+  if (n >= 2) a = (a + (k[o + 1]! << 8)) | 0;
+  a = (a + k[o]!) | 0;
+  final();
+  return c >>> 0;
+}
+
+/**
+ * jhash2(k, length, initval) over `words` little-endian u32 words of `k` starting at byte `off`.
+ * Used by hash maps whose key_size is a multiple of 4 (the initial value counts bytes: words << 2).
+ */
+export function jhash2(k: Uint8Array, off: number, words: number, initval: number): number {
+  a = b = c = (JHASH_INITVAL + (words << 2) + initval) | 0;
+  let o = off;
+  let n = words;
+  while (n > 3) {
+    a = (a + wordAt(k, o)) | 0;
+    b = (b + wordAt(k, o + 4)) | 0;
+    c = (c + wordAt(k, o + 8)) | 0;
+    mix();
+    n -= 3;
+    o += 12;
+  }
+  if (n === 0) return c >>> 0;
+  if (n === 3) c = (c + wordAt(k, o + 8)) | 0;
+  if (n >= 2) b = (b + wordAt(k, o + 4)) | 0;
+  a = (a + wordAt(k, o)) | 0;
+  final();
+  return c >>> 0;
+}
+
+/** jhash2 over one word (a 4-byte key given as a number): equal to jhash2 of its 4 LE bytes. */
+export function jhash2Word1(w0: number, initval: number): number {
+  a = b = c = (JHASH_INITVAL + 4 + initval) | 0;
+  a = (a + w0) | 0;
+  final();
+  return c >>> 0;
+}
+
+/** jhash2 over two words (an 8-byte key given as its low and high halves). */
+export function jhash2Word2(w0: number, w1: number, initval: number): number {
+  a = b = c = (JHASH_INITVAL + 8 + initval) | 0;
+  b = (b + w1) | 0;
+  a = (a + w0) | 0;
+  final();
+  return c >>> 0;
+}

@@ -12,9 +12,15 @@ export class UsageError extends Error {
   }
 }
 
-export function parse<T extends NonNullable<ParseArgsConfig['options']>>(command: string, argv: string[], options: T, allowPositionals = false) {
+export interface ParsedArgs {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+}
+
+export function parse(command: string, argv: string[], options: NonNullable<ParseArgsConfig['options']>, allowPositionals = false): ParsedArgs {
   try {
-    return parseArgs({ args: argv, options, allowPositionals, strict: true as const });
+    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals, strict: true });
+    return { values: values as ParsedArgs['values'], positionals };
   } catch (e) {
     // node:util's messages are good but long; keep their first sentence.
     const msg = (e as Error).message.split('. ')[0]!.replace(/^Unknown option '(.*)'$/, "unknown option '$1'");
@@ -23,8 +29,9 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(command
 }
 
 /** An integer option within [min, max]; `undefined` when absent. */
-export function intOption(command: string, name: string, raw: string | undefined, min: number, max: number): number | undefined {
+export function intOption(command: string, name: string, raw: string | boolean | undefined, min: number, max: number): number | undefined {
   if (raw === undefined) return undefined;
+  if (typeof raw !== 'string') throw new UsageError(command, `--${name} needs a value`);
   const cleaned = raw.replace(/_/g, '');
   const n = /^-?\d+$/.test(cleaned) ? Number(cleaned) : /^\d+(\.\d+)?e\d+$/i.test(cleaned) ? Number(cleaned) : NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
@@ -34,8 +41,9 @@ export function intOption(command: string, name: string, raw: string | undefined
 }
 
 /** A comma-separated list whose items must come from `allowed`. */
-export function listOption<T extends string>(command: string, name: string, raw: string | undefined, allowed: readonly T[]): T[] | undefined {
+export function listOption<T extends string>(command: string, name: string, raw: string | boolean | undefined, allowed: readonly T[]): T[] | undefined {
   if (raw === undefined) return undefined;
+  if (typeof raw !== 'string') throw new UsageError(command, `--${name} needs a value`);
   const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
   if (items.length === 0) throw new UsageError(command, `--${name} needs at least one of ${allowed.join(', ')}`);
   for (const it of items) {

@@ -9,6 +9,9 @@ import type { BpfMap } from './syscall.js';
 import { current, ktimeGetNs, smpProcessorId } from './smp.js';
 import { TracePipe, formatTrace, traceLine } from './trace-pipe.js';
 import { BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, mapTypeName } from './uapi.js';
+import { BPF_MAP_TYPE_RINGBUF } from './uapi.js';
+import type { FieldType, StructLayout, StructView } from './layout.js';
+import { commitRecordView, lendRecordView, ringbufOf, ringbufOutput, ringbufQuery, ringbufReserve, ringOfRecord, type RingbufPriv } from './ringbuf.js';
 
 /**
  * A key of the wrong size is a program bug the kernel's verifier would reject before the program
@@ -22,10 +25,7 @@ function badKey(map: BpfMap<ValueView>, helper: string, key: unknown): never {
 }
 
 function checkKey(map: BpfMap<ValueView>, helper: string, key: Key): void {
-  if (typeof key === 'number') {
-    const ks = map.attr.keySize;
-    if ((ks !== 4 && ks !== 8) || !(key >= 0)) badKey(map, helper, key);
-  } else if (!(key instanceof Uint8Array) || key.length !== map.attr.keySize) {
+  if (typeof key === 'number' ? !(key >= 0 && map.numberKeys) : !(key instanceof Uint8Array && key.length === map.keySize)) {
     badKey(map, helper, key);
   }
 }
@@ -110,6 +110,73 @@ export function bpf_map_peek_elem(map: BpfMap, value: ValueSource): number {
   checkPushPopPeek(map, 'bpf_map_peek_elem', true);
   checkValue(map, 'bpf_map_peek_elem', value);
   return map.ops.peekElem!(map, value, smpProcessorId);
+}
+
+// ---- ring buffer -----------------------------------------------------------------------------
+
+function ringbufMap(map: BpfMap, helper: string): RingbufPriv {
+  if (map.attr.type !== BPF_MAP_TYPE_RINGBUF) {
+    throw new BpfError(map.name, helper, EINVAL,
+      `${helper} works on ring buffer maps only, not on ${mapTypeName(map.attr.type) ?? `type ${map.attr.type}`} maps (the verifier would reject this program)`);
+  }
+  return ringbufOf(map);
+}
+
+/**
+ * bpf_ringbuf_reserve(map, size, flags[, layout]): a view of `size` bytes reserved in the ring (of
+ * the struct `layout` when given), or null when flags are not 0, the size is one the kernel
+ * refuses (a record larger than the ring) or there is no room (counted as a drop). Every record
+ * must then be submitted or discarded exactly once.
+ */
+export function bpf_ringbuf_reserve(map: BpfMap, size: number, flags: number): ValueView | null;
+export function bpf_ringbuf_reserve<F extends Record<string, FieldType>>(map: BpfMap, size: number, flags: number, layout: StructLayout<F>): StructView<F> | null;
+export function bpf_ringbuf_reserve(map: BpfMap, size: number, flags: number, layout?: StructLayout<any>): ValueView | null {
+  const p = ringbufMap(map, 'bpf_ringbuf_reserve');
+  if (!Number.isInteger(size)) {
+    throw new BpfError(map.name, 'bpf_ringbuf_reserve', EINVAL, `the size must be an integer, got ${String(size)} (the verifier would reject this program)`);
+  }
+  if (layout !== undefined && layout.size > size) {
+    throw new BpfError(map.name, 'bpf_ringbuf_reserve', EINVAL,
+      `the record struct is ${layout.size} bytes but only ${size} are reserved (the verifier would reject accesses past the reservation)`);
+  }
+  if (flags !== 0) return null;
+  // size is a u64: a negative number is a huge one, which no ring can hold.
+  const off = ringbufReserve(p, size < 0 ? Infinity : size);
+  return off < 0 ? null : lendRecordView(p, off, size, layout?.View ?? ValueView);
+}
+
+function commitHelper(helper: string, record: ValueView, flags: number, discard: boolean): void {
+  const p = record instanceof ValueView ? ringOfRecord(record) : undefined;
+  if (p === undefined) {
+    throw new BpfError('(none)', helper, EINVAL, 'the argument is not a record from bpf_ringbuf_reserve (the verifier would reject this program)');
+  }
+  if (!commitRecordView(p, record, flags, discard)) {
+    throw new BpfError(p.map.name, helper, EINVAL, 'this record was already submitted or discarded (the verifier would reject this program)');
+  }
+}
+
+/** bpf_ringbuf_submit(record, flags): publish the record (flags: BPF_RB_NO_WAKEUP or BPF_RB_FORCE_WAKEUP). */
+export function bpf_ringbuf_submit(record: ValueView, flags: number): void {
+  commitHelper('bpf_ringbuf_submit', record, flags, false);
+}
+
+/** bpf_ringbuf_discard(record, flags): give the space back; the consumer skips the record. */
+export function bpf_ringbuf_discard(record: ValueView, flags: number): void {
+  commitHelper('bpf_ringbuf_discard', record, flags, true);
+}
+
+/** bpf_ringbuf_output(map, data, flags): copy `data` into a new record. 0, -EINVAL (flags) or -EAGAIN (no room). */
+export function bpf_ringbuf_output(map: BpfMap, data: ValueSource, flags: number): number {
+  const p = ringbufMap(map, 'bpf_ringbuf_output');
+  if (!(data instanceof Uint8Array || data instanceof ValueView)) {
+    throw new BpfError(map.name, 'bpf_ringbuf_output', EINVAL, 'data must be a Uint8Array or a view (the verifier would reject this program)');
+  }
+  return ringbufOutput(p, data, flags);
+}
+
+/** bpf_ringbuf_query(map, flags): BPF_RB_AVAIL_DATA, BPF_RB_RING_SIZE, BPF_RB_CONS_POS or BPF_RB_PROD_POS; 0 otherwise. */
+export function bpf_ringbuf_query(map: BpfMap, flags: number): number {
+  return ringbufQuery(ringbufMap(map, 'bpf_ringbuf_query'), flags);
 }
 
 /** bpf_get_smp_processor_id(): the CPU this program runs on. */

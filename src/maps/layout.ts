@@ -197,9 +197,26 @@ function accessorFor(field: Field, arrayIndex: number): PropertyDescriptor {
     case 'u32': return { get(this: ValueView) { return this._mem.u32[this._w + w]; }, set(this: ValueView, v: number) { this._mem.u32[this._w + w] = v; } };
     case 's32': return { get(this: ValueView) { return this._mem.i32[this._w + w]; }, set(this: ValueView, v: number) { this._mem.i32[this._w + w] = v; } };
     case 'u64':
+      // Counters live below 2^32 most of their life: that case skips the float multiply and the
+      // double-to-int truncation of a full 64-bit split, which cost more than the rest of an event.
       return {
-        get(this: ValueView) { const m = this._mem.u32; const i = this._w + w; return m[i]! + m[i + 1]! * TWO_32; },
-        set(this: ValueView, v: number) { const m = this._mem.u32; const i = this._w + w; m[i] = v >>> 0; m[i + 1] = Math.floor(v / TWO_32) >>> 0; },
+        get(this: ValueView) {
+          const m = this._mem.u32;
+          const i = this._w + w;
+          const hi = m[i + 1]!;
+          return hi === 0 ? m[i] : m[i]! + hi * TWO_32;
+        },
+        set(this: ValueView, v: number) {
+          const m = this._mem.u32;
+          const i = this._w + w;
+          if (v >= 0 && v <= 0xffffffff) {
+            m[i] = v;
+            m[i + 1] = 0;
+          } else {
+            m[i] = v >>> 0;
+            m[i + 1] = Math.floor(v / TWO_32) >>> 0;
+          }
+        },
       };
     case 's64':
       return {

@@ -110,6 +110,9 @@ export class BpfMap<V extends ValueView = ValueView> {
   priv: any = null;
   /** The CPU user-space calls run on (LRU lists and free lists depend on it). */
   userCpu = 0;
+  /** key_size, and whether a number may stand for the key (4- and 8-byte keys), for the helpers' checks. */
+  keySize = 0;
+  numberKeys = false;
   private header: Int32Array | null = null;
 
   constructor(spec: MapSpec) {
@@ -177,6 +180,8 @@ export class BpfMap<V extends ValueView = ValueView> {
     }
     this.handle = handle;
     this.attr = handle.attr;
+    this.keySize = handle.attr.keySize;
+    this.numberKeys = handle.attr.keySize === 4 || handle.attr.keySize === 8;
     this.cpus = handle.cpus;
     this.header = new Int32Array(handle.header);
     this.mems = handle.buffers.map((b) => new SharedMemory(b));

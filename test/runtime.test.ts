@@ -98,7 +98,7 @@ describe('a runtime with 3 simulated CPUs', () => {
     const prog = await rt.load(fixture('cpu-ids'));
     try {
       const { bpf_map_lookup_elem } = await import('../src/maps/helpers.js');
-      rt.runOn(2, () => { bpf_map_lookup_elem(prog.maps.seen!, 0)!.events += 9; });
+      rt.runOn(2, () => { const v = bpf_map_lookup_elem(prog.maps.seen!, 0)!; v.setU64(0, v.getU64(0) + 9); });
       expect(prog.maps.seen!.lookupPerCpu(0).map((b) => b[0])).toEqual([0, 0, 9]);
     } finally {
       await prog.unload();

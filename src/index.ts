@@ -21,3 +21,15 @@ export { bpf_spin_unlock, SpinLockWord, setSpinLockMode } from './sync/spinlock.
 export type { SpinLockMode } from './sync/spinlock.js';
 export { __sync_fetch_and_add, __sync_lock_test_and_set, __sync_val_compare_and_swap } from './sync/atomics.js';
 export { bpf_map_push_elem, bpf_map_pop_elem, bpf_map_peek_elem } from './maps/helpers.js';
+
+// CPUs and the coordinator.
+export { Runtime } from './cpu/runtime.js';
+export type { RuntimeOptions, RunOptions, RunResult, CpuRun, LoadedProgram } from './cpu/runtime.js';
+export { defineProgram } from './cpu/program.js';
+export type { ProgramDefinition, Program, ProbeContext, Handler } from './cpu/program.js';
+export { HandlerError, CpuDiedError, ProgramLoadError, RunError } from './cpu/errors.js';
+export { READ_ONCE, WRITE_ONCE } from './sync/atomics.js';
+
+// The race lab.
+export { runRace, STRATEGIES } from './workloads/race/index.js';
+export type { RaceOptions, RaceRow, Strategy } from './workloads/race/index.js';

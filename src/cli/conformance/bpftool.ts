@@ -13,7 +13,7 @@ export class DriverError extends Error {
 }
 
 /** The prefixes bpftool puts before strerror() when the bpf() call itself failed. */
-const KERNEL_ERROR_RE = /^(map create failed|update failed|lookup failed|delete failed|can't get next key|failed to freeze map): (.+)$/;
+const KERNEL_ERROR_RE = /^(map create failed|update failed|lookup failed|delete failed|can't get next key|failed to freeze map|pop failed): (.+)$/;
 
 const ERRNO_BY_TEXT = new Map<string, ErrnoName>(Object.entries(STRERROR).map(([name, text]) => [text, name as ErrnoName]));
 
@@ -98,27 +98,39 @@ export class Bpftool {
     return this.simple(await this.call(args), 'map create');
   }
 
-  async update(pin: string, key: Uint8Array, value: Uint8Array, flags: number, cpu?: number): Promise<Outcome> {
+  /** A null key (keyless maps: queue, stack) passes no key at all. */
+  private keyArgs(key: Uint8Array | null): string[] {
+    return key ? ['key', ...hexArgs(key)] : [];
+  }
+
+  async update(pin: string, key: Uint8Array | null, value: Uint8Array, flags: number, cpu?: number): Promise<Outcome> {
     const word = ['any', 'noexist', 'exist'][flags];
     if (word === undefined) throw new DriverError(`bpftool cannot pass update flags ${flags}`);
-    const r = await this.call(['map', 'update', 'pinned', pin, 'key', ...hexArgs(key), 'value', ...hexArgs(value), word], cpu);
+    const r = await this.call(['map', 'update', 'pinned', pin, ...this.keyArgs(key), 'value', ...hexArgs(value), word], cpu);
     return this.simple(r, 'map update');
   }
 
-  /**
-   * A lookup: { value } for plain maps, { values } (value_size bytes per CPU) for per-CPU maps;
-   * `null` with exit code -ENOENT when there is no element.
-   */
-  async lookup(pin: string, key: Uint8Array, cpu?: number): Promise<Outcome> {
-    const r = await this.call(['map', 'lookup', 'pinned', pin, 'key', ...hexArgs(key)], cpu);
+  /** A read that prints the element, or `null` with exit code -ENOENT when there is none. */
+  private async read(args: string[], what: string, cpu?: number): Promise<Outcome> {
+    const r = await this.call(args, cpu);
     if (r.json === null) {
       if ((r.code & 0xff) === 256 - 2) return { errno: 'ENOENT' };
-      throw new DriverError(`bpftool map lookup printed null with exit code ${r.code}`);
+      throw new DriverError(`bpftool ${what} printed null with exit code ${r.code}`);
     }
     const o = r.json as { value?: unknown; values?: { cpu: number; value: unknown }[]; error?: string };
-    if (o.error !== undefined) return this.errorOutcome(o, 'map lookup');
+    if (o.error !== undefined) return this.errorOutcome(o, what);
     if (o.values !== undefined) return { values: o.values.map((v) => jsonBytes(v.value)) };
     return { value: jsonBytes(o.value) };
+  }
+
+  /** A lookup: { value } for plain maps, { values } (value_size bytes per CPU) for per-CPU maps; a peek for keyless maps. */
+  lookup(pin: string, key: Uint8Array | null, cpu?: number): Promise<Outcome> {
+    return this.read(['map', 'lookup', 'pinned', pin, ...this.keyArgs(key)], 'map lookup', cpu);
+  }
+
+  /** Lookup-and-delete with a NULL key and no flags (queue, stack). */
+  pop(pin: string, cpu?: number): Promise<Outcome> {
+    return this.read(['map', 'pop', 'pinned', pin], 'map pop', cpu);
   }
 
   async delete(pin: string, key: Uint8Array, cpu?: number): Promise<Outcome> {
@@ -126,9 +138,7 @@ export class Bpftool {
   }
 
   async getNextKey(pin: string, key: Uint8Array | null, cpu?: number): Promise<Outcome> {
-    const args = ['map', 'getnext', 'pinned', pin];
-    if (key) args.push('key', ...hexArgs(key));
-    const r = await this.call(args, cpu);
+    const r = await this.call(['map', 'getnext', 'pinned', pin, ...this.keyArgs(key)], cpu);
     const o = r.json as { next_key?: unknown; error?: string } | null;
     if (r.code === 0 && o && o.next_key !== undefined) return { key: jsonBytes(o.next_key) };
     return this.errorOutcome(o, 'map getnext');

@@ -251,7 +251,8 @@ function validateOpFields(s: Record<string, unknown>, op: Op, map: MapDef, fail:
   const ks = map.keySize;
   if (op !== 'freeze') {
     const key = s.key;
-    if (key === undefined && op !== 'getNextKey') fail('key', `is missing; give ${ks} bytes as hex, a number, or null for a NULL key pointer`);
+    // Keyless maps (queue, stack) take a NULL key: "key" may be left out there.
+    if (key === undefined && op !== 'getNextKey' && ks > 0) fail('key', `is missing; give ${ks} bytes as hex, a number, or null for a NULL key pointer`);
     if (typeof key === 'string') {
       if (!HEX_RE.test(key)) fail('key', `must be lower-case hex (two digits a byte), got ${JSON.stringify(key)}`);
       if (key.length !== ks * 2) fail('key', `must be key_size = ${ks} bytes, got ${key.length / 2}`);

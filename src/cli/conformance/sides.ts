@@ -62,9 +62,13 @@ export function nativeReason(step: Step, def: MapDef, fdBound: boolean): string 
     return null;
   }
   if (fdBound) return 'the map is only reachable through its creation fd';
-  if (def.keySize === 0) return 'keyless map';
-  const needsKey = step.op !== 'getNextKey' && step.op !== 'freeze';
-  if (needsKey && (step.key === null || step.key === undefined)) return 'a NULL key pointer';
+  const keyless = def.keySize === 0;
+  const nullKey = step.key === null || step.key === undefined;
+  // bpftool passes no key at all for keyless maps, and always one for the others.
+  if (step.op !== 'getNextKey' && step.op !== 'freeze' && nullKey !== keyless) {
+    return keyless ? 'a key pointer for a keyless map' : 'a NULL key pointer';
+  }
+  if (step.op === 'getNextKey' && keyless && !nullKey) return 'a key pointer for a keyless map';
   switch (step.op) {
     case 'update': {
       if (elemFlags(step) > 2) return 'bpftool passes only BPF_ANY, BPF_NOEXIST, BPF_EXIST';
@@ -80,7 +84,10 @@ export function nativeReason(step: Step, def: MapDef, fdBound: boolean): string 
       if (step.padding) return 'bpftool prints no padding bytes';
       return null;
     case 'lookupAndDelete':
-      return 'bpftool has no lookup-and-delete with a key';
+      // bpftool's pop is a lookup-and-delete with a NULL key and no flags.
+      return keyless && elemFlags(step) === 0 ? null : 'bpftool has no lookup-and-delete with a key or flags';
+    case 'delete':
+      return keyless ? 'bpftool needs a key to delete' : null;
     default:
       return null;
   }
@@ -152,12 +159,12 @@ export class KernelSide {
       const pin = this.pin!;
       switch (step.op) {
         // bpftool takes one value_size value and writes it to every CPU of a per-CPU map.
-        case 'update': return this.bpftool.update(pin, key!, bytesOf(step.value ?? step.values![0]!), flags, cpu);
-        case 'lookup': return this.bpftool.lookup(pin, key!, cpu);
+        case 'update': return this.bpftool.update(pin, key, bytesOf(step.value ?? step.values![0]!), flags, cpu);
+        case 'lookup': return this.bpftool.lookup(pin, key, cpu);
+        case 'lookupAndDelete': return this.bpftool.pop(pin, cpu);
         case 'delete': return this.bpftool.delete(pin, key!, cpu);
         case 'getNextKey': return this.bpftool.getNextKey(pin, key, cpu);
         case 'freeze': return this.bpftool.freeze(pin, cpu);
-        default: throw new Error(`bpftool cannot play ${step.op}`);
       }
     }
     const n = await this.nativeOn(cpu);

@@ -150,8 +150,12 @@ export class BpfMap<V extends ValueView = ValueView> {
     if (this.spec.value) {
       // The BTF checks: the layout must describe value_size bytes; special fields only where allowed.
       if (this.spec.value.size !== attr.valueSize) fail(EINVAL);
-      if (attr.lockOffset >= 0 && !ops!.spinLockAllowed) fail(EOPNOTSUPP);
+      // A BTF value without a BTF key is refused by types that do not check their own BTF: the
+      // live kernel fails a keyless queue or stack whose value holds a lock with EINVAL, not EOPNOTSUPP.
+      if (attr.lockOffset >= 0 && (attr.type === BPF_MAP_TYPE_QUEUE || attr.type === BPF_MAP_TYPE_STACK)) fail(EINVAL);
+      // The program access flags are checked before the per-type allow-list (kernel: EACCES wins).
       if (attr.lockOffset >= 0 && (attr.flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG))) fail(EACCES);
+      if (attr.lockOffset >= 0 && !ops!.spinLockAllowed) fail(EOPNOTSUPP);
     }
     let buffers: SharedArrayBuffer[];
     try {

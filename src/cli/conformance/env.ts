@@ -70,15 +70,25 @@ export function sweepStalePins(): void {
   }
 }
 
-let cached: Promise<Probe> | null = null;
+const cached = new Map<string, Promise<Probe>>();
 
-/** Probe once per process: bpftool, bpffs, permission, taskset, the native helper. */
-export function probeKernel(): Promise<Probe> {
-  cached ??= probe();
-  return cached;
+export interface ProbeOptions {
+  /** The bpftool to use (default: $BPFTOOL, then PATH, then /usr/sbin). */
+  bpftool?: string;
 }
 
-async function probe(): Promise<Probe> {
+/** Probe once per process (and bpftool): bpftool, bpffs, permission, taskset, the native helper. */
+export function probeKernel(options: ProbeOptions = {}): Promise<Probe> {
+  const bin = options.bpftool ?? findBpftool();
+  let p = cached.get(bin);
+  if (!p) {
+    p = probe(bin);
+    cached.set(bin, p);
+  }
+  return p;
+}
+
+async function probe(bin: string): Promise<Probe> {
   const no = (reason: string): Probe => ({ ok: false, reason });
   if (process.platform !== 'linux') return no(`the live kernel half needs Linux; this is ${process.platform}`);
   let cpus: number;
@@ -87,7 +97,6 @@ async function probe(): Promise<Probe> {
   } catch (e) {
     return no(`cannot read /sys/devices/system/cpu/possible: ${(e as Error).message}`);
   }
-  const bin = findBpftool();
   const v = await run(bin, ['-j', 'version']);
   if (v.spawnError?.code === 'ENOENT') return no('bpftool is not installed (Debian/Ubuntu: apt-get install bpftool)');
   if (v.spawnError) return no(`bpftool cannot run: ${v.spawnError.message}`);

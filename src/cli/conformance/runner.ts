@@ -23,6 +23,8 @@ export interface ConformanceOptions {
   scenarios?: string[];
   /** Where scenario names are looked up. */
   dir?: string;
+  /** The bpftool binary (default: $BPFTOOL, then PATH, then /usr/sbin/bpftool). */
+  bpftool?: string;
   /** Progress lines (one per scenario). */
   log?: (line: string) => void;
 }
@@ -124,7 +126,7 @@ export async function runConformance(options: ConformanceOptions = {}): Promise<
   let native: NativeHelper | null = null;
   let kernel: KernelSide | null = null;
   if (mode !== 'check') {
-    const probe = await probeKernel();
+    const probe = await probeKernel({ bpftool: options.bpftool });
     if (!probe.ok) {
       summary.unavailable = probe.reason;
       summary.scenarios = scenarios.length;

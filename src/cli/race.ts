@@ -6,8 +6,9 @@ import { EXPLAIN, MAX_EVENTS, STRATEGIES, VERIFIER_NOTE, runRace, type RaceRow, 
 import { UsageError, intOption, listOption, parse } from './args.js';
 import { fmtFixed, fmtInt, table, wrap } from './format.js';
 import { guardSignals } from './signals.js';
+import { formatDump } from '../maps/dump.js';
 
-export const RACE_HELP = `usage: percpu-maps race [--cpus N] [--events N] [--strategy S,...] [--json] [--trace]
+export const RACE_HELP = `usage: percpu-maps race [--cpus N] [--events N] [--strategy S,...] [--json] [--trace] [--dump]
 
 Runs the sys_clone counter of the seed article on N simulated CPUs, four ways:
   racy      cnt++ on a shared ARRAY value, no lock       (loses updates)
@@ -20,7 +21,8 @@ options:
   --events N       events per strategy, spread over the CPUs (default 50,000,000; 8 with --trace)
   --strategy S,..  which strategies (default: all four)
   --json           print the results as JSON
-  --trace          print the seed's bpf_trace_printk lines (trace_pipe format)`;
+  --trace          print the seed's bpf_trace_printk lines (trace_pipe format)
+  --dump           print each program's maps after its run, as bpftool map dump does`;
 
 export async function raceCommand(argv: string[]): Promise<number> {
   const { values } = parse('race', argv, {
@@ -29,6 +31,7 @@ export async function raceCommand(argv: string[]): Promise<number> {
     strategy: { type: 'string' },
     json: { type: 'boolean' },
     trace: { type: 'boolean' },
+    dump: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -59,6 +62,7 @@ export async function raceCommand(argv: string[]): Promise<number> {
       events,
       strategies,
       trace,
+      dump: values.dump === true,
       runtime: rt,
       onStart: (strategy: Strategy) => {
         if (!showProgress) return;
@@ -110,8 +114,14 @@ export function renderRace(rows: RaceRow[]): string {
   for (const r of traced) {
     out.push('', `trace_pipe (${r.strategy}):`, ...r.trace!);
   }
+  for (const r of rows) {
+    for (const [name, entries] of Object.entries(r.maps ?? {})) {
+      out.push('', `map '${name}' of ${r.strategy} (bpftool map dump):`, formatDump(entries));
+    }
+  }
   out.push('', 'why:');
   for (const r of rows) out.push(wrap(EXPLAIN[r.strategy], 100, '    ', '  - '));
   out.push('', wrap(VERIFIER_NOTE, 100, '  ', '  '));
   return out.join('\n');
 }
+

@@ -8,6 +8,7 @@ import { SharedMemory, ValueView, type FieldType, type StructLayout, type Struct
 import type { BpfMapOps } from './ops.js';
 import { mapOpsFor } from './bpf-types.js';
 import { hintFor } from './hints.js';
+import { dumpMap, type DumpEntry } from './dump.js';
 import {
   BPF_F_LOCK, BPF_F_RDONLY, BPF_F_WRONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG, BPF_MAP_TYPE_BLOOM_FILTER,
   BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_QUEUE,
@@ -312,6 +313,11 @@ export class BpfMap<V extends ValueView = ValueView> {
       }
       yield key;
     }
+  }
+
+  /** Every element as `bpftool -j map dump` prints it. */
+  dump(): DumpEntry[] {
+    return dumpMap(this);
   }
 
   /** A per-CPU lookup split into one valueSize-byte value per CPU. */

@@ -4,6 +4,7 @@
 import { Runtime } from '../../cpu/runtime.js';
 import { siblingModule } from '../../cpu/module-url.js';
 import type { SpinLockMode } from '../../sync/spinlock.js';
+import type { DumpEntry } from '../../maps/dump.js';
 import { Config } from './spinlock.js';
 
 export const STRATEGIES = ['racy', 'atomic', 'spinlock', 'percpu'] as const;
@@ -22,6 +23,8 @@ export interface RaceOptions {
   /** Events run (and thrown away) before the measured run, so every CPU has compiled the handler. */
   warmup?: number;
   spinLock?: SpinLockMode;
+  /** Dump the program's maps after the run (bpftool's JSON form, in row.maps). */
+  dump?: boolean;
   /** Reuse a started runtime (its CPU count wins). */
   runtime?: Runtime;
   /** Called before each strategy runs, so a caller can show progress. */
@@ -44,6 +47,8 @@ export interface RaceRow {
   /** True when the run was stopped (Ctrl-C) before all events ran. */
   stopped: boolean;
   trace?: string[];
+  /** The program's maps after the run, as `bpftool -j map dump` prints them (with --dump). */
+  maps?: Record<string, DumpEntry[]>;
 }
 
 export async function runRace(options: RaceOptions): Promise<RaceRow[]> {
@@ -98,6 +103,7 @@ async function runOne(rt: Runtime, strategy: Strategy, options: RaceOptions): Pr
       ...(perCpuValues ? { perCpuValues } : {}),
       stopped: run.stopped,
       ...(options.trace ? { trace: rt.readTrace() } : {}),
+      ...(options.dump ? { maps: Object.fromEntries(Object.entries(prog.maps).map(([n, m]) => [n, m.dump()])) } : {}),
     };
   } finally {
     await prog.unload();

@@ -1,0 +1,76 @@
+// Map dumps as `bpftool map dump` prints them: JSON (`-j`) and the plain text form, so a dump of
+// a simulated map reads like one of a kernel map.
+
+import { BpfError } from './errno.js';
+import type { BpfMap } from './syscall.js';
+import { roundUp8 } from './uapi.js';
+
+export interface DumpEntry {
+  key: string[];
+  /** Non-per-CPU maps. */
+  value?: string[];
+  /** Per-CPU maps: one entry per possible CPU, value_size bytes each. */
+  values?: { cpu: number; value: string[] }[];
+}
+
+const hexByte = (b: number): string => '0x' + b.toString(16).padStart(2, '0');
+
+/** Every element in get_next_key order, as `bpftool -j map dump` gives it. Keyless maps dump as []. */
+export function dumpMap(map: BpfMap): DumpEntry[] {
+  if (map.attr.keySize === 0) return [];
+  const out: DumpEntry[] = [];
+  const vs = map.attr.valueSize;
+  for (const key of map.keys()) {
+    let value: Uint8Array;
+    try {
+      value = map.lookup(key);
+    } catch (e) {
+      // Deleted between get_next_key and lookup (a program runs concurrently): bpftool skips it too.
+      if (e instanceof BpfError && e.errno === 'ENOENT') continue;
+      throw e;
+    }
+    const entry: DumpEntry = { key: [...key].map(hexByte) };
+    if (map.isPercpu) {
+      const step = roundUp8(vs);
+      entry.values = [];
+      for (let cpu = 0; cpu < map.cpus; cpu++) entry.values.push({ cpu, value: [...value.subarray(cpu * step, cpu * step + vs)].map(hexByte) });
+    } else {
+      entry.value = [...value].map(hexByte);
+    }
+    out.push(entry);
+  }
+  return out;
+}
+
+/** Bytes as bpftool prints them: a space between bytes, two after every 8th, a new line after every 16th. */
+export function hexBlock(bytes: readonly number[]): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) {
+    if (i > 0) s += i % 16 === 0 ? '\n' : i % 8 === 0 ? '  ' : ' ';
+    s += bytes[i]!.toString(16).padStart(2, '0');
+  }
+  return s;
+}
+
+/** The plain-text dump (`bpftool map dump` without -j), ending with "Found N element(s)". Sizes come from the entries. */
+export function formatDump(entries: readonly DumpEntry[]): string {
+  const bytes = (hex: string[]) => hex.map((h) => parseInt(h, 16));
+  const lines: string[] = [];
+  for (const e of entries) {
+    const ks = e.key.length;
+    if (e.values) {
+      lines.push('key:', hexBlock(bytes(e.key)));
+      for (const { cpu, value } of e.values) {
+        lines.push(`value (CPU ${String(cpu).padStart(2, '0')}):${value.length > 16 ? '\n' : ' '}${hexBlock(bytes(value))}`);
+      }
+    } else {
+      const vs = e.value!.length;
+      const breakNames = ks > 16 || vs > 16;
+      const singleLine = ks + vs <= 24 && !breakNames;
+      const sep = breakNames ? '\n' : ' ';
+      lines.push(`key:${sep}${hexBlock(bytes(e.key))}${singleLine ? '  ' : '\n'}value:${sep}${hexBlock(bytes(e.value!))}`);
+    }
+  }
+  lines.push(`Found ${entries.length} element${entries.length === 1 ? '' : 's'}`);
+  return lines.join('\n');
+}

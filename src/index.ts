@@ -2,7 +2,9 @@
 
 // Maps: the user-space face (libbpf-like, raw bytes), constants, errors.
 export { BpfMap, createMap, declareMap, openMap } from './maps/syscall.js';
-export type { MapSpec, MapAttr, MapHandle, CreateOptions } from './maps/syscall.js';
+export type { MapSpec, MapAttr, MapHandle, CreateOptions, MapInfo } from './maps/syscall.js';
+export { dumpMap, formatDump } from './maps/dump.js';
+export type { DumpEntry } from './maps/dump.js';
 export { BpfError, ERRNO, STRERROR, errnoName } from './maps/errno.js';
 export type { ErrnoName } from './maps/errno.js';
 export * from './maps/uapi.js';
@@ -33,3 +35,8 @@ export { READ_ONCE, WRITE_ONCE } from './sync/atomics.js';
 // The race lab.
 export { runRace, STRATEGIES } from './workloads/race/index.js';
 export type { RaceOptions, RaceRow, Strategy } from './workloads/race/index.js';
+
+// Ring buffers: the program helpers and the coordinator's consumer.
+export { bpf_ringbuf_reserve, bpf_ringbuf_submit, bpf_ringbuf_discard, bpf_ringbuf_output, bpf_ringbuf_query } from './maps/helpers.js';
+export { RingBuffer, ringBuffer, BPF_RB_NO_WAKEUP, BPF_RB_FORCE_WAKEUP, BPF_RB_AVAIL_DATA, BPF_RB_RING_SIZE, BPF_RB_CONS_POS, BPF_RB_PROD_POS } from './maps/ringbuf.js';
+export type { RingBufferSampleFn } from './maps/ringbuf.js';

@@ -112,6 +112,10 @@ describe('ARRAY operations', () => {
     expect(errnoOf(() => m.freeze())).toBe('EPERM');
     expect([...m.lookup(le32(0))]).toEqual([0, 0, 0, 0]);
   });
+  it('reports its info without the fd-only RDONLY flag', () => {
+    const m = createMap({ type: 'array', keySize: 4, valueSize: 4, maxEntries: 3, name: 'ro', flags: BPF_F_RDONLY | BPF_F_MMAPABLE }, { cpus: 2 });
+    expect(m.info()).toEqual({ type: 2, typeName: 'array', name: 'ro', keySize: 4, valueSize: 4, maxEntries: 3, flags: BPF_F_MMAPABLE, mapExtra: 0, cpus: 2, frozen: false });
+  });
   it('names the map, the operation, the errno and what to do in its errors', () => {
     expect(() => make().update(le32(5), le32(1))).toThrow(
       "BPF_MAP_UPDATE_ELEM on map 'arr' failed with E2BIG (Argument list too long): the index is not below max_entries (3)");

@@ -5,12 +5,15 @@ import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY } from './uapi.js';
 import { arrayMapOps, percpuArrayMapOps } from './arraymap.js';
 import { BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK } from './uapi.js';
 import { queueMapOps, stackMapOps } from './queue-stack.js';
+import { BPF_MAP_TYPE_RINGBUF } from './uapi.js';
+import { ringbufMapOps } from './ringbuf.js';
 
 const registry = new Map<number, BpfMapOps>([
   [BPF_MAP_TYPE_ARRAY, arrayMapOps],
   [BPF_MAP_TYPE_PERCPU_ARRAY, percpuArrayMapOps],
   [BPF_MAP_TYPE_QUEUE, queueMapOps],
   [BPF_MAP_TYPE_STACK, stackMapOps],
+  [BPF_MAP_TYPE_RINGBUF, ringbufMapOps],
 ]);
 
 export function mapOpsFor(type: number): BpfMapOps | undefined {

@@ -18,6 +18,8 @@ export interface MapAlloc {
   readonly bufferSizes: readonly number[];
   /** Plain data the family needs to reopen the map in another thread (crosses to workers). */
   readonly meta: Readonly<Record<string, number>>;
+  /** The max_entries the kernel really uses when it differs from the one asked for (LRU with BPF_F_NO_COMMON_LRU). */
+  readonly maxEntries?: number;
 }
 
 export interface BpfMapOps {

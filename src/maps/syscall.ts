@@ -58,6 +58,21 @@ export interface MapHandle {
   readonly meta: Readonly<Record<string, number>>;
 }
 
+/** What info() reports, as bpf_map_info does. */
+export interface MapInfo {
+  type: number;
+  typeName: string;
+  name: string;
+  keySize: number;
+  valueSize: number;
+  /** The max_entries the kernel actually uses (LRU with BPF_F_NO_COMMON_LRU rounds it up to a multiple of the CPUs). */
+  maxEntries: number;
+  flags: number;
+  mapExtra: number;
+  cpus: number;
+  frozen: boolean;
+}
+
 export interface CreateOptions {
   /** Number of possible CPUs: per-CPU values cross the API as cpus x round_up(valueSize, 8). */
   cpus?: number;
@@ -164,8 +179,9 @@ export class BpfMap<V extends ValueView = ValueView> {
     } catch {
       return fail(ENOMEM);
     }
+    const allocated = alloc as Exclude<typeof alloc, number>;
     const handle: MapHandle = {
-      attr,
+      attr: allocated.maxEntries === undefined ? attr : { ...attr, maxEntries: allocated.maxEntries },
       cpus,
       header: new SharedArrayBuffer(HEADER_BYTES),
       buffers,
@@ -293,6 +309,24 @@ export class BpfMap<V extends ValueView = ValueView> {
     // A frozen map has no write permission left, so a second freeze is refused like any write.
     if (!this.writable()) this.fail(OP_FREEZE, EPERM);
     if (Atomics.compareExchange(this.header!, HEADER_FROZEN, 0, 1) !== 0) this.fail(OP_FREEZE, EBUSY);
+  }
+
+  /** BPF_OBJ_GET_INFO_BY_FD: what the kernel reports of the map (map_flags without RDONLY/WRONLY, which belong to the fd). */
+  info(): MapInfo {
+    this.checkCreated('BPF_OBJ_GET_INFO_BY_FD');
+    const a = this.attr;
+    return {
+      type: a.type,
+      typeName: mapTypeName(a.type) ?? String(a.type),
+      name: a.name,
+      keySize: a.keySize,
+      valueSize: a.valueSize,
+      maxEntries: a.maxEntries,
+      flags: a.flags & ~(BPF_F_RDONLY | BPF_F_WRONLY),
+      mapExtra: a.mapExtra,
+      cpus: this.cpus,
+      frozen: this.frozen,
+    };
   }
 
   get frozen(): boolean {

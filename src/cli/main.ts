@@ -3,11 +3,13 @@
 
 import { UsageError } from './args.js';
 import { RACE_HELP, raceCommand } from './race.js';
+import { workloadCommand } from './workload.js';
 
 const HELP = `usage: percpu-maps <command> [options]
 
 commands:
   race          the sys_clone counter four ways (racy, atomic, spinlock, percpu) on simulated CPUs
+  workload      ready-made programs: histogram (log2 latencies in a PERCPU_ARRAY), ...
   conformance   check every map operation against recorded (or live) Linux kernel outcomes
   help          this text
 
@@ -17,6 +19,7 @@ type Command = (argv: string[]) => Promise<number>;
 
 const commands: Record<string, Command> = {
   race: raceCommand,
+  workload: workloadCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -20,6 +20,7 @@ type Command = (argv: string[]) => Promise<number>;
 const commands: Record<string, Command> = {
   race: raceCommand,
   workload: workloadCommand,
+  conformance: async (argv) => (await import('./conformance/index.js')).conformanceCommand(argv),
 };
 
 export async function main(argv: string[]): Promise<number> {

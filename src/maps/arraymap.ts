@@ -56,11 +56,13 @@ function slotOffset(p: ArrayPriv, index: number, cpu: number): number {
 
 function view(map: BpfMap, p: ArrayPriv, index: number, cpu: number): ValueView {
   const slot = p.percpu ? cpu * p.maxEntries + index : index;
-  let v = p.views[slot];
-  if (v === undefined) {
-    v = new map.View(p.mem, slotOffset(p, index, cpu), map.attr.valueSize, map.attr.lockOffset);
-    p.views[slot] = v;
-  }
+  return p.views[slot] ?? newView(map, p, index, cpu, slot);
+}
+
+// Kept out of view() so the lookup path stays small enough for the JIT to inline into handlers.
+function newView(map: BpfMap, p: ArrayPriv, index: number, cpu: number, slot: number): ValueView {
+  const v = new map.View(p.mem, slotOffset(p, index, cpu), map.attr.valueSize, map.attr.lockOffset);
+  p.views[slot] = v;
   return v;
 }
 
@@ -183,5 +185,19 @@ export const arrayMapOps: BpfMapOps = {
   },
 };
 
-/** PERCPU_ARRAY shares the array code; its values may hold no bpf_spin_lock (EOPNOTSUPP at creation). */
-export const percpuArrayMapOps: BpfMapOps = { ...arrayMapOps, name: 'percpu_array_map_ops', spinLockAllowed: false };
+/**
+ * PERCPU_ARRAY shares the array code but for its own program-side lookup (the kernel's
+ * percpu_array_map_lookup_elem); its values may hold no bpf_spin_lock (EOPNOTSUPP at creation).
+ */
+export const percpuArrayMapOps: BpfMapOps = {
+  ...arrayMapOps,
+  name: 'percpu_array_map_ops',
+  spinLockAllowed: false,
+  lookupElem(map, key, cpu) {
+    const p = map.priv as ArrayPriv;
+    const index = typeof key === 'number' ? key >>> 0 : indexOf(key);
+    if (index >= p.maxEntries) return null;
+    const slot = cpu * p.maxEntries + index;
+    return p.views[slot] ?? newView(map, p, index, cpu, slot);
+  },
+};

@@ -10,7 +10,7 @@
 // Commands (key "-" is a NULL pointer, "=" a pointer to zero bytes; flags are decimal u64; hex is
 // lower-case, no spaces):
 //   create <type> <key_size> <value_size> <max_entries> <map_flags> <name|-> <lock_offset|-1> <map_extra>
-//   pin <path>        open <path>        close        cpu <n|-1>        freeze
+//   pin <path>        open <path>        close        cpu <n|-1>        freeze        info
 //   lookup <key> <flags> <out_len>       update <key> <value_hex> <flags>      delete <key>
 //   getnext <key> <key_size>             lookupdelete <key> <flags> <out_len>
 
@@ -272,6 +272,32 @@ static void cmd_cpu(char **arg, int n) {
   printf("ok\n");
 }
 
+/* BPF_OBJ_GET_INFO_BY_FD, plus the frozen flag that only fdinfo shows:
+ * ok <type> <key_size> <value_size> <max_entries> <map_flags> <map_extra> <frozen> <name|-> */
+static void cmd_info(void) {
+  if (map_fd < 0) return reply_fail("no map is open");
+  struct bpf_map_info info;
+  memset(&info, 0, sizeof(info));
+  union bpf_attr a;
+  memset(&a, 0, sizeof(a));
+  a.info.bpf_fd = (__u32)map_fd;
+  a.info.info_len = sizeof(info);
+  a.info.info = (__u64)(uintptr_t)&info;
+  if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a) < 0) return reply_err(errno);
+  int frozen = 0;
+  char path[64], line[256];
+  snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", map_fd);
+  FILE *f = fopen(path, "r");
+  if (f) {
+    while (fgets(line, sizeof(line), f)) if (sscanf(line, "frozen: %d", &frozen) == 1) break;
+    fclose(f);
+  }
+  char name[BPF_OBJ_NAME_LEN + 1] = { 0 };
+  memcpy(name, info.name, BPF_OBJ_NAME_LEN);
+  printf("ok %u %u %u %u %u %llu %d %s\n", info.type, info.key_size, info.value_size, info.max_entries,
+         info.map_flags, (unsigned long long)info.map_extra, frozen, name[0] ? name : "-");
+}
+
 static void cmd_freeze(void) {
   if (map_fd < 0) return reply_fail("no map is open");
   union bpf_attr a;
@@ -299,6 +325,7 @@ int main(void) {
     else if (strcmp(op, "close") == 0) { close_map(); printf("ok\n"); }
     else if (strcmp(op, "cpu") == 0) cmd_cpu(rest, m);
     else if (strcmp(op, "freeze") == 0) cmd_freeze();
+    else if (strcmp(op, "info") == 0) cmd_info();
     else if (!strcmp(op, "lookup") || !strcmp(op, "update") || !strcmp(op, "delete") ||
              !strcmp(op, "getnext") || !strcmp(op, "lookupdelete")) cmd_elem(op, rest, m);
     else reply_fail("unknown command");

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { STRERROR, type ErrnoName } from '../../maps/errno.js';
 import type { Outcome } from './schema.js';
-import { hexOf } from './schema.js';
+import { hexOf, infoOutcome } from './schema.js';
 
 /** bpftool said something that is not a kernel outcome (bad arguments, missing pin, ...). */
 export class DriverError extends Error {
@@ -13,7 +13,7 @@ export class DriverError extends Error {
 }
 
 /** The prefixes bpftool puts before strerror() when the bpf() call itself failed. */
-const KERNEL_ERROR_RE = /^(map create failed|update failed|lookup failed|delete failed|can't get next key|failed to freeze map|pop failed): (.+)$/;
+const KERNEL_ERROR_RE = /^(map create failed|update failed|lookup failed|delete failed|can't get next key|failed to freeze map|pop failed|can't get map info): (.+)$/;
 
 const ERRNO_BY_TEXT = new Map<string, ErrnoName>(Object.entries(STRERROR).map(([name, text]) => [text, name as ErrnoName]));
 
@@ -142,6 +142,17 @@ export class Bpftool {
     const o = r.json as { next_key?: unknown; error?: string } | null;
     if (r.code === 0 && o && o.next_key !== undefined) return { key: jsonBytes(o.next_key) };
     return this.errorOutcome(o, 'map getnext');
+  }
+
+  /** `map show`: what bpf_map_info says (bpftool prints no map_extra), and the frozen flag. */
+  async info(pin: string): Promise<Outcome> {
+    const r = await this.call(['map', 'show', 'pinned', pin]);
+    const o = r.json as Record<string, unknown> | null;
+    if (r.code !== 0 || !o || typeof o.type !== 'string') return this.errorOutcome(o, 'map show');
+    return infoOutcome({
+      type: o.type, keySize: o.bytes_key as number, valueSize: o.bytes_value as number, maxEntries: o.max_entries as number,
+      flags: o.flags as number, mapExtra: 0, name: (o.name as string | undefined) ?? '', frozen: o.frozen === 1,
+    });
   }
 
   async freeze(pin: string, cpu?: number): Promise<Outcome> {

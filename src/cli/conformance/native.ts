@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { DriverError, run } from './bpftool.js';
-import { errnoNameOf, hexOf, type Outcome } from './schema.js';
+import { mapTypeName } from '../../maps/uapi.js';
+import { errnoNameOf, hexOf, infoOutcome, type Outcome } from './schema.js';
 
 /** The package root: this file sits in src/cli/conformance (or dist/cli/conformance). */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -135,6 +136,16 @@ export class NativeHelper {
   async freeze(): Promise<Outcome> {
     const r = await this.command('freeze');
     return 'ok' in r ? { ok: true } : r;
+  }
+
+  async info(): Promise<Outcome> {
+    const r = await this.command('info');
+    if (!('ok' in r)) return r;
+    const [type, keySize, valueSize, maxEntries, flags, mapExtra, frozen, name] = r.hex.split(' ');
+    return infoOutcome({
+      type: mapTypeName(Number(type)) ?? `type ${type}`, keySize: Number(keySize), valueSize: Number(valueSize),
+      maxEntries: Number(maxEntries), flags: Number(flags), mapExtra: Number(mapExtra), name: name === '-' ? '' : name!, frozen: frozen === '1',
+    });
   }
 
   async stop(): Promise<void> {

@@ -13,7 +13,7 @@ import { ERRNO, type ErrnoName } from '../../maps/errno.js';
 import * as uapi from '../../maps/uapi.js';
 import { MAP_TYPE_NAMES, type MapTypeName, roundUp8 } from '../../maps/uapi.js';
 
-export const OPS = ['create', 'update', 'lookup', 'delete', 'getNextKey', 'lookupAndDelete', 'freeze'] as const;
+export const OPS = ['create', 'update', 'lookup', 'delete', 'getNextKey', 'lookupAndDelete', 'freeze', 'walk', 'info'] as const;
 export type Op = (typeof OPS)[number];
 
 /** A map to create: the fields of BPF_MAP_CREATE, plus where the value's bpf_spin_lock sits. */
@@ -37,8 +37,32 @@ export type Outcome =
   | { value: string }
   | { values: string[] }
   | { key: string }
+  /** BPF_OBJ_GET_INFO_BY_FD (mapExtra only when not 0), and whether the map is frozen. */
+  | { info: MapInfoOutcome }
+  /** A walk: every key get_next_key gave from NULL, and the errno that ended it when not ENOENT. */
+  | { keys: string[]; errno?: string }
   /** Ours only: something other than a BpfError was thrown (always a difference). */
   | { threw: string };
+
+export interface MapInfoOutcome {
+  type: string;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+  mapExtra?: number;
+  name: string;
+  frozen: boolean;
+}
+
+/** The canonical info outcome (fixed key order, mapExtra left out when 0). */
+export function infoOutcome(i: { type: string; keySize: number; valueSize: number; maxEntries: number; flags: number; mapExtra: number; name: string; frozen: boolean }): Outcome {
+  const info: MapInfoOutcome = {
+    type: i.type, keySize: i.keySize, valueSize: i.valueSize, maxEntries: i.maxEntries, flags: i.flags,
+    ...(i.mapExtra ? { mapExtra: i.mapExtra } : {}), name: i.name, frozen: i.frozen,
+  };
+  return { info };
+}
 
 export interface Step {
   op: Op;
@@ -198,6 +222,8 @@ export function validateScenario(file: string, json: unknown): Scenario {
       getNextKey: ['key', 'cpu'],
       lookupAndDelete: ['key', 'flags', 'cpu', 'padding'],
       freeze: ['cpu'],
+      walk: ['cpu'],
+      info: [],
     };
     for (const k of Object.keys(s)) {
       if (k !== 'op' && k !== 'note' && k !== 'kernel' && !allowed[op].includes(k)) fail(n, k, `is not a field of a ${op} step`);
@@ -249,7 +275,7 @@ function validateMap(raw: unknown, fail: (field: string, why: string) => never):
 
 function validateOpFields(s: Record<string, unknown>, op: Op, map: MapDef, fail: (field: string, why: string) => never): void {
   const ks = map.keySize;
-  if (op !== 'freeze') {
+  if (op !== 'freeze' && op !== 'walk' && op !== 'info') {
     const key = s.key;
     // Keyless maps (queue, stack) take a NULL key: "key" may be left out there.
     if (key === undefined && op !== 'getNextKey' && ks > 0) fail('key', `is missing; give ${ks} bytes as hex, a number, or null for a NULL key pointer`);
@@ -290,14 +316,27 @@ function validateOpFields(s: Record<string, unknown>, op: Op, map: MapDef, fail:
 }
 
 function validateOutcome(raw: unknown, fail: (why: string) => never): void {
-  const bad = (): never => fail('must be { "ok": true }, { "errno": "E..." }, { "value": hex }, { "values": [hex, ...] } or { "key": hex } (written by --record)');
+  const bad = (): never => fail('must be { "ok": true }, { "errno": "E..." }, { "value": hex }, { "values": [hex, ...] }, { "key": hex }, { "keys": [hex, ...] } or { "info": {...} } (written by --record)');
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) bad();
   const o = raw as Record<string, unknown>;
   const keys = Object.keys(o);
+  if ('info' in o) {
+    const i = o.info as Record<string, unknown> | null;
+    const nums = ['keySize', 'valueSize', 'maxEntries', 'flags'];
+    if (keys.length === 1 && i && typeof i === 'object' && typeof i.type === 'string' && typeof i.name === 'string' &&
+        typeof i.frozen === 'boolean' && nums.every((n) => Number.isInteger(i[n])) && (i.mapExtra === undefined || Number.isInteger(i.mapExtra))) return;
+    bad();
+  }
+  if ('keys' in o) {
+    const okKeys = Array.isArray(o.keys) && o.keys.every((v) => typeof v === 'string' && HEX_RE.test(v));
+    const okEnd = o.errno === undefined || (typeof o.errno === 'string' && /^E[A-Z0-9#_]+$/.test(o.errno));
+    if (okKeys && okEnd && keys.every((k) => k === 'keys' || k === 'errno')) return;
+    bad();
+  }
   if (keys.length !== 1) bad();
   const k = keys[0]!;
   if (k === 'ok' && o.ok === true) return;
-  if (k === 'errno' && typeof o.errno === 'string' && /^E[A-Z0-9]+$/.test(o.errno)) return;
+  if (k === 'errno' && typeof o.errno === 'string' && /^E[A-Z0-9#_]+$/.test(o.errno)) return;
   if ((k === 'value' || k === 'key') && typeof o[k] === 'string' && HEX_RE.test(o[k] as string)) return;
   if (k === 'values' && Array.isArray(o.values) && o.values.every((v) => typeof v === 'string' && HEX_RE.test(v))) return;
   bad();
@@ -309,8 +348,11 @@ export function errnoNameOf(n: number): string {
   return `E#${n}`;
 }
 
-/** Canonical text of an outcome (stable key order), for comparing and printing. */
+/** Canonical text of an outcome (keys sorted at every level), for comparing and printing. */
 export function outcomeText(o: Outcome | undefined): string {
   if (o === undefined) return '(none)';
-  return JSON.stringify(o);
+  return JSON.stringify(o, (_k, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v);
 }

@@ -7,11 +7,11 @@ import { BpfError } from '../../maps/errno.js';
 import { array, bpf_spin_lock, struct, u8, type FieldType } from '../../maps/layout.js';
 import { createMap, type BpfMap, type MapSpec } from '../../maps/syscall.js';
 import { BPF_F_RDONLY, BPF_F_WRONLY, BPF_OBJ_NAME_LEN, MAP_TYPE_NAMES, roundUp8 } from '../../maps/uapi.js';
-import { Bpftool } from './bpftool.js';
+import { Bpftool, DriverError } from './bpftool.js';
 import { BPFFS, PIN_PREFIX } from './env.js';
 import type { NativeHelper } from './native.js';
 import {
-  bytesOf, hexOf, isPercpuType, keyBytes, parseFlags, userValue, type MapDef, type Outcome, type Step,
+  bytesOf, hexOf, infoOutcome, isPercpuType, keyBytes, parseFlags, userValue, type MapDef, type Outcome, type Step,
 } from './schema.js';
 
 export const DEFAULT_NAME = 'conf';
@@ -32,6 +32,44 @@ export function readOutcome(bytes: Uint8Array, def: MapDef, cpus: number, paddin
 
 function elemFlags(step: Step): number {
   return step.flags === undefined ? 0 : parseFlags(step.flags, false);
+}
+
+// ---- get_next_key walks ----
+
+/** A walk can revisit keys (a deleted key restarts it); stop a runaway one after this many steps. */
+function walkLimit(def: MapDef): number {
+  return Math.min(def.maxEntries, 1 << 16) * 2 + 16;
+}
+
+function walkStep(keys: string[], o: Outcome): { next: string | null; done?: Outcome } {
+  if ('key' in o) {
+    keys.push(o.key);
+    return { next: o.key };
+  }
+  if ('errno' in o) return { next: null, done: o.errno === 'ENOENT' ? { keys } : { keys, errno: o.errno } };
+  return { next: null, done: { keys, errno: `unexpected ${JSON.stringify(o)}` } };
+}
+
+async function walk(def: MapDef, next: (key: Uint8Array | null) => Promise<Outcome>): Promise<Outcome> {
+  const keys: string[] = [];
+  let key: Uint8Array | null = null;
+  for (let i = 0; i < walkLimit(def); i++) {
+    const r = walkStep(keys, await next(key));
+    if (r.done) return r.done;
+    key = bytesOf(r.next!);
+  }
+  return { keys, errno: 'E#WALK_DID_NOT_END' };
+}
+
+function walkSync(def: MapDef, next: (key: Uint8Array | null) => Outcome): Outcome {
+  const keys: string[] = [];
+  let key: Uint8Array | null = null;
+  for (let i = 0; i < walkLimit(def); i++) {
+    const r = walkStep(keys, next(key));
+    if (r.done) return r.done;
+    key = bytesOf(r.next!);
+  }
+  return { keys, errno: 'E#WALK_DID_NOT_END' };
 }
 
 // ---- the kernel --------------------------------------------------------------------------------
@@ -65,13 +103,15 @@ export function nativeReason(step: Step, def: MapDef, fdBound: boolean): string 
   const keyless = def.keySize === 0;
   const nullKey = step.key === null || step.key === undefined;
   // bpftool passes no key at all for keyless maps, and always one for the others.
-  if (step.op !== 'getNextKey' && step.op !== 'freeze' && nullKey !== keyless) {
+  if (step.op === 'info') return def.mapExtra ? 'bpftool shows no map_extra' : null;
+  if (step.op !== 'getNextKey' && step.op !== 'freeze' && step.op !== 'walk' && nullKey !== keyless) {
     return keyless ? 'a key pointer for a keyless map' : 'a NULL key pointer';
   }
   if (step.op === 'getNextKey' && keyless && !nullKey) return 'a key pointer for a keyless map';
   switch (step.op) {
     case 'update': {
       if (elemFlags(step) > 2) return 'bpftool passes only BPF_ANY, BPF_NOEXIST, BPF_EXIST';
+      if (def.valueSize === 0) return 'bpftool cannot pass an empty value';
       if (isPercpuType(def.type)) {
         const vals = step.values ?? [step.value!];
         if (vals.some((v) => v !== vals[0])) return 'per-CPU values that differ per CPU';
@@ -101,6 +141,11 @@ export class KernelSide {
   private fdBound = false;
   private nativeOpen = false;
   private nativeCpu = -1;
+  /**
+   * Keys of a per-CPU map whose padding bytes bpftool left unspecified: its update copies
+   * value_size bytes per CPU out of an uninitialised buffer, so the padding is whatever was there.
+   */
+  private unknownPadding = new Set<string>();
   /** Steps played through each driver (for the summary). */
   readonly driverSteps = { bpftool: 0, native: 0 };
 
@@ -148,6 +193,7 @@ export class KernelSide {
   }
 
   async step(step: Step, def: MapDef): Promise<Outcome> {
+    if (step.op === 'walk') return walk(def, (key) => this.step({ op: 'getNextKey', key: key === null ? null : hexOf(key), cpu: step.cpu }, def));
     const reason = nativeReason(step, def, this.fdBound);
     this.driverSteps[reason ? 'native' : 'bpftool']++;
     if (step.op === 'create') return this.create(def, reason !== null);
@@ -155,6 +201,14 @@ export class KernelSide {
     const key = keyBytes(step.key, ks);
     const flags = elemFlags(step);
     const cpu = step.cpu;
+    const keyHex = key ? hexOf(key) : '';
+    if (step.padding && this.unknownPadding.has(keyHex)) {
+      throw new DriverError(`the step reads padding bytes that bpftool left unspecified (its per-CPU update copies only value_size bytes a CPU); write key ${keyHex} with whole slots ("values" of round_up(value_size, 8) bytes) first`);
+    }
+    if (step.op === 'update' && isPercpuType(def.type) && def.valueSize % 8 !== 0) {
+      if (reason === null) this.unknownPadding.add(keyHex);
+      else this.unknownPadding.delete(keyHex);
+    }
     if (reason === null) {
       const pin = this.pin!;
       switch (step.op) {
@@ -165,6 +219,7 @@ export class KernelSide {
         case 'delete': return this.bpftool.delete(pin, key!, cpu);
         case 'getNextKey': return this.bpftool.getNextKey(pin, key, cpu);
         case 'freeze': return this.bpftool.freeze(pin, cpu);
+        case 'info': return this.bpftool.info(pin);
       }
     }
     const n = await this.nativeOn(cpu);
@@ -174,6 +229,7 @@ export class KernelSide {
       case 'delete': return n.delete(key);
       case 'getNextKey': return n.getNextKey(key, ks);
       case 'freeze': return n.freeze();
+      case 'info': return n.info();
       case 'lookup':
       case 'lookupAndDelete': {
         const r = await n.elem(step.op === 'lookup' ? 'lookup' : 'lookupdelete', key, flags, userSize);
@@ -184,6 +240,7 @@ export class KernelSide {
 
   private async create(def: MapDef, native: boolean): Promise<Outcome> {
     await this.dropMap();
+    this.unknownPadding.clear();
     const pin = join(BPFFS, `${PIN_PREFIX}${process.pid}_${pinCounter++}`);
     const flags = def.flags === undefined ? 0 : parseFlags(def.flags, true);
     livePins.add(pin);
@@ -273,6 +330,12 @@ export class OursSide {
       case 'freeze':
         map.freeze();
         return { ok: true };
+      case 'info': {
+        const i = map.info();
+        return infoOutcome({ ...i, type: i.typeName });
+      }
+      case 'walk':
+        return walkSync(def, (k) => this.step({ op: 'getNextKey', key: k === null ? null : hexOf(k), cpu: step.cpu }, def));
     }
   }
 }

@@ -137,7 +137,9 @@ function arrayOps(): Json[] {
   for (const key of [0, 1, 2, 3, 4, 5, 0x7fffffff, 0xffffffff]) s.push(step('getNextKey', { key }));
   s.push(step('update', { key: 2, value: v(0x60) }, 'a walk does not depend on values'));
   s.push(step('getNextKey', { key: 1 }));
+  s.push(step('info', {}));
   s.push(step('freeze', {}, 'no more user-space writes'));
+  s.push(step('info', {}, 'frozen'));
   s.push(step('update', { key: 1, value: v(0x70) }));
   s.push(step('update', { key: 1, value: v(0x70), flags: 8 }, 'order: the write permission before the flags'));
   s.push(step('update', { key: 9, value: v(0x70) }));
@@ -157,6 +159,7 @@ function arrayAccess(type: 'array' | 'percpu_array' | 'hash' | 'percpu_hash'): J
   const v = pattern(8, 0x11);
   const s: Json[] = [];
   s.push(create({ ...base, flags: fl('BPF_F_RDONLY') }, 'read-only from user space'));
+  s.push(step('info', {}, 'the map keeps no BPF_F_RDONLY: it belongs to the fd'));
   s.push(step('update', { key: 1, value: v }));
   s.push(step('update', { key: 1, value: v, flags: 8 }, 'order: permission before flags'));
   s.push(step('delete', { key: 1 }));
@@ -175,8 +178,10 @@ function arrayAccess(type: 'array' | 'percpu_array' | 'hash' | 'percpu_hash'): J
   s.push(step('lookupAndDelete', { key: 1 }));
   s.push(step('delete', { key: 1 }));
   s.push(step('freeze', {}));
+  s.push(step('info', {}));
   s.push(step('update', { key: 1, value: v }, 'after the freeze'));
   s.push(create({ ...base, flags: fl('BPF_F_RDONLY_PROG') }, 'program access flags do not limit user space'));
+  s.push(step('info', {}));
   s.push(step('update', { key: 1, value: v }));
   s.push(step('lookup', { key: 1 }));
   s.push(step('freeze', {}));
@@ -209,8 +214,8 @@ function percpuValues(type: 'percpu_array' | 'percpu_hash'): Json[] {
     s.push(step('update', { key: 0, values: [zeros(vs), pattern(vs, 0x55)], cpu: 1 }, 'the calling CPU does not matter to a user update'));
     s.push(step('lookup', { key: 0, cpu: 0 }));
     if (hash) {
-      s.push(step('lookupAndDelete', { key: 0 }, 'every CPU\'s value'));
-      s.push(step('lookupAndDelete', { key: 1, padding: true }));
+      s.push(step('lookupAndDelete', { key: 0, padding: true }, 'every CPU\'s value, padding included'));
+      s.push(step('lookupAndDelete', { key: 1 }));
       s.push(step('lookup', { key: 0 }));
     }
   }
@@ -265,6 +270,7 @@ function arrayLock(): Json[] {
   for (const flags of [0, 'BPF_F_LOCK']) s.push(step('lookupAndDelete', { key: 1, flags }));
   s.push(step('delete', { key: 1 }));
   s.push(step('freeze', {}, 'a map with a bpf_spin_lock cannot be frozen'));
+  s.push(step('info', {}));
   s.push(step('update', { key: 1, value: pattern(16, 0x51) }, 'and stays writable'));
   s.push(step('lookup', { key: 1, flags: 'BPF_F_LOCK' }));
   return s;
@@ -318,6 +324,7 @@ function queueStackOps(type: 'queue' | 'stack'): Json[] {
   for (let i = 0; i < 4; i++) s.push(step('lookupAndDelete', {}));
   s.push(step('update', { value: v(13) }));
   s.push(step('freeze', {}));
+  s.push(step('info', {}));
   s.push(step('update', { value: v(14) }));
   s.push(step('lookup', {}));
   s.push(step('lookupAndDelete', {}, 'pop writes: refused on a frozen map'));
@@ -329,6 +336,211 @@ function queueStackOps(type: 'queue' | 'stack'): Json[] {
   s.push(step('update', { value: pattern(4, 1) }));
   s.push(step('lookup', {}));
   s.push(step('lookupAndDelete', {}));
+  return s;
+}
+
+// ---- HASH and PERCPU_HASH -------------------------------------------------------------------------
+// BPF_F_ZERO_SEED everywhere the order matters: the bucket of a key is then the same in every map.
+
+function hashCreate(type: 'hash' | 'percpu_hash'): Json[] {
+  const percpu = type === 'percpu_hash';
+  const m = (over: Json): Json => ({ type, keySize: 4, valueSize: 8, maxEntries: 4, ...over });
+  const s: Json[] = [create(m({}))];
+  for (const keySize of [0, 1, 2, 3, 7, 64, 512, 513, 4112]) s.push(create(m({ keySize }), 'no key size limit but key + value'));
+  for (const valueSize of [0, 1, 3, 4096]) s.push(create(m({ valueSize })));
+  if (percpu) {
+    for (const valueSize of [32760, 32768, 32769]) s.push(create(m({ valueSize, maxEntries: 1 }), 'the per-CPU value limit'));
+  } else {
+    // key_size + value_size must stay below KMALLOC_MAX_SIZE - sizeof(struct htab_elem) = 4194256.
+    for (const keySize of [4194247, 4194248, 4194249]) s.push(create(m({ keySize, valueSize: 8, maxEntries: 1 }), 'key + value against 4 MiB - 48'));
+    for (const valueSize of [4194251, 4194252]) s.push(create(m({ keySize: 4, valueSize, maxEntries: 1 }), 'key + value against 4 MiB - 48'));
+  }
+  for (const valueSize of [0x80000000, 0xffffffff]) s.push(create(m({ valueSize, maxEntries: 1 })));
+  for (const maxEntries of [0, 1, 3, 1000]) s.push(create(m({ maxEntries })));
+  // More than 2^31 entries is refused before any allocation (smaller huge counts would allocate).
+  for (const maxEntries of [0x80000001, 0xffffffff]) {
+    s.push(create(m({ maxEntries }), 'above 2^31 entries'));
+    s.push(create(m({ maxEntries, flags: 'BPF_F_NO_PREALLOC' }), 'above 2^31 entries'));
+  }
+  for (const flags of FLAG_BITS) s.push(create(m({ flags })));
+  const combos = ['BPF_F_NO_PREALLOC|BPF_F_ZERO_SEED', 'BPF_F_NUMA_NODE|BPF_F_NO_PREALLOC', 'BPF_F_NO_PREALLOC|BPF_F_NO_COMMON_LRU',
+    'BPF_F_RDONLY|BPF_F_WRONLY', 'BPF_F_RDONLY_PROG|BPF_F_WRONLY_PROG', 'BPF_F_ZERO_SEED|BPF_F_RDONLY_PROG', 'BPF_F_NO_PREALLOC|BPF_F_MMAPABLE'];
+  for (const flags of combos) s.push(create(m({ flags })));
+  for (const name of ['', 'abcdefghijklmno', 'abcdefghijklmnop', 'a-b']) s.push(create(m({ name })));
+  s.push(create(m({ mapExtra: 1 })));
+  s.push(create(m({ keySize: 0, valueSize: 0x80000000 }), 'order: EINVAL before E2BIG'));
+  s.push(create(m({ valueSize: 0x80000000, name: 'a-b' }), 'order: the size before the name'));
+  s.push(create(m({ maxEntries: 0xffffffff, name: 'a-b' }), 'order: the entry count before the name'));
+  s.push(create(m({ flags: 'BPF_F_NO_COMMON_LRU', valueSize: 0x80000000 }), 'order: flags before sizes'));
+  for (const [keySize, valueSize, lockOffset] of [[4, 4, 0], [4, 8, 4], [3, 16, 8], [12, 40, 20]] as const) {
+    s.push(create(m({ keySize, valueSize, lockOffset }), percpu ? 'no bpf_spin_lock in per-CPU values' : 'a bpf_spin_lock in a hash value'));
+  }
+  s.push(create(m({ valueSize: 8, lockOffset: 0, flags: 'BPF_F_NO_PREALLOC' })));
+  s.push(create(m({ valueSize: 8, lockOffset: 0, flags: 'BPF_F_RDONLY_PROG' }), 'EACCES: a lock with a program access flag'));
+  s.push(create(m({ valueSize: 8, lockOffset: 0, flags: 'BPF_F_WRONLY_PROG|BPF_F_ZERO_SEED' })));
+  s.push(create(m({ valueSize: 8, lockOffset: 0, name: 'a-b' }), 'order: the name before the BTF checks'));
+  return s;
+}
+
+const ZS = 'BPF_F_ZERO_SEED';
+
+function hashOps(type: 'hash' | 'percpu_hash', prealloc: boolean): Json[] {
+  const percpu = type === 'percpu_hash';
+  const flags = prealloc ? ZS : `${ZS}|BPF_F_NO_PREALLOC`;
+  const vs = 8;
+  const val = (seed: number): Json => (percpu ? { values: [pattern(vs, seed), pattern(vs, seed + 0x80)] } : { value: pattern(vs, seed) });
+  const s: Json[] = [create({ type, keySize: 4, valueSize: vs, maxEntries: 4, flags })];
+  s.push(step('lookup', { key: 1 }, 'empty'));
+  s.push(step('getNextKey', { key: null }, 'empty'));
+  s.push(step('getNextKey', { key: 1 }, 'empty, with a key'));
+  s.push(step('delete', { key: 1 }));
+  s.push(step('lookupAndDelete', { key: 1 }));
+  s.push(step('update', { key: 1, ...val(0x10), flags: 'BPF_EXIST' }, 'update only: missing'));
+  s.push(step('update', { key: 1, ...val(0x10), flags: 'BPF_NOEXIST' }, 'create only'));
+  s.push(step('update', { key: 1, ...val(0x18), flags: 'BPF_NOEXIST' }, 'create only: exists'));
+  s.push(step('lookup', { key: 1 }));
+  s.push(step('update', { key: 1, ...val(0x20), flags: 'BPF_EXIST' }));
+  s.push(step('update', { key: 1, ...val(0x28), flags: 'BPF_ANY' }));
+  s.push(step('lookup', { key: 1 }));
+  for (const f of ['BPF_F_LOCK', 'BPF_EXIST|BPF_F_LOCK', 3, 8, 16, 0x100000000]) s.push(step('update', { key: 1, ...val(0x30), flags: f }));
+  s.push(step('update', { key: 9, ...val(0x30), flags: 3 }, 'order: flags before the key lookup'));
+  for (const f of ['BPF_F_LOCK', 1, 2]) s.push(step('lookup', { key: 1, flags: f }));
+  for (const key of [2, 3, 4]) s.push(step('update', { key, ...val(key * 16), flags: 'BPF_NOEXIST' }, 'fill'));
+  s.push(step('walk', {}, 'the kernel\'s order with a zero seed'));
+  s.push(step('update', { key: 5, ...val(0x50) }, 'full: a new key'));
+  s.push(step('update', { key: 5, ...val(0x50), flags: 'BPF_NOEXIST' }, 'full: a new key, create only'));
+  s.push(step('update', { key: 5, ...val(0x50), flags: 'BPF_EXIST' }, 'full: update only of a missing key'));
+  s.push(step('update', { key: 2, ...val(0x52) }, 'full: replacing an existing key is allowed'));
+  s.push(step('update', { key: 3, ...val(0x53), flags: 'BPF_EXIST' }));
+  s.push(step('update', { key: 4, ...val(0x54), flags: 'BPF_NOEXIST' }, 'full: create only of an existing key'));
+  s.push(step('walk', {}, percpu ? 'per-CPU replaces are in place: the order stays' : 'a replace moves the key to the head of its bucket'));
+  s.push(step('update', { key: 5, ...val(0x55), cpu: 1 }, 'full, from another CPU'));
+  s.push(step('delete', { key: 2 }));
+  s.push(step('delete', { key: 2 }));
+  s.push(step('update', { key: 5, ...val(0x56), cpu: 1 }, 'room again'));
+  s.push(step('update', { key: 6, ...val(0x56), cpu: 0 }, 'full again'));
+  s.push(step('lookupAndDelete', { key: 5 }));
+  s.push(step('lookupAndDelete', { key: 5 }));
+  for (const f of ['BPF_F_LOCK', 1, 8]) s.push(step('lookupAndDelete', { key: 1, flags: f }));
+  s.push(step('lookup', { key: 1 }));
+  s.push(step('update', { key: 6, ...val(0x60), flags: 'BPF_NOEXIST', cpu: 1 }));
+  s.push(step('walk', {}));
+  for (const key of [1, 3, 4, 6, 7, 0xffffffff]) s.push(step('getNextKey', { key }, 'a missing key restarts at the first key'));
+  // Deletions and re-insertions in the middle of a walk.
+  s.push(step('getNextKey', { key: null }));
+  s.push(step('delete', { key: 3 }));
+  s.push(step('getNextKey', { key: 3 }, 'the current key deleted: back to the first key'));
+  s.push(step('update', { key: 3, ...val(0x73) }, 're-insert: at the head of its bucket'));
+  s.push(step('walk', {}));
+  s.push(step('delete', { key: 4 }));
+  s.push(step('delete', { key: 6 }));
+  s.push(step('walk', {}));
+  s.push(step('update', { key: 6, ...val(0x76) }));
+  s.push(step('update', { key: 4, ...val(0x74) }));
+  s.push(step('walk', {}));
+  // NULL key pointers.
+  s.push(step('lookup', { key: null }));
+  s.push(step('update', { key: null, ...val(0x80) }));
+  s.push(step('delete', { key: null }));
+  s.push(step('lookupAndDelete', { key: null }));
+  s.push(step('info', {}));
+  s.push(step('freeze', {}));
+  s.push(step('info', {}));
+  s.push(step('update', { key: 1, ...val(0x90) }));
+  s.push(step('delete', { key: 1 }));
+  s.push(step('lookupAndDelete', { key: 1 }, 'needs write permission'));
+  s.push(step('lookup', { key: 1 }));
+  s.push(step('walk', {}));
+  return s;
+}
+
+/** Many keys, odd key sizes: the kernel's jhash decides the buckets, so the walk order checks our hash. */
+function hashOrder(type: 'hash' | 'percpu_hash'): Json[] {
+  const percpu = type === 'percpu_hash';
+  const s: Json[] = [];
+  for (const [keySize, maxEntries, count] of [[4, 64, 40], [3, 16, 12], [8, 32, 20], [12, 8, 8], [16, 5, 5], [1, 256, 24]] as const) {
+    const vs = 4;
+    s.push(create({ type, keySize, valueSize: vs, maxEntries, flags: ZS }, `${count} keys of ${keySize} bytes in ${maxEntries} slots`));
+    const keys = Array.from({ length: count }, (_, i) => pattern(keySize, 3 + i * 29));
+    keys.forEach((key, i) => s.push(step('update', { key, value: pattern(vs, i), flags: 'BPF_NOEXIST' })));
+    s.push(step('walk', {}));
+    for (let i = 0; i < count; i += 3) s.push(step('delete', { key: keys[i] }));
+    s.push(step('walk', {}, 'after deleting every third key'));
+    for (let i = count - 1; i >= 0; i -= 3) s.push(step('update', { key: keys[i], value: pattern(vs, 0x40 + i) }));
+    s.push(step('walk', {}, 'after re-inserting some and replacing others (a replace moves a key to its bucket head)'));
+    s.push(step('lookup', { key: keys[count - 1] }));
+    if (percpu) {
+      s.push(step('update', { key: keys[1], values: [pattern(8, 0x61), pattern(8, 0xe1)] }, 'whole slots, padding included'));
+      s.push(step('lookup', { key: keys[1], padding: true }));
+    }
+  }
+  return s;
+}
+
+function hashLock(): Json[] {
+  const vs = 16;
+  const s: Json[] = [create({ type: 'hash', keySize: 4, valueSize: vs, maxEntries: 3, flags: ZS, lockOffset: 4 })];
+  s.push(step('update', { key: 1, value: pattern(vs, 0x10), flags: 'BPF_F_LOCK' }, 'missing key: a normal insert'));
+  s.push(step('update', { key: 2, value: pattern(vs, 0x20), flags: 'BPF_EXIST|BPF_F_LOCK' }, 'missing key, update only'));
+  s.push(step('update', { key: 2, value: pattern(vs, 0x20), flags: 'BPF_NOEXIST|BPF_F_LOCK' }));
+  s.push(step('update', { key: 3, value: pattern(vs, 0x30) }));
+  s.push(step('walk', {}));
+  s.push(step('update', { key: 1, value: pattern(vs, 0x11), flags: 'BPF_NOEXIST|BPF_F_LOCK' }, 'exists, create only'));
+  s.push(step('update', { key: 1, value: pattern(vs, 0x12), flags: 'BPF_F_LOCK' }, 'exists: copied in place under the lock'));
+  s.push(step('walk', {}, 'an in-place update does not move the key'));
+  s.push(step('update', { key: 1, value: pattern(vs, 0x13), flags: 'BPF_EXIST|BPF_F_LOCK' }));
+  s.push(step('lookup', { key: 1, flags: 'BPF_F_LOCK' }, 'the lock word reads as zero'));
+  s.push(step('lookup', { key: 1 }));
+  s.push(step('update', { key: 2, value: pattern(vs, 0x22) }, 'without the lock: a new element at the bucket head'));
+  s.push(step('walk', {}));
+  for (const f of [7, 12, 'BPF_F_LOCK|8']) s.push(step('update', { key: 1, value: pattern(vs, 0x14), flags: f }));
+  s.push(step('update', { key: 4, value: pattern(vs, 0x40), flags: 'BPF_F_LOCK' }, 'full: a new key under the lock flag'));
+  s.push(step('update', { key: 3, value: pattern(vs, 0x33), flags: 'BPF_F_LOCK' }, 'full: in place is fine'));
+  for (const f of ['BPF_F_LOCK', 5, 8]) s.push(step('lookup', { key: 3, flags: f }));
+  s.push(step('lookup', { key: 4, flags: 'BPF_F_LOCK' }));
+  s.push(step('lookupAndDelete', { key: 3, flags: 'BPF_F_LOCK' }));
+  s.push(step('lookupAndDelete', { key: 3, flags: 'BPF_F_LOCK' }));
+  s.push(step('lookupAndDelete', { key: 2, flags: 5 }));
+  s.push(step('lookupAndDelete', { key: 2 }));
+  s.push(step('freeze', {}, 'a map with a bpf_spin_lock cannot be frozen'));
+  s.push(step('walk', {}));
+  s.push(create({ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 2, flags: `${ZS}|BPF_F_NO_PREALLOC`, lockOffset: 0 }, 'without preallocation'));
+  s.push(step('update', { key: 1, value: pattern(8, 1), flags: 'BPF_F_LOCK' }));
+  s.push(step('update', { key: 1, value: pattern(8, 2), flags: 'BPF_F_LOCK' }));
+  s.push(step('update', { key: 2, value: pattern(8, 3), flags: 'BPF_F_LOCK' }));
+  s.push(step('update', { key: 3, value: pattern(8, 4), flags: 'BPF_F_LOCK' }));
+  s.push(step('lookup', { key: 1, flags: 'BPF_F_LOCK' }));
+  s.push(step('walk', {}));
+  return s;
+}
+
+// ---- RINGBUF from user space ---------------------------------------------------------------------
+
+function ringbuf(): Json[] {
+  const m = (over: Json): Json => ({ type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: 4096, ...over });
+  const s: Json[] = [create(m({}))];
+  for (const maxEntries of [0, 1, 2048, 4095, 4097, 6144, 8192, 12288, 65536, 1 << 20, (1 << 20) + 4096]) {
+    s.push(create(m({ maxEntries }), 'a power of two and a multiple of the page size'));
+  }
+  for (const [keySize, valueSize] of [[4, 0], [0, 4], [4, 8]] as const) s.push(create(m({ keySize, valueSize }), 'no keys and no values'));
+  for (const flags of FLAG_BITS) s.push(create(m({ flags })));
+  s.push(create(m({ mapExtra: 1 })));
+  s.push(create(m({ name: 'a-b', maxEntries: 12288 }), 'order: the size before the name'));
+  s.push(create(m({ maxEntries: 8192 })));
+  s.push(step('info', {}));
+  s.push(step('lookup', {}, 'records are read through the mapped ring, never by element ops'));
+  s.push(step('update', { value: '' }));
+  s.push(step('delete', {}));
+  s.push(step('getNextKey', { key: null }));
+  s.push(step('lookupAndDelete', {}));
+  s.push(step('lookup', { flags: 1 }, 'order: the flags first'));
+  s.push(step('lookup', { flags: 'BPF_F_LOCK' }));
+  s.push(step('update', { value: '', flags: 8 }));
+  s.push(step('lookup', { key: '' }, 'a key pointer for a keyless map'));
+  s.push(step('freeze', {}));
+  s.push(step('info', {}));
+  s.push(step('update', { value: '' }, 'frozen'));
+  s.push(step('lookup', {}));
   return s;
 }
 
@@ -346,3 +558,15 @@ write('queue-create', 'QUEUE creation: key size, value size, max_entries, every 
 write('stack-create', 'STACK creation: key size, value size, max_entries, every flag bit', queueStackCreate('stack'));
 write('queue-ops', 'QUEUE from user space: push (update), peek (lookup), pop (lookup-and-delete), full, BPF_EXIST overwrite, wrap-around, flags, key pointers, freeze and access flags', queueStackOps('queue'));
 write('stack-ops', 'STACK from user space: push (update), peek (lookup), pop (lookup-and-delete), full, BPF_EXIST overwrite, wrap-around, flags, key pointers, freeze and access flags', queueStackOps('stack'));
+write('hash-create', 'HASH creation: key and value sizes against 4 MiB, max_entries above 2^31, every flag bit, names, locks, check order', hashCreate('hash'));
+write('percpu-hash-create', 'PERCPU_HASH creation: as HASH, plus the 32 KiB per-CPU value limit and no bpf_spin_lock', hashCreate('percpu_hash'));
+write('hash-ops', 'HASH (preallocated, zero seed): every flag, full maps, missing keys, lookup-and-delete, get_next_key walks with deletions and re-insertions, NULL keys, freeze', hashOps('hash', true));
+write('hash-ops-noprealloc', 'HASH with BPF_F_NO_PREALLOC: the same steps as hash-ops', hashOps('hash', false));
+write('percpu-hash-ops', 'PERCPU_HASH (zero seed): every flag, full maps, missing keys, lookup-and-delete, walks (replaces stay in place), NULL keys, freeze', hashOps('percpu_hash', true));
+write('hash-order', 'HASH walk order with a zero seed for key sizes 1, 3, 4, 8, 12, 16: the kernel\'s jhash picks the buckets', hashOrder('hash'));
+write('percpu-hash-order', 'PERCPU_HASH walk order with a zero seed for key sizes 1, 3, 4, 8, 12, 16', hashOrder('percpu_hash'));
+write('hash-lock', 'HASH with a bpf_spin_lock in the value: BPF_F_LOCK inserts, in-place updates that keep the order, lookups, lookup-and-delete, freeze', hashLock());
+write('hash-access', 'HASH: BPF_F_RDONLY and BPF_F_WRONLY on the creation fd, the program access flags', arrayAccess('hash'));
+write('percpu-hash-access', 'PERCPU_HASH: BPF_F_RDONLY and BPF_F_WRONLY on the creation fd, the program access flags', arrayAccess('percpu_hash'));
+write('percpu-hash-values', 'PERCPU_HASH values of 1, 4, 8, 12, 16 and 40 bytes: different values per CPU, padding, lookup-and-delete of every CPU', percpuValues('percpu_hash'));
+write('ringbuf', 'RINGBUF from user space: sizes (a power-of-two number of pages), flags, and element ops that are not supported', ringbuf());

@@ -6,8 +6,12 @@
 //     "recorded": { "kernel": "6.18.44", "cpus": 2, "bpftool": "7.1.0" },   <- written by --record
 //     "steps": [ { "op": "create", "map": { "type": "array", "keySize": 4, ... }, "kernel": {...} },
 //                { "op": "update", "key": 1, "value": "2a000000", "flags": "BPF_NOEXIST", "kernel": {...} }, ... ] }
-// Keys and values are lower-case hex strings (a number is a little-endian key of key_size bytes).
-// `kernel` is the outcome the live kernel gave, written by record mode, never by hand.
+// Keys and values are lower-case hex strings (a number is a little-endian key of key_size bytes;
+// null is a NULL key pointer). Ops are the user-space calls (create, update, lookup, delete,
+// getNextKey, lookupAndDelete, freeze) plus two composites: walk (get_next_key from NULL to the
+// end: the kernel's order in one outcome) and info (bpf_map_info and the frozen flag). A step may
+// name the CPU it runs on. `kernel` is the outcome the live kernel gave, written by record mode,
+// never by hand.
 
 import { ERRNO, type ErrnoName } from '../../maps/errno.js';
 import * as uapi from '../../maps/uapi.js';

@@ -56,7 +56,7 @@ function strictlyIncreasing(xs: number[]): boolean {
   return true;
 }
 
-describe('ring buffer and queue with producers on two CPUs', () => {
+describe('ring buffer, queue and bloom filter with producers on two CPUs', () => {
   let rt: Runtime;
   let maps: Record<string, BpfMap>;
   let unload: () => Promise<void>;
@@ -125,5 +125,24 @@ describe('ring buffer and queue with producers on two CPUs', () => {
     for (let cpu = 0; cpu < CPUS; cpu++) {
       expect(seqs[cpu]).toEqual(Array.from({ length: counts[cpu]!.committed }, (_, i) => i));
     }
+  });
+
+  it('finds every value any CPU pushed into a shared bloom filter (atomic bit sets, no false negatives)', async () => {
+    const events = 20_000;
+    const r = await rt.run({ probe: 'kprobe/bloom', events });
+    const seen = maps.seen!;
+    let missing = 0;
+    for (let cpu = 0; cpu < CPUS; cpu++) {
+      for (let i = 0; i < r.perCpu[cpu]!.events; i++) {
+        const v = new Uint8Array(new Uint32Array([((cpu << 24) | i) >>> 0]).buffer);
+        try {
+          seen.lookup(null, 0, v);
+        } catch (e) {
+          if (e instanceof BpfError && e.errno === 'ENOENT') missing++;
+          else throw e;
+        }
+      }
+    }
+    expect(missing).toBe(0);
   });
 });

@@ -7,6 +7,8 @@ import { BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK } from './uapi.js';
 import { queueMapOps, stackMapOps } from './queue-stack.js';
 import { BPF_MAP_TYPE_RINGBUF } from './uapi.js';
 import { ringbufMapOps } from './ringbuf.js';
+import { BPF_MAP_TYPE_BLOOM_FILTER } from './uapi.js';
+import { bloomFilterMapOps } from './bloom-filter.js';
 
 const registry = new Map<number, BpfMapOps>([
   [BPF_MAP_TYPE_ARRAY, arrayMapOps],
@@ -14,6 +16,7 @@ const registry = new Map<number, BpfMapOps>([
   [BPF_MAP_TYPE_QUEUE, queueMapOps],
   [BPF_MAP_TYPE_STACK, stackMapOps],
   [BPF_MAP_TYPE_RINGBUF, ringbufMapOps],
+  [BPF_MAP_TYPE_BLOOM_FILTER, bloomFilterMapOps],
 ]);
 
 export function mapOpsFor(type: number): BpfMapOps | undefined {

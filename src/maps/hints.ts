@@ -2,6 +2,8 @@
 // Keyed by the operation and errno, with the detail the generic layer knows (which check failed).
 
 import { errnoName } from './errno.js';
+import type { ErrnoName } from './errno.js';
+import { BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_STACK } from './uapi.js';
 import type { MapAttr, BpfMap } from './syscall.js';
 import {
   BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_OBJ_NAME_LEN, mapTypeName, roundUp8,
@@ -28,6 +30,8 @@ const DETAIL: Record<string, (attr: MapAttr, map?: BpfMap) => string> = {
 export function hintFor(attr: MapAttr, op: string, code: number, detail?: string, map?: BpfMap): string {
   if (detail !== undefined && DETAIL[detail]) return DETAIL[detail]!(attr, map);
   const errno = errnoName(code);
+  const keyless = keylessHint(attr, op, errno);
+  if (keyless !== undefined) return keyless;
   switch (op) {
     case 'BPF_MAP_CREATE':
       switch (errno) {
@@ -69,4 +73,40 @@ export function hintFor(attr: MapAttr, op: string, code: number, detail?: string
       break;
   }
   return `the kernel returns ${errno} here`;
+}
+
+/** Advice for the keyless types (queue, stack, ring buffer, bloom filter), whose errors mean other things. */
+function keylessHint(attr: MapAttr, op: string, errno: ErrnoName): string | undefined {
+  const t = attr.type;
+  if (t === BPF_MAP_TYPE_QUEUE || t === BPF_MAP_TYPE_STACK) {
+    const kind = t === BPF_MAP_TYPE_QUEUE ? 'queue' : 'stack';
+    switch (`${op} ${errno}`) {
+      case 'BPF_MAP_CREATE EINVAL': return `${kind} maps need key_size 0, value_size > 0, max_entries > 0, and no flags but BPF_F_NUMA_NODE and the access flags (BPF_F_NO_PREALLOC is refused)`;
+      case 'BPF_MAP_CREATE E2BIG': return `a ${kind} value may be at most 4 MiB (KMALLOC_MAX_SIZE)`;
+      case 'BPF_MAP_UPDATE_ELEM E2BIG': return `the ${kind} is full (max_entries ${attr.maxEntries}); pop first, or push with BPF_EXIST to drop the oldest element`;
+      case 'BPF_MAP_UPDATE_ELEM EINVAL': return 'a push takes BPF_ANY (0) or BPF_EXIST (2: drop the oldest element when full); BPF_NOEXIST and other flags are refused';
+      case 'BPF_MAP_LOOKUP_ELEM ENOENT':
+      case 'BPF_MAP_LOOKUP_AND_DELETE_ELEM ENOENT': return `the ${kind} is empty`;
+      case 'BPF_MAP_DELETE_ELEM EINVAL': return `${kind} maps have no keys to delete; pop with lookupAndDelete(null)`;
+      case 'BPF_MAP_GET_NEXT_KEY EINVAL': return `${kind} maps have no keys to walk; peek with lookup(null) or pop with lookupAndDelete(null)`;
+    }
+  } else if (t === BPF_MAP_TYPE_RINGBUF) {
+    if (op === 'BPF_MAP_CREATE' && errno === 'EINVAL') {
+      return 'ring buffer maps need key_size 0, value_size 0, max_entries a power-of-two multiple of the page size (4096, 8192, 16384, ...) and no flags but BPF_F_NUMA_NODE';
+    }
+    if (errno === 'ENOTSUPP') {
+      return 'a ring buffer has no elements: programs write records with bpf_ringbuf_reserve()/bpf_ringbuf_submit() or bpf_ringbuf_output(), user space reads them with ringBuffer(map).consume()';
+    }
+  } else if (t === BPF_MAP_TYPE_BLOOM_FILTER) {
+    switch (`${op} ${errno}`) {
+      case 'BPF_MAP_CREATE EINVAL': return 'bloom filters need key_size 0, value_size > 0, max_entries > 0, map_extra 0..15 (the number of hash functions; 0 means 5) and no flags but BPF_F_NUMA_NODE, BPF_F_ZERO_SEED and the access flags';
+      case 'BPF_MAP_CREATE E2BIG': return 'a bloom filter value may be at most 4 MiB (KMALLOC_MAX_SIZE)';
+      case 'BPF_MAP_UPDATE_ELEM EINVAL': return 'a bloom filter push takes flags 0 (BPF_ANY) only';
+      case 'BPF_MAP_LOOKUP_ELEM ENOENT': return 'the value is certainly not in the filter (pass the value to test as the third argument: lookup(null, 0, value))';
+      case 'BPF_MAP_DELETE_ELEM EOPNOTSUPP':
+      case 'BPF_MAP_GET_NEXT_KEY EOPNOTSUPP': return 'a bloom filter keeps no elements: values cannot be removed or listed';
+      case 'BPF_MAP_LOOKUP_AND_DELETE_ELEM ENOTSUPP': return 'a bloom filter cannot pop; test membership with lookup(null, 0, value)';
+    }
+  }
+  return undefined;
 }

@@ -241,14 +241,19 @@ export class BpfMap<V extends ValueView = ValueView> {
 
   // ---- the user-space face ---------------------------------------------------------------------
 
-  /** BPF_MAP_LOOKUP_ELEM: a copy of the value (per-CPU maps: cpus x round_up(valueSize, 8) bytes). */
-  lookup(key: Uint8Array | number | null, flags = 0): Uint8Array {
+  /**
+   * BPF_MAP_LOOKUP_ELEM: a copy of the value (per-CPU maps: cpus x round_up(valueSize, 8) bytes).
+   * On a bloom filter pass the value to test as `value` (key null): ENOENT when certainly absent.
+   */
+  lookup(key: Uint8Array | number | null, flags = 0, value?: Uint8Array): Uint8Array {
     this.checkCreated(OP_LOOKUP);
     if (!isFlagWord(flags) || (flags & ~BPF_F_LOCK)) this.fail(OP_LOOKUP, EINVAL, 'flags');
     if (this.attr.flags & BPF_F_WRONLY) this.fail(OP_LOOKUP, EPERM);
     if ((flags & BPF_F_LOCK) && this.attr.lockOffset < 0) this.fail(OP_LOOKUP, EINVAL, 'lock');
     const k = this.userKey(OP_LOOKUP, key);
-    const out = new Uint8Array(this.userValueSize);
+    // `value`: the buffer the kernel reads in first, where a bloom filter finds the value to test.
+    if (value !== undefined) this.checkValue(OP_LOOKUP, value);
+    const out = value === undefined ? new Uint8Array(this.userValueSize) : Uint8Array.from(value);
     const r = this.ops.lookupElemSys(this, k, out, flags, this.userCpu);
     if (r < 0) this.fail(OP_LOOKUP, r);
     return out;

@@ -1,0 +1,160 @@
+// BPF_MAP_TYPE_BLOOM_FILTER (the kernel's kernel/bpf/bloom_filter.c).
+//
+// A bit array and k hash functions; push sets k bits, peek tests them: "maybe present" (0) or
+// "certainly absent" (ENOENT), never a false negative. The k hashes are the kernel's: jhash2 over
+// the value's u32 words when value_size is a multiple of 4, else jhash over its bytes, each with
+// the seed seed + i; the bit index is the hash & mask. With BPF_F_ZERO_SEED (seed 0) the same
+// values set the same bits as in the kernel, so the same absent values are false positives.
+//
+// Sizing (bloom_map_alloc): k = map_extra & 0xF, or 5 when 0. nr_bits = max_entries * k, then
+// nr_bits / 5 * 7 (7/5 for 1/ln 2), rounded up to a power of two, at least 64; when a step
+// overflows a u32 or passes 2^31, 2^32 bits (mask U32_MAX).
+//
+// Buffer 0:
+//   offset  size                           meaning                                   written by
+//   0       round_up(nr_bits / 8, 8) bytes  the bit array; bit h is bit h % 32 of     push (Atomics.or: no lock,
+//                                           u32 word h / 32 (the kernel's long         as the kernel's set_bit)
+//                                           bitmap, little-endian)
+//
+// Nothing else is shared: the seed, mask and k are fixed at creation and travel in the handle.
+
+import { randomBytes } from 'node:crypto';
+import { E2BIG, EINVAL, ENOENT, ENOMEM, EOPNOTSUPP } from './errno.js';
+import { jhash, jhash2 } from './jhash.js';
+import { ValueView } from './layout.js';
+import type { BpfMapOps, MapAlloc, ValueSource } from './ops.js';
+import type { BpfMap, MapAttr } from './syscall.js';
+import { accessFlagsOk, MAX_MAP_BYTES } from './arraymap.js';
+import { BPF_ANY, BPF_F_ACCESS_MASK, BPF_F_NUMA_NODE, BPF_F_ZERO_SEED, KMALLOC_MAX_SIZE } from './uapi.js';
+
+const BLOOM_CREATE_FLAG_MASK = BPF_F_NUMA_NODE | BPF_F_ZERO_SEED | BPF_F_ACCESS_MASK;
+const U32_MAX = 0xffffffff;
+const BITS_PER_LONG = 64;
+
+interface BloomPriv {
+  readonly bits: Int32Array;
+  readonly mask: number;
+  readonly seed: number;
+  readonly nrHashFuncs: number;
+  readonly valueSize: number;
+  /** value_size / 4 when value_size is a multiple of 4 (jhash2 over words), else 0 (jhash over bytes). */
+  readonly alignedU32Count: number;
+}
+
+/** The bit-array size the kernel picks: { bits (a power of two, or 2^32), mask }. */
+export function bloomBits(maxEntries: number, nrHashFuncs: number): { bits: number; mask: number } {
+  let nrBits = maxEntries * nrHashFuncs;
+  if (nrBits <= U32_MAX) nrBits = Math.floor(nrBits / 5) * 7;
+  if (nrBits > U32_MAX || nrBits > 2 ** 31) return { bits: 2 ** 32, mask: U32_MAX };
+  let bits = BITS_PER_LONG;
+  while (bits < nrBits) bits *= 2;
+  return { bits, mask: bits - 1 };
+}
+
+/** The i-th hash of the value: a bit index. */
+function hash(p: BloomPriv, bytes: Uint8Array, off: number, i: number): number {
+  const h = p.alignedU32Count
+    ? jhash2(bytes, off, p.alignedU32Count, p.seed + i)
+    : jhash(bytes, off, p.valueSize, p.seed + i);
+  return (h & p.mask) >>> 0;
+}
+
+function pushElem(map: BpfMap, value: ValueSource, flags: number): number {
+  const p = map.priv as BloomPriv;
+  if (flags !== BPF_ANY) return EINVAL;
+  const bytes = value instanceof ValueView ? value._mem.u8 : value;
+  const off = value instanceof ValueView ? value._off : 0;
+  for (let i = 0; i < p.nrHashFuncs; i++) {
+    const h = hash(p, bytes, off, i);
+    Atomics.or(p.bits, h >>> 5, 1 << (h & 31));
+  }
+  return 0;
+}
+
+function peekElem(map: BpfMap, value: ValueSource): number {
+  const p = map.priv as BloomPriv;
+  const bytes = value instanceof ValueView ? value._mem.u8 : value;
+  const off = value instanceof ValueView ? value._off : 0;
+  for (let i = 0; i < p.nrHashFuncs; i++) {
+    const h = hash(p, bytes, off, i);
+    // A plain load, as the kernel's test_bit: a concurrent push may or may not be seen yet.
+    if (!(p.bits[h >>> 5]! & (1 << (h & 31)))) return ENOENT;
+  }
+  return 0;
+}
+
+export const bloomFilterMapOps: BpfMapOps = {
+  name: 'bloom_filter_map_ops',
+  spinLockAllowed: false,
+
+  allocCheck(attr: MapAttr) {
+    // Checked first: a larger value could not be copied from user space.
+    if (attr.valueSize > KMALLOC_MAX_SIZE) return E2BIG;
+    return 0;
+  },
+
+  alloc(attr: MapAttr): MapAlloc | number {
+    if (attr.keySize !== 0 || attr.valueSize === 0 || attr.maxEntries === 0 ||
+        (attr.flags & ~BLOOM_CREATE_FLAG_MASK) || !accessFlagsOk(attr.flags) ||
+        // map_extra's low 4 bits are the number of hash functions; nothing else may be set.
+        (attr.mapExtra & ~0xf)) {
+      return EINVAL;
+    }
+    const nrHashFuncs = attr.mapExtra || 5;
+    const { bits, mask } = bloomBits(attr.maxEntries, nrHashFuncs);
+    // BITS_TO_BYTES(U32_MAX) rounds up to the same bytes as 2^32 bits.
+    const bytes = Math.ceil(bits / 64) * 8;
+    if (bytes > MAX_MAP_BYTES) return ENOMEM;
+    const seed = attr.flags & BPF_F_ZERO_SEED ? 0 : randomBytes(4).readUInt32LE(0);
+    return { bufferSizes: [bytes], meta: { nrHashFuncs, mask, seed } };
+  },
+
+  open(map) {
+    const meta = map.getHandle().meta as { nrHashFuncs: number; mask: number; seed: number };
+    const vs = map.attr.valueSize;
+    const p: BloomPriv = {
+      bits: map.mems[0]!.i32,
+      mask: meta.mask,
+      seed: meta.seed,
+      nrHashFuncs: meta.nrHashFuncs,
+      valueSize: vs,
+      alignedU32Count: vs % 4 === 0 ? vs / 4 : 0,
+    };
+    map.priv = p;
+  },
+
+  pushElem(map, value, flags) {
+    return pushElem(map, value, flags);
+  },
+  peekElem(map, value) {
+    return peekElem(map, value);
+  },
+  popElem() {
+    return EOPNOTSUPP;
+  },
+
+  // Programs use push and peek (the verifier refuses lookup and update). From user space the
+  // kernel routes update to push and lookup to peek, where the user's value buffer is the input.
+  lookupElem() {
+    return null;
+  },
+  updateElem(map, _key, value, flags, _cpu, fromUser) {
+    return fromUser ? pushElem(map, value, flags) : EINVAL;
+  },
+  deleteElem() {
+    return EOPNOTSUPP;
+  },
+  lookupElemSys(map, _key, value) {
+    return peekElem(map, value);
+  },
+  getNextKey() {
+    return EOPNOTSUPP;
+  },
+  // No lookupAndDeleteElem: BPF_MAP_LOOKUP_AND_DELETE_ELEM fails with ENOTSUPP, as in the kernel.
+};
+
+/** The filter's parameters as this thread sees them (for tests and dumps). */
+export function bloomParams(map: BpfMap): { nrHashFuncs: number; mask: number; seed: number } {
+  const p = map.priv as BloomPriv;
+  return { nrHashFuncs: p.nrHashFuncs, mask: p.mask, seed: p.seed };
+}

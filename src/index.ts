@@ -40,3 +40,7 @@ export type { RaceOptions, RaceRow, Strategy } from './workloads/race/index.js';
 export { bpf_ringbuf_reserve, bpf_ringbuf_submit, bpf_ringbuf_discard, bpf_ringbuf_output, bpf_ringbuf_query } from './maps/helpers.js';
 export { RingBuffer, ringBuffer, BPF_RB_NO_WAKEUP, BPF_RB_FORCE_WAKEUP, BPF_RB_AVAIL_DATA, BPF_RB_RING_SIZE, BPF_RB_CONS_POS, BPF_RB_PROD_POS } from './maps/ringbuf.js';
 export type { RingBufferSampleFn } from './maps/ringbuf.js';
+
+// Hash maps: where every element is (linked, free, extra), for tests and the race lab.
+export { htabStats } from './maps/hashtab.js';
+export type { HtabStats } from './maps/hashtab.js';

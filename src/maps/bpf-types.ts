@@ -3,6 +3,8 @@
 import type { BpfMapOps } from './ops.js';
 import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY } from './uapi.js';
 import { arrayMapOps, percpuArrayMapOps } from './arraymap.js';
+import { BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_PERCPU_HASH } from './uapi.js';
+import { htabMapOps, htabPercpuMapOps } from './hashtab.js';
 import { BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK } from './uapi.js';
 import { queueMapOps, stackMapOps } from './queue-stack.js';
 import { BPF_MAP_TYPE_RINGBUF } from './uapi.js';
@@ -13,6 +15,8 @@ import { bloomFilterMapOps } from './bloom-filter.js';
 const registry = new Map<number, BpfMapOps>([
   [BPF_MAP_TYPE_ARRAY, arrayMapOps],
   [BPF_MAP_TYPE_PERCPU_ARRAY, percpuArrayMapOps],
+  [BPF_MAP_TYPE_HASH, htabMapOps],
+  [BPF_MAP_TYPE_PERCPU_HASH, htabPercpuMapOps],
   [BPF_MAP_TYPE_QUEUE, queueMapOps],
   [BPF_MAP_TYPE_STACK, stackMapOps],
   [BPF_MAP_TYPE_RINGBUF, ringbufMapOps],

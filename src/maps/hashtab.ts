@@ -1,0 +1,646 @@
+// BPF_MAP_TYPE_HASH and BPF_MAP_TYPE_PERCPU_HASH (the kernel's kernel/bpf/hashtab.c).
+//
+// n_buckets = roundup_pow_of_two(max_entries) buckets, each a singly linked chain with a lock;
+// elements are preallocated (max_entries + cpus for HASH, the extra one per CPU making a
+// replace-update atomic for readers; max_entries for PERCPU_HASH, updated in place) and live on
+// per-CPU free lists when unused. The bucket of a key is jhash(key, seed) & (n_buckets - 1).
+//
+// Readers never lock: a walk follows the links with Atomics.load, and a writer publishes an element
+// (key, value and hash written, next link set) before it links it. A chain ends in a "nulls"
+// marker naming its bucket; a preallocated element can be freed and reused in another bucket while
+// a reader stands on it, so a walk that ends on another bucket's marker starts again, as the
+// kernel's hlist_nulls walk does. Writers take the bucket lock.
+//
+// Buffer 0, control (Int32 words):
+//   word                              size           meaning                                 written by
+//   0                                 1              linked elements (the kernel's count)    updates/deletes, Atomics.add
+//   1..15                             15             reserved
+//   FL_BASE + c * FL_STRIDE_W         16 per CPU     CPU c's free list (percpu-freelist.ts)  pop/push under its lock
+//   extraW + c * EXTRA_STRIDE_W       16 per CPU     +0 lock, +1 CPU c's extra element       replace-updates on CPU c
+//   bucketsW + 2 * b                  2 per bucket   +0 head link, +1 bucket lock            updates/deletes under the lock
+//
+// Links (Int32): v > 0 is element v - 1; v <= 0 ends a chain. An element's next link ends its chain
+// with -(b + 1), the marker of bucket b; a bucket head reads 0 (never used) or its own marker when
+// empty, so a zeroed buffer is an empty table with no initialisation pass.
+//
+// Buffer 1, elements (elemSize bytes each, 8-byte aligned):
+//   offset            size             meaning                                  written by
+//   +0                4                next link in the hash chain              writers under the bucket lock
+//   +4                4                free-list link (percpu-freelist.ts)      free-list push under its lock
+//   +8                4                hash                                     the inserting writer
+//   +12               4                (padding)
+//   +16               round_up(ks, 8)  key                                      the inserting writer
+//   +16 + ru8(ks)     round_up(vs, 8)  value (HASH only)                        the inserting writer; programs via views
+//
+// Buffer 2, PERCPU_HASH values (CPU-major; each CPU's slab starts on a slabAlign boundary):
+//   c * slabStride + e * round_up(vs, 8)   value_size   element e, CPU c's slot   CPU c's programs; user updates
+
+import { webcrypto } from 'node:crypto';
+import {
+  BPF_EXIST, BPF_F_ACCESS_MASK, BPF_F_LOCK, BPF_F_NO_COMMON_LRU, BPF_F_NO_PREALLOC, BPF_F_NUMA_NODE, BPF_F_ZERO_SEED,
+  BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_HASH, BPF_NOEXIST,
+  HTAB_ELEM_SIZE, KMALLOC_MAX_SIZE, PCPU_MIN_UNIT_SIZE, roundUp, roundUp8,
+} from './uapi.js';
+import { E2BIG, EEXIST, EINVAL, ENOENT, ENOMEM, ENOTSUPP } from './errno.js';
+import { copyFromSlot, copyFromSlotLocked, copyIntoSlot, copySlotToSlot } from './copy.js';
+import { ValueView, type SharedMemory } from './layout.js';
+import type { BpfMapOps, Key, MapAlloc, ValueSource } from './ops.js';
+import type { BpfMap, MapAttr } from './syscall.js';
+import { accessFlagsOk, MAX_MAP_BYTES } from './arraymap.js';
+import { FL_STRIDE_W, PcpuFreelist } from './percpu-freelist.js';
+import { jhash, jhash2, jhash2Word1, jhash2Word2 } from './jhash.js';
+import { spinLockAcquire, spinLockRelease } from '../sync/spinlock.js';
+
+const HTAB_CREATE_FLAG_MASK = BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NUMA_NODE | BPF_F_ACCESS_MASK | BPF_F_ZERO_SEED;
+/**
+ * sizeof(struct bucket) on this kernel (hlist_nulls_head + rqspinlock, padded): n_buckets above
+ * U32_MAX / 16 fail with E2BIG. The live kernel creates max_entries 2^27 and refuses 2^27 + 1.
+ */
+const KERNEL_BUCKET_SIZE = 16;
+const U32_MAX = 0xffffffff;
+/** A Uint8Array (which every buffer gets, see SharedMemory) holds at most 2^32 bytes in Node 20. */
+const MAX_BUFFER_BYTES = 2 ** 32;
+const TWO_32 = 4294967296;
+
+// Control buffer.
+const CTRL_COUNT = 0;
+const FL_BASE = 16;
+const EXTRA_STRIDE_W = 16;
+const EXTRA_LOCK = 0;
+const EXTRA_ELEM = 1;
+const BUCKET_HEAD = 0;
+const BUCKET_LOCK = 1;
+
+// Element header (words and bytes).
+const E_NEXT = 0;
+const E_FNEXT = 1;
+const E_HASH = 2;
+const E_KEY_BYTES = 16;
+
+interface HtabPriv {
+  readonly percpu: boolean;
+  readonly prealloc: boolean;
+  /** HASH keeps one extra element per CPU for replace-updates. */
+  readonly hasExtra: boolean;
+  readonly keySize: number;
+  readonly valueSize: number;
+  /** round_up(value_size, 8): a per-CPU slot, and the stride of per-CPU values on the user face. */
+  readonly vsRound: number;
+  readonly maxEntries: number;
+  readonly nBuckets: number;
+  readonly mask: number;
+  readonly seed: number;
+  readonly cpus: number;
+  readonly nElems: number;
+  readonly lockOffset: number;
+  readonly ctrl: Int32Array;
+  readonly extraW: number;
+  readonly bucketsW: number;
+  readonly elemMem: SharedMemory;
+  readonly eI32: Int32Array;
+  readonly eU32: Uint32Array;
+  readonly eU8: Uint8Array;
+  readonly elemSize: number;
+  readonly elemWords: number;
+  /** Byte offset of the value inside an element (HASH). */
+  readonly valOff: number;
+  readonly pcpuMem: SharedMemory | null;
+  readonly slabStride: number;
+  readonly fl: PcpuFreelist;
+  /** Views by element (HASH) or cpu * nElems + element (PERCPU_HASH), created on first lookup. */
+  readonly views: (ValueView | undefined)[];
+}
+
+function isPercpuType(type: number): boolean {
+  return type === BPF_MAP_TYPE_PERCPU_HASH || type === BPF_MAP_TYPE_LRU_PERCPU_HASH;
+}
+
+function isLruType(type: number): boolean {
+  return type === BPF_MAP_TYPE_LRU_HASH || type === BPF_MAP_TYPE_LRU_PERCPU_HASH;
+}
+
+function roundupPowOfTwo(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/**
+ * htab_map_alloc_check(), for the whole hash family, in the kernel's order. (BPF_F_ZERO_SEED needs
+ * CAP_SYS_ADMIN in the kernel; the simulator runs as root.)
+ */
+export function htabAllocCheck(attr: MapAttr): number {
+  const percpu = isPercpuType(attr.type);
+  const lru = isLruType(attr.type);
+  const percpuLru = (attr.flags & BPF_F_NO_COMMON_LRU) !== 0;
+  const prealloc = (attr.flags & BPF_F_NO_PREALLOC) === 0;
+  if ((attr.flags & ~HTAB_CREATE_FLAG_MASK) || !accessFlagsOk(attr.flags)) return EINVAL;
+  if (!lru && percpuLru) return EINVAL;
+  if (lru && !prealloc) return ENOTSUPP;
+  if ((attr.flags & BPF_F_NUMA_NODE) && (percpu || percpuLru)) return EINVAL;
+  if (attr.maxEntries === 0 || attr.keySize === 0 || attr.valueSize === 0) return EINVAL;
+  // The key and value must fit one kmalloc() together with the element header.
+  if (attr.keySize + attr.valueSize >= KMALLOC_MAX_SIZE - HTAB_ELEM_SIZE) return E2BIG;
+  if (percpu && roundUp8(attr.valueSize) > PCPU_MIN_UNIT_SIZE) return E2BIG;
+  return 0;
+}
+
+/** The sizes htab_map_alloc() decides for HASH and PERCPU_HASH, or -errno. */
+function htabAlloc(attr: MapAttr, cpus: number): MapAlloc | number {
+  const percpu = isPercpuType(attr.type);
+  if (attr.maxEntries > 2 ** 31) return E2BIG;
+  const nBuckets = roundupPowOfTwo(attr.maxEntries);
+  if (nBuckets > Math.floor(U32_MAX / KERNEL_BUCKET_SIZE)) return E2BIG;
+  const vsRound = roundUp8(attr.valueSize);
+  const elemSize = E_KEY_BYTES + roundUp8(attr.keySize) + (percpu ? 0 : vsRound);
+  const nElems = attr.maxEntries + (percpu ? 0 : cpus);
+  const extraW = FL_BASE + cpus * FL_STRIDE_W;
+  const bucketsW = extraW + cpus * EXTRA_STRIDE_W;
+  const ctrlBytes = (bucketsW + 2 * nBuckets) * 4;
+  const elemBytes = nElems * elemSize;
+  const slabStride = percpu ? roundUp(attr.maxEntries * vsRound, attr.slabAlign) : 0;
+  const pcpuBytes = slabStride * cpus;
+  if (ctrlBytes > MAX_BUFFER_BYTES || elemBytes > MAX_BUFFER_BYTES || pcpuBytes > MAX_BUFFER_BYTES ||
+      ctrlBytes + elemBytes + pcpuBytes > MAX_MAP_BYTES) {
+    return ENOMEM;
+  }
+  const seed = attr.flags & BPF_F_ZERO_SEED ? 0 : webcrypto.getRandomValues(new Uint32Array(1))[0]!;
+  const bufferSizes = percpu ? [ctrlBytes, elemBytes, Math.max(pcpuBytes, 8)] : [ctrlBytes, elemBytes];
+  return { bufferSizes, meta: { seed, nBuckets, nElems, elemSize, slabStride, extraW, bucketsW } };
+}
+
+// ---- keys ---------------------------------------------------------------------------------------
+
+/** htab_map_hash(): jhash2 over words when key_size % 4 == 0, else jhash over bytes. */
+function hashOf(p: HtabPriv, key: Key): number {
+  if (typeof key === 'number') {
+    // A number key hashes as its little-endian bytes would, without making them.
+    if (p.keySize === 4) return jhash2Word1(key >>> 0, p.seed);
+    return jhash2Word2(key >>> 0, Math.floor(key / TWO_32) >>> 0, p.seed);
+  }
+  if ((p.keySize & 3) === 0) return jhash2(key, 0, p.keySize >>> 2, p.seed);
+  return jhash(key, 0, p.keySize, p.seed);
+}
+
+function keyOff(p: HtabPriv, e: number): number {
+  return e * p.elemSize + E_KEY_BYTES;
+}
+
+function keyEquals(p: HtabPriv, e: number, key: Key): boolean {
+  const off = keyOff(p, e);
+  if (typeof key === 'number') {
+    const w = off >>> 2;
+    if (p.eU32[w] !== key >>> 0) return false;
+    return p.keySize === 4 || p.eU32[w + 1] === Math.floor(key / TWO_32) >>> 0;
+  }
+  const u8 = p.eU8;
+  for (let i = 0; i < p.keySize; i++) if (u8[off + i] !== key[i]) return false;
+  return true;
+}
+
+function writeKey(p: HtabPriv, e: number, key: Key): void {
+  const off = keyOff(p, e);
+  if (typeof key === 'number') {
+    const w = off >>> 2;
+    p.eU32[w] = key >>> 0;
+    if (p.keySize === 8) p.eU32[w + 1] = Math.floor(key / TWO_32) >>> 0;
+    return;
+  }
+  p.eU8.set(key, off);
+}
+
+function readKey(p: HtabPriv, e: number, out: Uint8Array): void {
+  const off = keyOff(p, e);
+  const u8 = p.eU8;
+  for (let i = 0; i < p.keySize; i++) out[i] = u8[off + i]!;
+}
+
+// ---- chains -------------------------------------------------------------------------------------
+
+function nullsOf(bucket: number): number {
+  return -(bucket + 1);
+}
+
+/**
+ * lookup_nulls_elem_raw(): the element holding `key`, or -1. Lock-free; under the bucket lock it is
+ * the plain walk (no element of a locked chain can move, so the end marker is always its own).
+ */
+function find(p: HtabPriv, hash: number, key: Key): number {
+  const bucket = hash & p.mask;
+  const headW = p.bucketsW + 2 * bucket + BUCKET_HEAD;
+  const own = nullsOf(bucket);
+  const hashI32 = hash | 0;
+  for (;;) {
+    let link = Atomics.load(p.ctrl, headW);
+    while (link > 0) {
+      const e = link - 1;
+      const w = e * p.elemWords;
+      if (Atomics.load(p.eI32, w + E_HASH) === hashI32 && keyEquals(p, e, key)) return e;
+      link = Atomics.load(p.eI32, w + E_NEXT);
+    }
+    // The walk ended: at an empty head (0 or its own marker), at its own marker, or on another
+    // bucket's marker because the element it stood on was freed and reused there: walk again.
+    if (link === 0 || link === own) return -1;
+  }
+}
+
+/** hlist_nulls_add_head_rcu(): publish a fully written element at the head of its bucket. */
+function linkHead(p: HtabPriv, bucket: number, e: number): void {
+  const headW = p.bucketsW + 2 * bucket + BUCKET_HEAD;
+  const head = p.ctrl[headW]!;
+  Atomics.store(p.eI32, e * p.elemWords + E_NEXT, head > 0 ? head : nullsOf(bucket));
+  Atomics.store(p.ctrl, headW, e + 1);
+}
+
+/**
+ * hlist_nulls_del_rcu(): unlink e (under the bucket lock). Its own next link stays, so a reader
+ * standing on it walks on to the rest of the chain.
+ */
+function unlink(p: HtabPriv, bucket: number, e: number): void {
+  const headW = p.bucketsW + 2 * bucket + BUCKET_HEAD;
+  const next = p.eI32[e * p.elemWords + E_NEXT]!;
+  let link = p.ctrl[headW]!;
+  if (link === e + 1) {
+    Atomics.store(p.ctrl, headW, next);
+    return;
+  }
+  while (link > 0) {
+    const w = (link - 1) * p.elemWords + E_NEXT;
+    const after = p.eI32[w]!;
+    if (after === e + 1) {
+      Atomics.store(p.eI32, w, next);
+      return;
+    }
+    link = after;
+  }
+  throw new Error(`hash map chain corrupted: element ${e} is not in bucket ${bucket}`);
+}
+
+// ---- values -------------------------------------------------------------------------------------
+
+function valueOff(p: HtabPriv, e: number): number {
+  return e * p.elemSize + p.valOff;
+}
+
+function pcpuOff(p: HtabPriv, e: number, cpu: number): number {
+  return cpu * p.slabStride + e * p.vsRound;
+}
+
+/** copy_map_value(), or copy_map_value_locked() under the value's own bpf_spin_lock. */
+function writeValue(p: HtabPriv, dOff: number, value: ValueSource, locked: boolean): void {
+  const mem = p.elemMem;
+  const lw = locked ? (dOff + p.lockOffset) >>> 2 : -1;
+  if (lw >= 0) spinLockAcquire(mem.i32, lw);
+  try {
+    if (value instanceof ValueView) copySlotToSlot(mem, dOff, value._mem, value._off, p.valueSize, p.lockOffset);
+    else copyIntoSlot(mem, dOff, value, 0, p.valueSize, p.lockOffset);
+  } finally {
+    if (lw >= 0) spinLockRelease(mem.i32, lw);
+  }
+}
+
+/** pcpu_copy_value(): in place. A program writes its own CPU's slot; user space every CPU's, 8-byte rounded. */
+function pcpuCopyValue(p: HtabPriv, e: number, value: ValueSource, cpu: number, onAllCpus: boolean): void {
+  const mem = p.pcpuMem!;
+  if (onAllCpus) {
+    const src = value as Uint8Array;
+    for (let c = 0; c < p.cpus; c++) copyIntoSlot(mem, pcpuOff(p, e, c), src, c * p.vsRound, p.vsRound, -1);
+    return;
+  }
+  const off = pcpuOff(p, e, cpu);
+  if (value instanceof ValueView) copySlotToSlot(mem, off, value._mem, value._off, p.valueSize, -1);
+  else copyIntoSlot(mem, off, value, 0, p.valueSize, -1);
+}
+
+/**
+ * pcpu_init_value(): a new element. User space fills every CPU's slot from its buffer; a program
+ * fills its own CPU's slot and zeroes value_size bytes of every other CPU's, so a program always
+ * finds known values there (the padding after value_size is left as it was, as the kernel does).
+ */
+function pcpuInitValue(p: HtabPriv, e: number, value: ValueSource, cpu: number, onAllCpus: boolean): void {
+  if (onAllCpus) {
+    pcpuCopyValue(p, e, value, cpu, true);
+    return;
+  }
+  const u8 = p.pcpuMem!.u8;
+  for (let c = 0; c < p.cpus; c++) {
+    const off = pcpuOff(p, e, c);
+    if (c === cpu) {
+      pcpuCopyValue(p, e, value, cpu, false);
+      // The kernel copies round_up(value_size, 8) bytes from the program's stack here; the bytes
+      // past value_size are stack padding, which reads as zero in the simulator.
+      u8.fill(0, off + p.valueSize, off + p.vsRound);
+    } else {
+      u8.fill(0, off, off + p.valueSize);
+    }
+  }
+}
+
+function view(map: BpfMap, p: HtabPriv, e: number, cpu: number): ValueView {
+  const slot = p.percpu ? cpu * p.nElems + e : e;
+  let v = p.views[slot];
+  if (v === undefined) {
+    v = p.percpu
+      ? new map.View(p.pcpuMem!, pcpuOff(p, e, cpu), p.valueSize, -1)
+      : new map.View(p.elemMem, valueOff(p, e), p.valueSize, p.lockOffset);
+    p.views[slot] = v;
+  }
+  return v;
+}
+
+// ---- ops ----------------------------------------------------------------------------------------
+
+/** check_flags(): the BPF_F_LOCK bit does not count here. */
+function checkFlags(old: number, op: number): number {
+  if (old >= 0 && op === BPF_NOEXIST) return EEXIST;
+  if (old < 0 && op === BPF_EXIST) return ENOENT;
+  return 0;
+}
+
+/** A new element for a key not in the map: pop the free list (or, emulating BPF_F_NO_PREALLOC, first check the counter). */
+function allocNew(p: HtabPriv, cpu: number): number {
+  if (!p.prealloc && Atomics.load(p.ctrl, CTRL_COUNT) >= p.maxEntries) return E2BIG;
+  const e = p.fl.pop(cpu);
+  if (e < 0) return E2BIG;
+  Atomics.add(p.ctrl, CTRL_COUNT, 1);
+  return e;
+}
+
+/** htab_map_update_elem(): HASH. */
+function htabUpdate(map: BpfMap, p: HtabPriv, key: Key, value: ValueSource, flags: number, cpu: number): number {
+  const locked = (flags & BPF_F_LOCK) !== 0;
+  const op = locked ? flags - BPF_F_LOCK : flags;
+  if (!(op >= 0 && op <= BPF_EXIST)) return EINVAL;
+  const hash = hashOf(p, key);
+  const bucket = hash & p.mask;
+  if (locked) {
+    if (p.lockOffset < 0) return EINVAL;
+    // An existing element is updated in place under its own lock, without the bucket lock.
+    const old = find(p, hash, key);
+    const r = checkFlags(old, op);
+    if (r !== 0) return r;
+    if (old >= 0) {
+      writeValue(p, valueOff(p, old), value, true);
+      return 0;
+    }
+  }
+  const lockW = p.bucketsW + 2 * bucket + BUCKET_LOCK;
+  spinLockAcquire(p.ctrl, lockW);
+  try {
+    const old = find(p, hash, key);
+    const r = checkFlags(old, op);
+    if (r !== 0) return r;
+    if (old >= 0 && locked) {
+      // Inserted by someone else since the lock-free look: update it in place after all.
+      writeValue(p, valueOff(p, old), value, true);
+      return 0;
+    }
+    if (old < 0) {
+      const e = allocNew(p, cpu);
+      if (e < 0) return e;
+      fillElem(p, e, key, hash, value);
+      linkHead(p, bucket, e);
+      return 0;
+    }
+    // Replace: this CPU's extra element takes the new value and goes to the head; the old element
+    // becomes the CPU's extra. The extra's lock stands in for the kernel's disabled preemption: a
+    // user call and a program may both act as one CPU here.
+    const xw = p.extraW + cpu * EXTRA_STRIDE_W;
+    spinLockAcquire(p.ctrl, xw + EXTRA_LOCK);
+    const e = p.ctrl[xw + EXTRA_ELEM]!;
+    p.ctrl[xw + EXTRA_ELEM] = old;
+    fillElem(p, e, key, hash, value);
+    linkHead(p, bucket, e);
+    unlink(p, bucket, old);
+    spinLockRelease(p.ctrl, xw + EXTRA_LOCK);
+    return 0;
+  } finally {
+    spinLockRelease(p.ctrl, lockW);
+  }
+}
+
+function fillElem(p: HtabPriv, e: number, key: Key, hash: number, value: ValueSource): void {
+  writeKey(p, e, key);
+  writeValue(p, valueOff(p, e), value, false);
+  Atomics.store(p.eI32, e * p.elemWords + E_HASH, hash | 0);
+}
+
+/** htab_map_update_elem_in_place(): PERCPU_HASH, from a program (one CPU) or user space (all CPUs). */
+function htabPercpuUpdate(p: HtabPriv, key: Key, value: ValueSource, flags: number, cpu: number, onAllCpus: boolean): number {
+  if (!(flags >= 0 && flags <= BPF_EXIST)) return EINVAL; // BPF_F_LOCK included
+  const hash = hashOf(p, key);
+  const bucket = hash & p.mask;
+  const lockW = p.bucketsW + 2 * bucket + BUCKET_LOCK;
+  spinLockAcquire(p.ctrl, lockW);
+  try {
+    const old = find(p, hash, key);
+    const r = checkFlags(old, flags);
+    if (r !== 0) return r;
+    if (old >= 0) {
+      pcpuCopyValue(p, old, value, cpu, onAllCpus);
+      return 0;
+    }
+    const e = allocNew(p, cpu);
+    if (e < 0) return e;
+    writeKey(p, e, key);
+    pcpuInitValue(p, e, value, cpu, onAllCpus);
+    Atomics.store(p.eI32, e * p.elemWords + E_HASH, hash | 0);
+    linkHead(p, bucket, e);
+    return 0;
+  } finally {
+    spinLockRelease(p.ctrl, lockW);
+  }
+}
+
+/** Unlink the element holding key under the bucket lock; copy its value first when out is given. */
+function removeElem(p: HtabPriv, key: Key, cpu: number, out: Uint8Array | null, flags: number): number {
+  const hash = hashOf(p, key);
+  const bucket = hash & p.mask;
+  const lockW = p.bucketsW + 2 * bucket + BUCKET_LOCK;
+  let e: number;
+  spinLockAcquire(p.ctrl, lockW);
+  try {
+    e = find(p, hash, key);
+    if (e < 0) return ENOENT;
+    if (out !== null) copyOut(p, e, out, flags);
+    unlink(p, bucket, e);
+    Atomics.sub(p.ctrl, CTRL_COUNT, 1);
+  } finally {
+    spinLockRelease(p.ctrl, lockW);
+  }
+  // free_htab_elem(): back on this CPU's free list, at once (a program still holding a view of it
+  // sees the next user of the element, as with the kernel's preallocated maps).
+  p.fl.push(cpu, e);
+  return 0;
+}
+
+/** The value as user space gets it: value_size bytes (lock word zero), or every CPU's rounded slot. */
+function copyOut(p: HtabPriv, e: number, out: Uint8Array, flags: number): void {
+  if (p.percpu) {
+    const mem = p.pcpuMem!;
+    for (let c = 0; c < p.cpus; c++) copyFromSlot(mem, pcpuOff(p, e, c), out, c * p.vsRound, p.vsRound, -1);
+    return;
+  }
+  if (flags & BPF_F_LOCK) copyFromSlotLocked(p.elemMem, valueOff(p, e), out, 0, p.valueSize, p.lockOffset);
+  else copyFromSlot(p.elemMem, valueOff(p, e), out, 0, p.valueSize, p.lockOffset);
+}
+
+function makeOps(name: string, percpu: boolean): BpfMapOps {
+  return {
+    name,
+    // The BTF check: a bpf_spin_lock is allowed in HASH values, not in per-CPU ones.
+    spinLockAllowed: !percpu,
+
+    allocCheck(attr) {
+      return htabAllocCheck(attr);
+    },
+
+    alloc(attr, cpus) {
+      return htabAlloc(attr, cpus);
+    },
+
+    init(map) {
+      const p = map.priv as HtabPriv;
+      p.fl.populate(p.nElems);
+      if (p.hasExtra) {
+        // alloc_extra_elems(): one element per CPU, popped as the creating CPU pops.
+        for (let c = 0; c < p.cpus; c++) p.ctrl[p.extraW + c * EXTRA_STRIDE_W + EXTRA_ELEM] = p.fl.pop(map.userCpu);
+      }
+    },
+
+    open(map) {
+      const meta = map.getHandle().meta as Record<'seed' | 'nBuckets' | 'nElems' | 'elemSize' | 'slabStride' | 'extraW' | 'bucketsW', number>;
+      const attr = map.attr;
+      const ctrl = map.mems[0]!.i32;
+      const elemMem = map.mems[1]!;
+      const elemWords = meta.elemSize >>> 2;
+      const priv: HtabPriv = {
+        percpu,
+        prealloc: (attr.flags & BPF_F_NO_PREALLOC) === 0,
+        hasExtra: !percpu,
+        keySize: attr.keySize,
+        valueSize: attr.valueSize,
+        vsRound: roundUp8(attr.valueSize),
+        maxEntries: attr.maxEntries,
+        nBuckets: meta.nBuckets,
+        mask: meta.nBuckets - 1,
+        seed: meta.seed,
+        cpus: map.cpus,
+        nElems: meta.nElems,
+        lockOffset: attr.lockOffset,
+        ctrl,
+        extraW: meta.extraW,
+        bucketsW: meta.bucketsW,
+        elemMem,
+        eI32: elemMem.i32,
+        eU32: elemMem.u32,
+        eU8: elemMem.u8,
+        elemSize: meta.elemSize,
+        elemWords,
+        valOff: E_KEY_BYTES + roundUp8(attr.keySize),
+        pcpuMem: percpu ? map.mems[2]! : null,
+        slabStride: meta.slabStride,
+        fl: new PcpuFreelist(ctrl, FL_BASE, map.cpus, elemMem.i32, elemWords, E_FNEXT),
+        views: [],
+      };
+      map.priv = priv;
+    },
+
+    lookupElem(map, key, cpu) {
+      const p = map.priv as HtabPriv;
+      const e = find(p, hashOf(p, key), key);
+      return e < 0 ? null : view(map, p, e, cpu);
+    },
+
+    updateElem(map, key, value, flags, cpu, onAllCpus) {
+      const p = map.priv as HtabPriv;
+      return percpu ? htabPercpuUpdate(p, key, value, flags, cpu, onAllCpus) : htabUpdate(map, p, key, value, flags, cpu);
+    },
+
+    deleteElem(map, key, cpu) {
+      return removeElem(map.priv as HtabPriv, key, cpu, null, 0);
+    },
+
+    lookupElemSys(map, key, out, flags) {
+      const p = map.priv as HtabPriv;
+      const e = find(p, hashOf(p, key!), key!);
+      if (e < 0) return ENOENT;
+      copyOut(p, e, out, flags);
+      return 0;
+    },
+
+    getNextKey(map, key, next) {
+      const p = map.priv as HtabPriv;
+      let i = 0;
+      if (key !== null) {
+        const hash = hashOf(p, key);
+        const e = find(p, hash, key);
+        // A key that is not there restarts the walk at the first key.
+        if (e >= 0) {
+          const after = Atomics.load(p.eI32, e * p.elemWords + E_NEXT);
+          if (after > 0) {
+            readKey(p, after - 1, next);
+            return 0;
+          }
+          i = (hash & p.mask) + 1;
+        }
+      }
+      for (; i < p.nBuckets; i++) {
+        const head = Atomics.load(p.ctrl, p.bucketsW + 2 * i + BUCKET_HEAD);
+        if (head > 0) {
+          readKey(p, head - 1, next);
+          return 0;
+        }
+      }
+      return ENOENT;
+    },
+
+    lookupAndDeleteElem(map, key, out, flags, cpu) {
+      return removeElem(map.priv as HtabPriv, key!, cpu, out, flags);
+    },
+  };
+}
+
+export const htabMapOps: BpfMapOps = makeOps('htab_map_ops', false);
+export const htabPercpuMapOps: BpfMapOps = makeOps('htab_percpu_map_ops', true);
+
+/** Where every element of a hash map is, for tests and statistics (not a snapshot under writers). */
+export interface HtabStats {
+  /** Elements linked in the buckets, by walking them. */
+  readonly linked: number;
+  /** The element counter (the kernel's count). */
+  readonly count: number;
+  /** Elements on the per-CPU free lists. */
+  readonly free: number;
+  /** Extra elements (one per CPU for HASH, none for PERCPU_HASH). */
+  readonly extra: number;
+  /** Elements in the shared memory: linked + free + extra when the map is quiet. */
+  readonly total: number;
+  /** Keys that occur more than once (hex), which must never happen. */
+  readonly duplicates: readonly string[];
+}
+
+export function htabStats(map: BpfMap): HtabStats {
+  const p = map.priv as HtabPriv;
+  let linked = 0;
+  const seen = new Set<string>();
+  const duplicates: string[] = [];
+  const key = new Uint8Array(p.keySize);
+  for (let b = 0; b < p.nBuckets; b++) {
+    for (let link = p.ctrl[p.bucketsW + 2 * b + BUCKET_HEAD]!; link > 0; link = p.eI32[(link - 1) * p.elemWords + E_NEXT]!) {
+      linked++;
+      readKey(p, link - 1, key);
+      const hex = Buffer.from(key).toString('hex');
+      if (seen.has(hex)) duplicates.push(hex);
+      seen.add(hex);
+    }
+  }
+  return {
+    linked,
+    count: Atomics.load(p.ctrl, CTRL_COUNT),
+    free: p.fl.count(),
+    extra: p.hasExtra ? p.cpus : 0,
+    total: p.nElems,
+    duplicates,
+  };
+}

@@ -72,6 +72,11 @@ describe('HASH and PERCPU_HASH creation checks (htab_map_alloc_check, then htab_
     expect(errnoOf(() => createMap(spec as MapSpec, { cpus: 2 }))).toBe(errno);
   });
 
+  it('says what to do about too many entries', () => {
+    expect(() => createMap({ ...hash, maxEntries: 2 ** 27 + 1, name: 'big' }, { cpus: 2 }))
+      .toThrow("BPF_MAP_CREATE on map 'big' failed with E2BIG (Argument list too long): the key or value is too large for this map type (per-CPU values are limited to 32768 bytes, hash key+value to 4 MiB), or a hash map asks for more than 2^27 = 134217728 max_entries; make it smaller");
+  });
+
   it.each<[string, Partial<MapSpec>]>([
     ['a 4112-byte key (no MAX_BPF_STACK key limit any more)', { ...hash, keySize: 4112 }],
     ['key + value = KMALLOC_MAX_SIZE - 49', { ...hash, keySize: 4194000, valueSize: 255, maxEntries: 1 }],

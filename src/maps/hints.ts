@@ -36,7 +36,7 @@ export function hintFor(attr: MapAttr, op: string, code: number, detail?: string
     case 'BPF_MAP_CREATE':
       switch (errno) {
         case 'EINVAL': return `the kernel rejects this spec (type ${mapTypeName(attr.type) ?? attr.type}, key ${attr.keySize}, value ${attr.valueSize}, max_entries ${attr.maxEntries}, flags 0x${attr.flags.toString(16)}${attr.name ? `, name '${attr.name}'` : ''}); check the sizes the type requires (arrays: key 4), that max_entries and value_size are not 0, that the flags suit the type, and that the name has at most ${BPF_OBJ_NAME_LEN - 1} characters of [A-Za-z0-9_.]`;
-        case 'E2BIG': return 'the key or value is too large for this map type (per-CPU values are limited to 32768 bytes, hash key+value to 4 MiB); make it smaller';
+        case 'E2BIG': return 'the key or value is too large for this map type (per-CPU values are limited to 32768 bytes, hash key+value to 4 MiB), or a hash map asks for more than 2^27 = 134217728 max_entries; make it smaller';
         case 'ENOMEM': return 'the map is too large to allocate; lower max_entries or value_size';
         case 'EOPNOTSUPP': return 'a bpf_spin_lock is allowed only in hash and array map values (not per-CPU, LRU, queue, stack, bloom or ringbuf maps)';
         case 'EACCES': return 'a value with a bpf_spin_lock cannot be combined with BPF_F_RDONLY_PROG or BPF_F_WRONLY_PROG';

@@ -397,6 +397,10 @@ describe('ringbuf consumer (libbpf ring_buffer__consume)', () => {
 
 describe('ringbuf wakeups', () => {
   it('wakes only when the consumer waits for exactly this record, unless forced or suppressed', () => {
+    // kernel (epoll on the map fd, level-triggered, 100 ms waits): submit NO_WAKEUP at the consumer
+    // -> no event; FORCE_WAKEUP -> event; after consuming, a default submit at the consumer ->
+    // event; NO_WAKEUP at the consumer then a default submit past it -> no event; a discard at the
+    // consumer -> event.
     const m = ring();
     const rb = ringBuffer(m);
     produce(m, 8);

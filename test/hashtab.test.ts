@@ -90,6 +90,7 @@ describe('HASH and PERCPU_HASH creation checks (htab_map_alloc_check, then htab_
     ['PERCPU_HASH with BPF_F_NO_PREALLOC', { ...pcpu, flags: BPF_F_NO_PREALLOC }],
     ['PERCPU_HASH with BPF_F_ZERO_SEED', { ...pcpu, flags: BPF_F_ZERO_SEED }],
     ['a 32768-byte per-CPU value', { ...pcpu, valueSize: 32768 }],
+    ['a 32761-byte per-CPU value (rounds up to 32768)', { ...pcpu, valueSize: 32761 }],
     ['a bpf_spin_lock in a HASH value', { ...hash, valueSize: 16, value: V }],
     ['a bpf_spin_lock in a BPF_F_NO_PREALLOC HASH value', { ...hash, valueSize: 16, value: V, flags: BPF_F_NO_PREALLOC }],
   ])('accepts %s', (_what, spec) => {

@@ -11,7 +11,7 @@
 // lower-case, no spaces):
 //   create <type> <key_size> <value_size> <max_entries> <map_flags> <name|-> <lock_offset|-1> <map_extra>
 //   pin <path>        open <path>        close        cpu <n|-1>        freeze        info
-//   lookup <key> <flags> <out_len>       update <key> <value_hex> <flags>      delete <key>
+//   lookup <key> <flags> <out_len> [<initial_hex>]     update <key> <value_hex> <flags>      delete <key>
 //   getnext <key> <key_size>             lookupdelete <key> <flags> <out_len>
 
 #define _GNU_SOURCE
@@ -243,10 +243,18 @@ static void cmd_elem(const char *op, char **arg, int n) {
     a.next_key = (__u64)(uintptr_t)out;
     cmd = BPF_MAP_GET_NEXT_KEY;
   } else {
-    if (n != 3) { free(key); return reply_fail("lookup takes key, flags, out_len"); }
+    if (n != 3 && n != 4) { free(key); return reply_fail("lookup takes key, flags, out_len [, initial hex]"); }
     a.flags = strtoull(arg[1], NULL, 10);
     out_len = strtoul(arg[2], NULL, 10);
     out = calloc(out_len + 1, 1);
+    if (n == 4) {
+      /* What the buffer holds before the call: a bloom filter reads it as the value to test. */
+      size_t ilen;
+      unsigned char *init = unhex(arg[3], &ilen, &bad);
+      if (bad || ilen > out_len) { free(key); free(out); free(init); return reply_fail("bad initial value hex"); }
+      if (init) memcpy(out, init, ilen);
+      free(init);
+    }
     a.value = (__u64)(uintptr_t)out;
     cmd = strcmp(op, "lookup") == 0 ? BPF_MAP_LOOKUP_ELEM : BPF_MAP_LOOKUP_AND_DELETE_ELEM;
   }

@@ -110,8 +110,10 @@ export class NativeHelper {
     return 'ok' in r ? { ok: true } : r;
   }
 
-  async elem(op: 'lookup' | 'lookupdelete', key: Uint8Array | null, flags: number, outLen: number): Promise<{ bytes: Uint8Array } | { errno: string }> {
-    const r = await this.command(`${op} ${key ? hexOf(key) || '=' : '-'} ${flags} ${outLen}`);
+  /** A lookup or lookup-and-delete; `initial` is what the buffer holds before the call. */
+  async elem(op: 'lookup' | 'lookupdelete', key: Uint8Array | null, flags: number, outLen: number, initial?: Uint8Array): Promise<{ bytes: Uint8Array } | { errno: string }> {
+    const init = initial && initial.length > 0 ? ` ${hexOf(initial)}` : '';
+    const r = await this.command(`${op} ${key ? hexOf(key) || '=' : '-'} ${flags} ${outLen}${init}`);
     if (!('ok' in r)) return r;
     const b = new Uint8Array(r.hex.length / 2);
     for (let i = 0; i < b.length; i++) b[i] = parseInt(r.hex.slice(2 * i, 2 * i + 2), 16);

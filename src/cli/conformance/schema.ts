@@ -72,7 +72,10 @@ export interface Step {
   op: Op;
   map?: MapDef;
   key?: string | number | null;
-  /** Non per-CPU: value_size bytes. Per-CPU: one CPU's value, written to every CPU. */
+  /**
+   * Updates: value_size bytes (per-CPU maps: one CPU's value, written to every CPU). Lookups: the
+   * buffer the kernel reads in first (a bloom filter tests it).
+   */
   value?: string;
   /** Per-CPU maps: one value per CPU, repeated over the CPUs when the machine has more. */
   values?: string[];
@@ -221,7 +224,7 @@ export function validateScenario(file: string, json: unknown): Scenario {
     const allowed: Record<Op, string[]> = {
       create: ['map'],
       update: ['key', 'value', 'values', 'flags', 'cpu'],
-      lookup: ['key', 'flags', 'cpu', 'padding'],
+      lookup: ['key', 'value', 'flags', 'cpu', 'padding'],
       delete: ['key', 'cpu'],
       getNextKey: ['key', 'cpu'],
       lookupAndDelete: ['key', 'flags', 'cpu', 'padding'],
@@ -299,6 +302,12 @@ function validateOpFields(s: Record<string, unknown>, op: Op, map: MapDef, fail:
     } else if (typeof s.flags === 'string') {
       try { parseFlags(s.flags, false); } catch (e) { fail('flags', `${(e as Error).message}; use BPF_ANY, BPF_NOEXIST, BPF_EXIST, BPF_F_LOCK joined by '|', or a number`); }
     } else fail('flags', 'must be a number or flag names joined by \'|\'');
+  }
+  if (op === 'lookup' && s.value !== undefined) {
+    // The buffer the kernel reads in first: a bloom filter tests this value.
+    if (isPercpuType(map.type)) fail('value', 'a lookup of a per-CPU map takes no input value');
+    if (typeof s.value !== 'string' || !HEX_RE.test(s.value)) fail('value', `must be lower-case hex (two digits a byte), got ${JSON.stringify(s.value)}`);
+    if ((s.value as string).length !== map.valueSize * 2) fail('value', `must be value_size = ${map.valueSize} bytes, got ${(s.value as string).length / 2}`);
   }
   if (op === 'update') {
     const percpu = isPercpuType(map.type);

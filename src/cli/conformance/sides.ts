@@ -121,6 +121,8 @@ export function nativeReason(step: Step, def: MapDef, fdBound: boolean): string 
     }
     case 'lookup':
       if (elemFlags(step) !== 0) return 'bpftool lookups take no flags';
+      // bpftool's lookup buffer starts uninitialised, and a bloom filter tests what it holds.
+      if (step.value !== undefined || def.type === 'bloom_filter') return 'the lookup buffer\'s contents matter';
       if (step.padding) return 'bpftool prints no padding bytes';
       return null;
     case 'lookupAndDelete':
@@ -232,7 +234,8 @@ export class KernelSide {
       case 'info': return n.info();
       case 'lookup':
       case 'lookupAndDelete': {
-        const r = await n.elem(step.op === 'lookup' ? 'lookup' : 'lookupdelete', key, flags, userSize);
+        const initial = step.op === 'lookup' && step.value !== undefined ? bytesOf(step.value) : undefined;
+        const r = await n.elem(step.op === 'lookup' ? 'lookup' : 'lookupdelete', key, flags, userSize, initial);
         return 'bytes' in r ? readOutcome(r.bytes, def, this.cpus, step.padding === true) : r;
       }
     }
@@ -318,8 +321,10 @@ export class OursSide {
       case 'update':
         map.update(key, userValue(step, def, this.cpus), flags);
         return { ok: true };
-      case 'lookup':
-        return readOutcome(map.lookup(key, flags), def, this.cpus, step.padding === true);
+      case 'lookup': {
+        const initial = step.value !== undefined ? bytesOf(step.value) : undefined;
+        return readOutcome(map.lookup(key, flags, initial), def, this.cpus, step.padding === true);
+      }
       case 'lookupAndDelete':
         return readOutcome(map.lookupAndDelete(key, flags), def, this.cpus, step.padding === true);
       case 'delete':

@@ -544,6 +544,60 @@ function ringbuf(): Json[] {
   return s;
 }
 
+// ---- BLOOM_FILTER from user space ------------------------------------------------------------------
+// A zero seed makes the bits (and so the false positives) the same in every filter.
+
+function bloomCreate(): Json[] {
+  const m = (over: Json): Json => ({ type: 'bloom_filter', keySize: 0, valueSize: 4, maxEntries: 16, ...over });
+  const s: Json[] = [create(m({}))];
+  for (const keySize of [1, 4]) s.push(create(m({ keySize }), 'a bloom filter has no key'));
+  for (const valueSize of [0, 1, 3, 4096, 1 << 22, (1 << 22) + 1, 0x80000000]) s.push(create(m({ valueSize, maxEntries: 1 })));
+  for (const maxEntries of [0, 1, 1000]) s.push(create(m({ maxEntries })));
+  for (const mapExtra of [1, 5, 15, 16, 17, 0x100, 2 ** 32]) s.push(create(m({ mapExtra }), 'map_extra: the number of hash functions in its low 4 bits'));
+  for (const flags of FLAG_BITS) s.push(create(m({ flags })));
+  for (const flags of ['BPF_F_RDONLY|BPF_F_WRONLY', 'BPF_F_RDONLY_PROG|BPF_F_WRONLY_PROG', 'BPF_F_ZERO_SEED|BPF_F_NUMA_NODE']) s.push(create(m({ flags })));
+  s.push(create(m({ valueSize: 8, lockOffset: 0 }), 'no bpf_spin_lock in a bloom filter'));
+  s.push(create(m({ keySize: 4, valueSize: (1 << 22) + 1 }), 'order: the value size first'));
+  s.push(create(m({ mapExtra: 16, name: 'a-b' })));
+  s.push(create(m({ mapExtra: 3, flags: 'BPF_F_ZERO_SEED' })));
+  s.push(step('info', {}, 'map_extra is kept as given'));
+  return s;
+}
+
+function bloomOps(): Json[] {
+  const s: Json[] = [];
+  for (const [valueSize, maxEntries, mapExtra] of [[4, 4, 0], [3, 8, 2], [8, 2, 1], [12, 100, 7]] as const) {
+    s.push(create({ type: 'bloom_filter', keySize: 0, valueSize, maxEntries, flags: 'BPF_F_ZERO_SEED', ...(mapExtra ? { mapExtra } : {}) },
+      `${valueSize}-byte values, ${mapExtra || 5} hash functions`));
+    s.push(step('lookup', { value: pattern(valueSize, 1) }, 'empty: certainly absent'));
+    const pushed = Array.from({ length: 6 }, (_, i) => pattern(valueSize, 1 + i * 13));
+    for (const v of pushed) s.push(step('update', { value: v }, 'push'));
+    for (const v of pushed) s.push(step('lookup', { value: v }, 'no false negatives'));
+    // Values never pushed: absent, or a false positive where all their bits happen to be set.
+    for (let i = 0; i < 12; i++) s.push(step('lookup', { value: pattern(valueSize, 0x80 + i * 5) }));
+    s.push(step('lookup', {}, 'the buffer holds zeros'));
+  }
+  const v = pattern(4, 0x21);
+  s.push(create({ type: 'bloom_filter', keySize: 0, valueSize: 4, maxEntries: 4, flags: 'BPF_F_ZERO_SEED' }));
+  for (const flags of ['BPF_NOEXIST', 'BPF_EXIST', 'BPF_F_LOCK', 8]) s.push(step('update', { value: v, flags }, 'push takes no flags'));
+  s.push(step('update', { value: v }));
+  for (const flags of [1, 'BPF_F_LOCK']) s.push(step('lookup', { value: v, flags }));
+  s.push(step('delete', {}, 'nothing can be removed'));
+  s.push(step('getNextKey', { key: null }));
+  s.push(step('lookupAndDelete', {}));
+  s.push(step('lookupAndDelete', { flags: 1 }));
+  s.push(step('lookup', { key: '', value: v }, 'a key pointer for a keyless map'));
+  s.push(step('update', { key: '', value: v }));
+  s.push(step('freeze', {}));
+  s.push(step('info', {}));
+  s.push(step('update', { value: v }));
+  s.push(step('lookup', { value: v }));
+  s.push(create({ type: 'bloom_filter', keySize: 0, valueSize: 4, maxEntries: 4, flags: 'BPF_F_WRONLY' }));
+  s.push(step('update', { value: v }));
+  s.push(step('lookup', { value: v }));
+  return s;
+}
+
 // ---- write them ------------------------------------------------------------------------------------
 
 write('array-create', 'ARRAY creation: every key size, value size, max_entries, flag bit and name the kernel rejects, the edges it accepts, and which check wins when two fail', arrayCreate('array'));
@@ -570,3 +624,5 @@ write('hash-access', 'HASH: BPF_F_RDONLY and BPF_F_WRONLY on the creation fd, th
 write('percpu-hash-access', 'PERCPU_HASH: BPF_F_RDONLY and BPF_F_WRONLY on the creation fd, the program access flags', arrayAccess('percpu_hash'));
 write('percpu-hash-values', 'PERCPU_HASH values of 1, 4, 8, 12, 16 and 40 bytes: different values per CPU, padding, lookup-and-delete of every CPU', percpuValues('percpu_hash'));
 write('ringbuf', 'RINGBUF from user space: sizes (a power-of-two number of pages), flags, and element ops that are not supported', ringbuf());
+write('bloom-create', 'BLOOM_FILTER creation: key and value sizes, max_entries, map_extra (hash functions), every flag bit', bloomCreate());
+write('bloom-ops', 'BLOOM_FILTER from user space with a zero seed: push (update), membership tests (lookup with the value as input) including the exact false positives, flags, unsupported ops, freeze', bloomOps());

@@ -69,12 +69,18 @@ export function bpf_map_lookup_percpu_elem<V extends ValueView>(map: BpfMap<V>, 
 
 // ---- queue, stack and bloom filter -------------------------------------------------------------
 
+/** Helper numbers (enum bpf_func_id), as the verifier names helpers in its messages. */
+const HELPER_IDS: Record<string, number> = {
+  bpf_map_push_elem: 87, bpf_map_pop_elem: 88, bpf_map_peek_elem: 89,
+  bpf_ringbuf_output: 130, bpf_ringbuf_reserve: 131, bpf_ringbuf_submit: 132, bpf_ringbuf_discard: 133, bpf_ringbuf_query: 134,
+};
+
 /** The verifier's check_map_func_compatibility for push/pop/peek: which map types each helper takes. */
 function checkPushPopPeek(map: BpfMap, helper: string, bloomToo: boolean): void {
   const t = map.attr.type;
   if (t === BPF_MAP_TYPE_QUEUE || t === BPF_MAP_TYPE_STACK || (bloomToo && t === BPF_MAP_TYPE_BLOOM_FILTER)) return;
   throw new BpfError(map.name, helper, EINVAL,
-    `${helper} works on queue and stack${bloomToo ? ' and bloom filter' : ''} maps only, not on ${mapTypeName(t) ?? `type ${t}`} maps (the verifier would reject this program)`);
+    `cannot pass map_type ${t} into func ${helper}#${HELPER_IDS[helper]} (the verifier's words: ${helper} works on queue and stack${bloomToo ? ' and bloom filter' : ''} maps only, not on ${mapTypeName(t) ?? `type ${t}`} maps)`);
 }
 
 /** Flags are a u64: a negative number is a huge one, which every push rejects. */
@@ -117,7 +123,7 @@ export function bpf_map_peek_elem(map: BpfMap, value: ValueSource): number {
 function ringbufMap(map: BpfMap, helper: string): RingbufPriv {
   if (map.attr.type !== BPF_MAP_TYPE_RINGBUF) {
     throw new BpfError(map.name, helper, EINVAL,
-      `${helper} works on ring buffer maps only, not on ${mapTypeName(map.attr.type) ?? `type ${map.attr.type}`} maps (the verifier would reject this program)`);
+      `cannot pass map_type ${map.attr.type} into func ${helper}#${HELPER_IDS[helper]} (the verifier's words: ${helper} works on ring buffer maps only, not on ${mapTypeName(map.attr.type) ?? `type ${map.attr.type}`} maps)`);
   }
   return ringbufOf(map);
 }

@@ -25,6 +25,7 @@ describe('ARRAY creation checks', () => {
     ['a name with a dash', { name: 'a-b' }, 'EINVAL'],
     ['map_extra on an array', { mapExtra: 1 }, 'EINVAL'],
     ['value_size above INT_MAX', { valueSize: 0x80000000 }, 'E2BIG'],
+    ['more than 4 GiB of elements (the simulator cannot map them)', { maxEntries: 600_000_000 }, 'ENOMEM'],
   ])('rejects %s', (_what, patch, errno) => {
     expect(errnoOf(() => createMap({ ...base, ...patch }, { cpus: 2 }))).toBe(errno);
   });

@@ -22,8 +22,11 @@ import type { BpfMap, MapAttr } from './syscall.js';
 
 const ARRAY_CREATE_FLAG_MASK = BPF_F_NUMA_NODE | BPF_F_MMAPABLE | BPF_F_ACCESS_MASK | BPF_F_PRESERVE_ELEMS | BPF_F_INNER_MAP;
 const INT_MAX = 0x7fffffff;
-/** Larger maps would not fit this machine; the kernel fails such an allocation with ENOMEM too. */
-export const MAX_MAP_BYTES = 8 * 1024 ** 3;
+/**
+ * The largest shared buffer a map may use: Node 20 cannot view more than 2^32 bytes with one typed
+ * array. The kernel would create some larger maps on a big machine; here they fail with ENOMEM.
+ */
+export const MAX_MAP_BYTES = 2 ** 32 - 8;
 
 interface ArrayPriv {
   readonly percpu: boolean;

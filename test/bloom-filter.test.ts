@@ -190,6 +190,8 @@ describe('bloom filter from user space', () => {
 });
 
 describe('bloom filter from programs', () => {
+  // kernel (socket-filter programs, BPF_PROG_TEST_RUN): push -> 0; push flags 2 or 1 -> -22;
+  // peek of the pushed value -> 0, of another -> -2; bpf_map_pop_elem is refused at load.
   it('pushes and peeks with program buffers and views; absent values give -ENOENT', () => {
     const m = bloom(4, 100, 0);
     expect(bpf_map_push_elem(m, valueOf(4, 7), 0)).toBe(0);

@@ -177,6 +177,9 @@ describe('stack from user space', () => {
 });
 
 describe('queue/stack from programs', () => {
+  // kernel (socket-filter programs run with BPF_PROG_TEST_RUN, queue of 2): pop/peek on empty ->
+  // -2 with the stack buffer zeroed; push 1, 2 -> 0; push 3 -> -7; push 3 BPF_EXIST -> 0; push
+  // flags 1, 3, 4 -> -22; peek -> 2; pop -> 2, 3; pop -> -2. Stack: push 1, 2, 3 EXIST; pop 3, 2.
   it('pushes, peeks and pops with program buffers', () => {
     const q = queue(2);
     const buf = new Uint8Array(4);

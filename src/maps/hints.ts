@@ -16,6 +16,7 @@ function isArray(attr: MapAttr): boolean {
 const DETAIL: Record<string, (attr: MapAttr, map?: BpfMap) => string> = {
   flags: () => 'the flags are not valid for this operation; lookups take 0 or BPF_F_LOCK, updates BPF_ANY, BPF_NOEXIST or BPF_EXIST (optionally | BPF_F_LOCK)',
   lock: () => 'BPF_F_LOCK needs a value layout with a bpf_spin_lock field (declare spec.value with struct({ ..., lock: bpf_spin_lock }))',
+  keylessbtf: (a) => `a ${mapTypeName(a.type)} map takes no value layout with a bpf_spin_lock (the kernel refuses BTF for its value); drop the lock field`,
   nullkey: (a) => `a ${mapTypeName(a.type) ?? 'keyless'} map has no keys: pass null as the key`,
   nokey: (a) => `the key is missing: pass ${a.keySize} bytes`,
   keysize: (a) => `the key must be a Uint8Array of exactly key_size = ${a.keySize} bytes`,

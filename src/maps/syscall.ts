@@ -152,8 +152,8 @@ export class BpfMap<V extends ValueView = ValueView> {
     }
     const attr = checkSpec(this.spec);
     const ops = mapOpsFor(attr.type);
-    const fail = (code: number): never => {
-      throw new BpfError(attr.name || '(unnamed)', OP_CREATE, code, hintFor(attr, OP_CREATE, code));
+    const fail = (code: number, detail?: string): never => {
+      throw new BpfError(attr.name || '(unnamed)', OP_CREATE, code, hintFor(attr, OP_CREATE, code, detail));
     };
     if (ops === undefined) fail(EINVAL);
     if (attr.mapExtra !== 0 && attr.type !== BPF_MAP_TYPE_BLOOM_FILTER) fail(EINVAL);
@@ -168,7 +168,7 @@ export class BpfMap<V extends ValueView = ValueView> {
       if (this.spec.value.size !== attr.valueSize) fail(EINVAL);
       // A BTF value without a BTF key is refused by types that do not check their own BTF: the
       // live kernel fails a keyless queue or stack whose value holds a lock with EINVAL, not EOPNOTSUPP.
-      if (attr.lockOffset >= 0 && (attr.type === BPF_MAP_TYPE_QUEUE || attr.type === BPF_MAP_TYPE_STACK)) fail(EINVAL);
+      if (attr.lockOffset >= 0 && (attr.type === BPF_MAP_TYPE_QUEUE || attr.type === BPF_MAP_TYPE_STACK)) fail(EINVAL, 'keylessbtf');
       // The program access flags are checked before the per-type allow-list (kernel: EACCES wins).
       if (attr.lockOffset >= 0 && (attr.flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG))) fail(EACCES);
       if (attr.lockOffset >= 0 && !ops!.spinLockAllowed) fail(EOPNOTSUPP);

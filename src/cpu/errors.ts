@@ -7,13 +7,39 @@ export class HandlerError extends Error {
   readonly probe: string;
   readonly event: number;
   readonly handlerStack: string;
-  constructor(cpu: number, probe: string, event: number, message: string, stack: string) {
-    super(`the handler of '${probe}' threw on CPU ${cpu} at event ${event}: ${message}. ` +
+  constructor(cpu: number, probe: string, event: number, message: string, stack: string, text?: string) {
+    super(text ?? `the handler of '${probe}' threw on CPU ${cpu} at event ${event}: ${message}. ` +
       'The run stopped on every CPU; the maps keep every update made before. Fix the handler and run again.');
     this.cpu = cpu;
     this.probe = probe;
     this.event = event;
     this.handlerStack = stack;
+  }
+}
+
+/**
+ * A handler broke a bpf_spin_lock rule the kernel's verifier would have refused to load (exit with
+ * the lock held, a call under the lock, a bad unlock), or waited too long for a lock another CPU
+ * never released. The message starts with the verifier's own line. The run stopped on every CPU,
+ * and the lock was released.
+ */
+export class LockError extends HandlerError {
+  override name = 'LockError';
+  /** exit-with-lock, call-with-lock, unlock-without-lock, unlock-different or timeout. */
+  readonly fault: string;
+  /** The kernel verifier's line for the same mistake ('' for a timeout, which it cannot see). */
+  readonly verifierMessage: string;
+  /** For a timeout: the CPU that held the lock (-1 when unknown). */
+  readonly holderCpu: number;
+  constructor(cpu: number, probe: string, event: number, message: string, stack: string, fault: string, verifierMessage: string, holderCpu: number) {
+    const where = `the handler of '${probe}' on CPU ${cpu}, event ${event}`;
+    super(cpu, probe, event, message, stack,
+      `${where}: ${message}` +
+      '. The run stopped on every CPU and the lock was released; the maps keep every update made before.' +
+      (verifierMessage ? ' The kernel would have refused to load this program.' : ''));
+    this.fault = fault;
+    this.verifierMessage = verifierMessage;
+    this.holderCpu = holderCpu;
   }
 }
 

@@ -10,13 +10,16 @@ import type { BpfMap, MapHandle } from '../maps/syscall.js';
 import { attachTracePipe } from '../maps/helpers.js';
 import { ktimeOriginMs, setSmpProcessorId, smpProcessorId } from '../maps/smp.js';
 import { TracePipe } from '../maps/trace-pipe.js';
-import type { SpinLockMode } from '../sync/spinlock.js';
+import {
+  DEFAULT_LOCK_TIMEOUT_MS, lockOwnerTable, markLockOwnerDead, releaseHeldLock, setSpinLockTimeout, type SpinLockMode,
+} from '../sync/spinlock.js';
 import { newBarrier } from './barrier.js';
-import { CpuDiedError, HandlerError, ProgramLoadError, RunError } from './errors.js';
+import { CpuDiedError, HandlerError, LockError, ProgramLoadError, RunError } from './errors.js';
 import { CONTROL_STOP, controlBytes, type TaskSource } from './event-loop.js';
 import { siblingModule } from './module-url.js';
 import { programOf, type Program } from './program.js';
-import type { CpuWorkerData, LoadTask, RunReport, RunTask } from './worker.js';
+import { verifyProgram, VerifierError } from './verifier.js';
+import type { CpuWorkerData, HandlerFailure, LoadTask, RunReport, RunTask } from './worker.js';
 
 export interface RuntimeOptions {
   /** Simulated CPUs (default: the host's available parallelism). Any N >= 1; more than the cores works, with a warning. */
@@ -27,6 +30,23 @@ export interface RuntimeOptions {
   resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; stackSizeMb?: number };
   /** Where warnings go (default: process.emitWarning). */
   onWarning?: (message: string) => void;
+  /**
+   * How long a CPU (or user space, for BPF_F_LOCK copies) waits for a bpf_spin_lock before the run
+   * fails naming the holder, in ms (default 5000).
+   */
+  lockTimeoutMs?: number;
+  /**
+   * How long a CPU may take to stop once its run was stopped (Ctrl-C, another CPU failed) before its
+   * worker is terminated and replaced, in ms (default 10000 or 2 x lockTimeoutMs, whichever is larger).
+   */
+  stopTimeoutMs?: number;
+  /** Check every program at load time for what the kernel's verifier would reject (see cpu/verifier.ts). */
+  verifier?: boolean;
+}
+
+export interface LoadOptions {
+  /** Check the program for what the kernel's verifier would reject before creating its maps (default: the runtime's setting). */
+  verifier?: boolean;
 }
 
 export interface RunOptions {
@@ -80,6 +100,10 @@ const MAX_CPUS = 1024;
 const U32_MAX = 0xffffffff;
 
 
+function programName(url: string): string {
+  return basename(new URL(url).pathname).replace(/\.[cm]?[jt]s$/, '');
+}
+
 function moduleUrl(module: string | URL): string {
   if (module instanceof URL) return module.href;
   return /^[a-z]+:/i.test(module) ? module : pathToFileURL(module).href;
@@ -90,7 +114,14 @@ export class Runtime {
   readonly spinLock: SpinLockMode;
   readonly tracePipe: TracePipe;
   readonly warnings: string[] = [];
+  readonly lockTimeoutMs: number;
+  readonly stopTimeoutMs: number;
+  readonly verifier: boolean;
   private readonly pools: Piscina[];
+  private readonly options: RuntimeOptions;
+  private readonly workerFile: string;
+  /** Each CPU worker's lock id (sync/spinlock.ts), to declare its locks abandoned when it dies. */
+  private readonly lockIds: number[];
   private readonly programs = new Map<number, Loaded>();
   /** CPUs whose worker was replaced and must get the loaded programs again before the next task. */
   private readonly stale = new Set<number>();
@@ -102,29 +133,53 @@ export class Runtime {
 
   private constructor(cpus: number, options: RuntimeOptions) {
     this.cpus = cpus;
+    this.options = options;
     this.spinLock = options.spinLock ?? 'adaptive';
+    this.lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+    this.stopTimeoutMs = options.stopTimeoutMs ?? Math.max(10_000, 2 * this.lockTimeoutMs);
+    this.verifier = options.verifier === true;
     this.tracePipe = new TracePipe(cpus);
     this.deaths = new Array<string | null>(cpus).fill(null);
+    this.lockIds = new Array<number>(cpus).fill(0);
     // From sources the worker needs tsx's hooks registered in its own thread (worker-from-source.mjs).
     const fromSource = import.meta.url.endsWith('.ts');
-    const filename = fromSource ? new URL('./worker-from-source.mjs', import.meta.url).href : siblingModule(import.meta.url, 'worker').href;
+    this.workerFile = fromSource ? new URL('./worker-from-source.mjs', import.meta.url).href : siblingModule(import.meta.url, 'worker').href;
+    // User space waits for value locks too (BPF_F_LOCK copies), with the same bound.
+    setSpinLockTimeout(this.lockTimeoutMs);
     this.pools = [];
-    for (let cpu = 0; cpu < cpus; cpu++) {
-      const workerData: CpuWorkerData = { cpu, cpus, spinLock: this.spinLock, trace: this.tracePipe.buffer, ktimeOrigin: ktimeOriginMs };
-      const pool = new Piscina({
-        filename,
-        minThreads: 1,
-        maxThreads: 1,
-        idleTimeout: Infinity,
-        concurrentTasksPerWorker: 1,
-        workerData,
-        ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
-      });
-      // Without an 'error' listener a worker failing at start-up would crash the whole process.
-      pool.on('error', (err: unknown) => { this.deaths[cpu] = String((err as Error)?.message ?? err); });
-      pool.on('workerDestroy', () => { this.stale.add(cpu); });
-      this.pools.push(pool);
-    }
+    for (let cpu = 0; cpu < cpus; cpu++) this.pools.push(this.makePool(cpu));
+  }
+
+  /** One CPU's pool: one worker, always the same CPU id (a replacement gets the same workerData). */
+  private makePool(cpu: number): Piscina {
+    const workerData: CpuWorkerData = {
+      cpu, cpus: this.cpus, spinLock: this.spinLock, trace: this.tracePipe.buffer, ktimeOrigin: ktimeOriginMs,
+      lockOwners: lockOwnerTable(), lockTimeoutMs: this.lockTimeoutMs,
+    };
+    const pool = new Piscina({
+      filename: this.workerFile,
+      minThreads: 1,
+      maxThreads: 1,
+      idleTimeout: Infinity,
+      concurrentTasksPerWorker: 1,
+      workerData,
+      ...(this.options.resourceLimits ? { resourceLimits: this.options.resourceLimits } : {}),
+    });
+    // Without an 'error' listener a worker failing at start-up would crash the whole process.
+    // A pool replaced by replaceWorker() has already been accounted for; its late events are ignored.
+    pool.on('error', (err: unknown) => {
+      if (this.pools[cpu] !== pool) return;
+      this.deaths[cpu] = String((err as Error)?.message ?? err);
+      this.cpuGone(cpu);
+    });
+    pool.on('workerDestroy', () => { if (this.pools[cpu] === pool) this.cpuGone(cpu); });
+    return pool;
+  }
+
+  /** A CPU's worker ended: its locks may be taken over, and it needs its programs again. */
+  private cpuGone(cpu: number): void {
+    markLockOwnerDead(this.lockIds[cpu]!);
+    this.stale.add(cpu);
   }
 
   /** Start N simulated CPUs and wait until each has loaded its worker. */
@@ -136,6 +191,12 @@ export class Runtime {
     if (options.spinLock !== undefined && options.spinLock !== 'adaptive' && options.spinLock !== 'spin') {
       throw new RangeError(`spinLock must be 'adaptive' or 'spin', got ${String(options.spinLock)}`);
     }
+    for (const k of ['lockTimeoutMs', 'stopTimeoutMs'] as const) {
+      const v = options[k];
+      if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) {
+        throw new RangeError(`${k} must be a positive number of milliseconds, got ${String(v)}`);
+      }
+    }
     const rt = new Runtime(cpus, options);
     const cores = availableParallelism();
     if (cpus > cores) {
@@ -144,7 +205,7 @@ export class Runtime {
       (options.onWarning ?? ((m: string) => process.emitWarning(m)))(msg);
     }
     try {
-      await Promise.all(rt.pools.map((p) => p.run(null, { name: 'ping' })));
+      await Promise.all(rt.pools.map(async (p, cpu) => { rt.lockIds[cpu] = await p.run(null, { name: 'ping' }); }));
     } catch (e) {
       await rt.close();
       throw new Error(`the CPU workers did not start: ${(e as Error).message}`, { cause: e });
@@ -157,7 +218,7 @@ export class Runtime {
   // ---- programs ------------------------------------------------------------------------------------
 
   /** Load a program module: create its maps, then bind every CPU to them. */
-  async load(module: string | URL): Promise<LoadedProgram> {
+  async load(module: string | URL, options: LoadOptions = {}): Promise<LoadedProgram> {
     this.checkOpen();
     const url = moduleUrl(module);
     let program: Program;
@@ -169,8 +230,13 @@ export class Runtime {
     for (const l of this.programs.values()) {
       if (l.program === program) throw new ProgramLoadError(`${url} is already loaded; unload it first`);
     }
+    if (options.verifier ?? this.verifier) {
+      const findings = verifyProgram(program);
+      if (findings.length > 0) throw new VerifierError(program.name ?? programName(url), findings);
+    }
     const created: BpfMap[] = [];
     const handles: Record<string, MapHandle> = {};
+    const id = this.nextId++;
     try {
       for (const [name, map] of Object.entries(program.maps)) {
         if (map.handle !== null) {
@@ -180,14 +246,27 @@ export class Runtime {
         created.push(map);
         handles[name] = map.getHandle();
       }
-      const id = this.nextId++;
       const loaded: Loaded = { id, url, program, handles };
       await this.refreshStale();
-      await Promise.all(this.pools.map((p) => p.run({ id, url, handles } satisfies LoadTask, { name: 'load' })));
+      const settled = await Promise.allSettled(this.pools.map((p) => p.run({ id, url, handles } satisfies LoadTask, { name: 'load' })));
+      const failed = settled.findIndex((r) => r.status === 'rejected');
+      if (failed >= 0) {
+        // The CPUs that did load it must forget it, or their next run would fire its handlers.
+        await Promise.allSettled(this.pools.map((p, cpu) => (settled[cpu]!.status === 'fulfilled' ? p.run(id, { name: 'unload' }) : null)));
+        const reason = (settled[failed] as PromiseRejectedResult).reason as Error;
+        const death = this.deaths[failed];
+        if (death !== null || /worker exited|Terminating worker/.test(String(reason?.message))) {
+          this.deaths[failed] = null;
+          this.stale.add(failed);
+          throw new ProgramLoadError(`cannot load ${url}: CPU ${failed} died while importing it (${death ?? reason?.message}); ` +
+            'its worker is replaced with the same CPU id. Fix the module and load it again.', { cause: reason });
+        }
+        throw new ProgramLoadError(`cannot load ${url} on CPU ${failed}: ${reason?.message ?? String(reason)}`, { cause: reason });
+      }
       this.programs.set(id, loaded);
       return {
         id,
-        name: program.name ?? basename(new URL(url).pathname).replace(/\.[cm]?[jt]s$/, ''),
+        name: program.name ?? programName(url),
         url,
         maps: program.maps,
         probes: Object.keys(program.handlers),
@@ -236,15 +315,19 @@ export class Runtime {
     const control = new SharedArrayBuffer(controlBytes(this.cpus));
     this.control = new Int32Array(control);
     this.barrier = new Int32Array(barrier);
-    const settled = await Promise.allSettled(this.pools.map((pool, cpu) => {
+    const done = new Array<boolean>(this.cpus).fill(false);
+    const runs = this.pools.map((pool, cpu) => {
       const task: RunTask = { probe, events: perCpu[cpu]!, barrier, control, source };
-      return pool.run(task, { name: 'run' }).catch((e: unknown) => {
+      return (pool.run(task, { name: 'run' }) as Promise<RunReport>).catch((e: unknown) => {
         // A CPU that died may never reach the start line: open it and stop the others.
         this.stop();
         this.openBarrier();
         throw e;
-      }) as Promise<RunReport>;
-    }));
+      }).finally(() => { done[cpu] = true; });
+    });
+    const watchdog = this.watch(this.control, done);
+    const settled = await Promise.allSettled(runs);
+    clearInterval(watchdog);
     const stopped = Atomics.load(this.control, CONTROL_STOP) !== 0;
     this.control = null;
     this.barrier = null;
@@ -260,8 +343,14 @@ export class Runtime {
       }
       reports.push(s.value);
     }
-    const failed = reports.find((r) => r.failure !== null);
-    if (failed) throw new HandlerError(failed.cpu, probe, failed.failure!.index, failed.failure!.message, failed.failure!.stack);
+    const failed = primaryFailure(reports);
+    if (failed) {
+      const f = failed.failure!;
+      if (f.lockFault !== undefined) {
+        throw new LockError(failed.cpu, probe, f.index, f.message, f.stack, f.lockFault, f.verifierMessage ?? '', f.holderCpu ?? -1);
+      }
+      throw new HandlerError(failed.cpu, probe, f.index, f.message, f.stack);
+    }
 
     const start = Math.min(...reports.map((r) => r.startMs));
     const end = Math.max(...reports.map((r) => r.endMs));
@@ -276,6 +365,37 @@ export class Runtime {
       eventsPerSec: events / (wallNs / 1e9),
       perCpu: reports.map((r) => ({ cpu: r.cpu, events: r.events, ns: Math.round((r.endMs - start) * 1e6) })),
     };
+  }
+
+  /**
+   * Once a run is stopped, every CPU must finish within stopTimeoutMs; one that does not (a handler
+   * that never returns) has its worker terminated and replaced, and the run fails with CpuDiedError.
+   */
+  private watch(control: Int32Array, done: boolean[]): NodeJS.Timeout {
+    let stopSeen = 0;
+    const timer = setInterval(() => {
+      if (Atomics.load(control, CONTROL_STOP) === 0) return;
+      const now = performance.now();
+      if (stopSeen === 0) stopSeen = now;
+      if (now - stopSeen < this.stopTimeoutMs) return;
+      clearInterval(timer);
+      for (let cpu = 0; cpu < this.cpus; cpu++) {
+        if (done[cpu]) continue;
+        this.replaceWorker(cpu, `it did not stop within ${this.stopTimeoutMs} ms after the run was stopped ` +
+          '(a handler that never returns, or a loop inside it); its worker was terminated');
+      }
+    }, 50);
+    timer.unref();
+    return timer;
+  }
+
+  /** Terminate a CPU's worker and start a new one with the same CPU id. */
+  private replaceWorker(cpu: number, why: string): void {
+    const old = this.pools[cpu]!;
+    this.deaths[cpu] = why;
+    this.cpuGone(cpu);
+    this.pools[cpu] = this.makePool(cpu);
+    void old.destroy().catch(() => {});
   }
 
   /** Ask every CPU to stop at its next batch (Ctrl-C); the run resolves with what was done. */
@@ -302,11 +422,19 @@ export class Runtime {
     if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.cpus) throw new RangeError(`cpu must be from 0 to ${this.cpus - 1}, got ${cpu}`);
     const saved = smpProcessorId;
     setSmpProcessorId(cpu);
+    let result: T;
     try {
-      return fn();
+      result = fn();
+    } catch (e) {
+      // fn failed holding a value's lock: release it, or every CPU would wait for it.
+      releaseHeldLock();
+      throw e;
     } finally {
       setSmpProcessorId(saved);
     }
+    const leaked = releaseHeldLock();
+    if (leaked !== null) throw leaked;
+    return result;
   }
 
   /** Lines written with bpf_trace_printk() since the last call, in trace_pipe format, oldest first. */
@@ -364,10 +492,24 @@ export class Runtime {
     this.stale.clear();
     for (const cpu of cpus) {
       const pool = this.pools[cpu]!;
-      await pool.run(null, { name: 'ping' });
+      this.lockIds[cpu] = await pool.run(null, { name: 'ping' });
       for (const l of this.programs.values()) {
         await pool.run({ id: l.id, url: l.url, handles: l.handles } satisfies LoadTask, { name: 'load' });
       }
     }
   }
+}
+
+/**
+ * The failure to report when several CPUs failed: a broken rule or a throw comes before a lock
+ * timeout, which is usually its consequence (another CPU waiting for the lock the culprit kept).
+ */
+function primaryFailure(reports: RunReport[]): RunReport | undefined {
+  const rank = (f: HandlerFailure) => (f.lockFault === 'timeout' ? 1 : 0);
+  let best: RunReport | undefined;
+  for (const r of reports) {
+    if (r.failure === null) continue;
+    if (best === undefined || rank(r.failure) < rank(best.failure!)) best = r;
+  }
+  return best;
 }

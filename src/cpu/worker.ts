@@ -8,7 +8,9 @@ import { setCurrentTask, setKtimeOrigin, setSmpProcessorId } from '../maps/smp.j
 import { attachTracePipe } from '../maps/helpers.js';
 import { TracePipe } from '../maps/trace-pipe.js';
 import type { MapHandle } from '../maps/syscall.js';
-import { setSpinLockMode, type SpinLockMode } from '../sync/spinlock.js';
+import {
+  registerLockOwner, releaseHeldLock, setSpinLockMode, setSpinLockStopWord, setSpinLockTimeout, SpinLockError, type SpinLockMode,
+} from '../sync/spinlock.js';
 import { barrierWait } from './barrier.js';
 import { EventContext, runEvents, CONTROL_STOP, type TaskSource } from './event-loop.js';
 import { programOf, type Handler, type Program } from './program.js';
@@ -19,6 +21,10 @@ export interface CpuWorkerData {
   spinLock: SpinLockMode;
   trace: SharedArrayBuffer;
   ktimeOrigin: number;
+  /** The process's lock owner table (sync/spinlock.ts): this CPU registers there so its locks name it. */
+  lockOwners: SharedArrayBuffer;
+  /** How long a bpf_spin_lock waiter waits before the run fails (ms). */
+  lockTimeoutMs: number;
 }
 
 export interface LoadTask { id: number; url: string; handles: Record<string, MapHandle> }
@@ -29,7 +35,16 @@ export interface RunTask {
   control: SharedArrayBuffer;
   source: TaskSource;
 }
-export interface HandlerFailure { name: string; message: string; stack: string; index: number }
+export interface HandlerFailure {
+  name: string;
+  message: string;
+  stack: string;
+  index: number;
+  /** Set when a lock rule was broken (SpinLockError): which one, the verifier's line, the holder. */
+  lockFault?: string;
+  verifierMessage?: string;
+  holderCpu?: number;
+}
 export interface RunReport {
   cpu: number;
   events: number;
@@ -48,6 +63,8 @@ setSmpProcessorId(cpu);
 setSpinLockMode(data.spinLock ?? 'adaptive');
 setKtimeOrigin(data.ktimeOrigin ?? 0);
 attachTracePipe(new TracePipe(cpus, data.trace));
+const lockId = data.lockOwners instanceof SharedArrayBuffer ? registerLockOwner(cpu, data.lockOwners) : 0;
+if (typeof data.lockTimeoutMs === 'number') setSpinLockTimeout(data.lockTimeoutMs);
 const ctx = new EventContext(cpu);
 setCurrentTask(ctx);
 
@@ -66,12 +83,16 @@ function rebuildProbes(): void {
   probes = next;
 }
 
+/** The coordinator's start-up call: returns this thread's lock id (to declare it dead if it dies). */
 export function ping(): number {
-  return cpu;
+  return lockId;
 }
 
 export async function load(task: LoadTask): Promise<number> {
   const program = programOf(await import(task.url), task.url);
+  // Let a promise the module rejected without a handler end this worker now, during the load that
+  // caused it, instead of failing whatever task comes next.
+  await new Promise((resolve) => setImmediate(resolve));
   for (const [name, handle] of Object.entries(task.handles)) {
     const map = program.maps[name];
     if (!map) throw new Error(`${task.url}: the program has no map '${name}' on CPU ${cpu}`);
@@ -97,15 +118,38 @@ export function run(task: RunTask): RunReport {
   const startMs = performance.timeOrigin + performance.now();
   let events = 0;
   let failure: HandlerFailure | null = null;
+  // A CPU waiting for a lock leaves when the run stops (another CPU failed, Ctrl-C).
+  setSpinLockStopWord(control, CONTROL_STOP);
   try {
     events = runEvents(ctx, handlers, task.events, task.source, control);
+    // A handler that returned with its lock held: the verifier's "exit inside a locked region".
+    const leaked = releaseHeldLock();
+    if (leaked !== null) failure = failureOf(leaked, leaked.lockedAtEvent, control);
   } catch (e) {
-    // Stop every CPU: one failing handler ends the run, as a faulting program would be detached.
-    Atomics.store(control, CONTROL_STOP, 1);
-    const err = e instanceof Error ? e : new Error(String(e));
     events = ctx.index;
-    failure = { name: err.name, message: err.message, stack: err.stack ?? '', index: ctx.index };
+    // Whatever the handler held is released, so no other CPU waits for it.
+    releaseHeldLock();
+    if (e instanceof SpinLockError && e.fault === 'stopped') {
+      // Not a failure: this CPU was waiting when the run stopped; the event it was in did not finish.
+    } else {
+      const err = e instanceof Error ? e : new Error(String(e));
+      failure = failureOf(err, e instanceof SpinLockError && e.fault === 'exit-with-lock' ? e.lockedAtEvent : ctx.index, control);
+    }
+  } finally {
+    setSpinLockStopWord(null);
   }
   const endMs = performance.timeOrigin + performance.now();
   return { cpu, events, startMs, endMs, failure };
+}
+
+/** Stop every CPU (one failing handler ends the run, as a faulting program would be detached) and describe the failure. */
+function failureOf(err: Error, index: number, control: Int32Array): HandlerFailure {
+  Atomics.store(control, CONTROL_STOP, 1);
+  const f: HandlerFailure = { name: err.name, message: err.message, stack: err.stack ?? '', index };
+  if (err instanceof SpinLockError) {
+    f.lockFault = err.fault;
+    f.verifierMessage = err.verifierMessage;
+    f.holderCpu = err.holderCpu;
+  }
+  return f;
 }

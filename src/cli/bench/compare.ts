@@ -1,0 +1,238 @@
+// The regression gate: compare a run against a baseline row by row (change in %, Welch's t-test on
+// log times, stars, verdict), and compare ratios measured within each run (ours / plain JS,
+// spinlock / atomic, ours / kernel), which survive a change of machine better than absolute rates.
+
+import { mean, median, medianInterval, stars, starCount, variance, welch, welchContrast, type Stars } from './stats.js';
+import type { BenchResult, Row, Sample, Side, Summary } from './schema.js';
+
+export const DEFAULT_THRESHOLD = 0.1;
+
+export type Verdict = 'improved' | 'regressed' | 'unchanged' | 'inconclusive';
+
+/** ln(ns per event) of each sample: the scale the t-test works on. */
+export function logTimes(samples: readonly Sample[]): number[] {
+  return samples.map((s) => Math.log(s.ns / s.events));
+}
+
+/** Median rate with its interval, and the log-time moments, of a row's samples. */
+export function summarize(samples: readonly Sample[], counter: boolean): Summary | undefined {
+  if (samples.length === 0) return undefined;
+  const rates = samples.map((s) => s.events / (s.ns / 1e9));
+  const rate = median(rates);
+  const ci = medianInterval(rates);
+  const logs = logTimes(samples);
+  const sd = Math.sqrt(variance(logs));
+  const out: Summary = {
+    n: samples.length,
+    rate,
+    rateLo: ci.lo,
+    rateHi: ci.hi,
+    level: Math.round(ci.level * 1000) / 1000,
+    nsPerEvent: 1e9 / rate,
+    logMean: mean(logs),
+    logSd: Number.isFinite(sd) ? sd : null,
+  };
+  if (counter) {
+    const events = samples.reduce((a, s) => a + s.events, 0);
+    const lost = samples.reduce((a, s) => a + (s.lost ?? 0), 0);
+    out.lostPercent = events === 0 ? 0 : (100 * lost) / events;
+  }
+  return out;
+}
+
+export const rowKey = (side: Side, id: string): string => `${side}:${id}`;
+
+/**
+ * The verdict on a change (in %, + is faster) with its 95% interval and p-value. Regressed or
+ * improved needs both `**` (p < 0.01) and a change beyond the threshold; unchanged needs the
+ * whole interval inside +-threshold; anything else cannot be decided from these samples.
+ */
+export function verdictOf(changePct: number, loPct: number, hiPct: number, p: number, thresholdPct: number): Verdict {
+  const sig = starCount(stars(p)) >= 2;
+  if (sig && changePct < -thresholdPct) return 'regressed';
+  if (sig && changePct > thresholdPct) return 'improved';
+  if (loPct > -thresholdPct && hiPct < thresholdPct) return 'unchanged';
+  return 'inconclusive';
+}
+
+export interface Comparison {
+  kind: 'row' | 'ratio';
+  /** Row key (side:id) or ratio id. */
+  key: string;
+  label: string;
+  /** Baseline and current value: median rate (rows) or ratio (ratios). */
+  base: number;
+  current: number;
+  /** Change of the rate or ratio in %, + meaning faster / relatively faster. */
+  changePct: number;
+  loPct: number;
+  hiPct: number;
+  p: number;
+  stars: Stars;
+  verdict: Verdict;
+  nBase: number;
+  nCurrent: number;
+}
+
+/** Turn a test on log times (current - baseline) into a change of rate in %. */
+function asChange(estimate: number, lo: number, hi: number): { changePct: number; loPct: number; hiPct: number } {
+  // Log time up means rate down: rate ratio = exp(-estimate).
+  return { changePct: (Math.exp(-estimate) - 1) * 100, loPct: (Math.exp(-hi) - 1) * 100, hiPct: (Math.exp(-lo) - 1) * 100 };
+}
+
+function measured(r: Row | undefined): r is Row {
+  return r !== undefined && r.status === 'measured' && r.samples.length > 0;
+}
+
+function index(result: BenchResult): Map<string, Row> {
+  return new Map(result.rows.map((r) => [rowKey(r.side, r.id), r]));
+}
+
+/** Compare every row measured in both results. */
+export function compareRows(base: BenchResult, current: BenchResult, threshold = DEFAULT_THRESHOLD): Comparison[] {
+  const b = index(base);
+  const out: Comparison[] = [];
+  for (const cur of current.rows) {
+    const key = rowKey(cur.side, cur.id);
+    const old = b.get(key);
+    if (!measured(cur) || !measured(old)) continue;
+    const t = welch(logTimes(cur.samples), logTimes(old.samples));
+    const c = asChange(t.estimate, t.lo, t.hi);
+    const rate = (rs: Row) => median(rs.samples.map((s) => s.events / (s.ns / 1e9)));
+    out.push({
+      kind: 'row', key, label: `${cur.side} ${cur.label}${cur.cpus ? ` @${cur.cpus}` : ''}`,
+      base: rate(old), current: rate(cur), ...c, p: t.p, stars: stars(t.p),
+      verdict: verdictOf(c.changePct, c.loPct, c.hiPct, t.p, threshold * 100),
+      nBase: old.samples.length, nCurrent: cur.samples.length,
+    });
+  }
+  return out;
+}
+
+// ---- ratios within one run ----------------------------------------------------------------------
+
+export interface RatioDef {
+  id: string;
+  label: string;
+  num: string;
+  den: string;
+}
+
+/**
+ * The ratios worth gating on, from the rows a result has: ours / plain JS per counter cell (our
+ * overhead), spinlock / atomic (ours), percpu stride 8 / stride 128 (false sharing), and ours /
+ * kernel. Oversubscribed cells are left out: their rates depend on the scheduler more than on us.
+ */
+export function ratioDefs(result: BenchResult): RatioDef[] {
+  const rows = index(result);
+  const has = (k: string) => measured(rows.get(k));
+  const out: RatioDef[] = [];
+  for (const r of result.rows) {
+    if (r.side !== 'ours' || r.group !== 'counter' || r.oversubscribed || !measured(r)) continue;
+    const strategy = String(r.params.strategy);
+    const plain = rowKey('plain', r.id);
+    if (has(plain)) out.push({ id: `ours/plain ${r.id}`, label: `${r.label} @${r.cpus}: ours / plain JS`, num: rowKey('ours', r.id), den: plain });
+    const kernelId = typeof r.params.kernel === 'string' ? rowKey('kernel', r.params.kernel) : '';
+    if (kernelId && has(kernelId)) out.push({ id: `ours/kernel ${r.id}`, label: `${r.label} @${r.cpus}: ours / kernel`, num: rowKey('ours', r.id), den: kernelId });
+    if (strategy === 'spinlock') {
+      const atomic = rowKey('ours', `counter/atomic/cpus=${r.cpus}`);
+      if (has(atomic)) out.push({ id: `spinlock/atomic cpus=${r.cpus}`, label: `spinlock / atomic @${r.cpus}`, num: rowKey('ours', r.id), den: atomic });
+    }
+    if (strategy === 'percpu-8' || strategy === 'percpu-atomic-8') {
+      const kind = strategy.slice(0, -2);
+      const wide = rowKey('ours', `counter/${kind}-128/cpus=${r.cpus}`);
+      if (has(wide)) out.push({ id: `${kind} stride8/stride128 cpus=${r.cpus}`, label: `${kind} stride 8 / stride 128 @${r.cpus}`, num: rowKey('ours', r.id), den: wide });
+    }
+  }
+  return out;
+}
+
+export interface RatioValue {
+  def: RatioDef;
+  /** Ratio of rates num / den (geometric means of the samples). */
+  ratio: number;
+  lo: number;
+  hi: number;
+}
+
+/** The ratios of one run, each with a 95% interval. */
+export function withinRunRatios(result: BenchResult): RatioValue[] {
+  const rows = index(result);
+  return ratioDefs(result).map((def) => {
+    const t = welch(logTimes(rows.get(def.num)!.samples), logTimes(rows.get(def.den)!.samples));
+    // Log-time difference num - den; the rate ratio is its negative exponent.
+    const lo = Number.isFinite(t.hi) ? Math.exp(-t.hi) : NaN;
+    const hi = Number.isFinite(t.lo) ? Math.exp(-t.lo) : NaN;
+    return { def, ratio: Math.exp(-t.estimate), lo, hi };
+  });
+}
+
+/** Compare each within-run ratio of `current` with the same ratio in `base`. */
+export function compareRatios(base: BenchResult, current: BenchResult, threshold = DEFAULT_THRESHOLD): Comparison[] {
+  const b = index(base);
+  const c = index(current);
+  const baseDefs = new Set(ratioDefs(base).map((d) => d.id));
+  const out: Comparison[] = [];
+  for (const def of ratioDefs(current)) {
+    if (!baseDefs.has(def.id)) continue;
+    const groups = [
+      { xs: logTimes(c.get(def.num)!.samples), coef: 1 },
+      { xs: logTimes(c.get(def.den)!.samples), coef: -1 },
+      { xs: logTimes(b.get(def.num)!.samples), coef: -1 },
+      { xs: logTimes(b.get(def.den)!.samples), coef: 1 },
+    ];
+    const t = welchContrast(groups);
+    const ch = asChange(t.estimate, t.lo, t.hi);
+    const ratioOf = (m: Map<string, Row>) => Math.exp(mean(logTimes(m.get(def.den)!.samples)) - mean(logTimes(m.get(def.num)!.samples)));
+    out.push({
+      kind: 'ratio', key: def.id, label: def.label, base: ratioOf(b), current: ratioOf(c), ...ch, p: t.p, stars: stars(t.p),
+      verdict: verdictOf(ch.changePct, ch.loPct, ch.hiPct, t.p, threshold * 100),
+      nBase: Math.min(groups[2]!.xs.length, groups[3]!.xs.length), nCurrent: Math.min(groups[0]!.xs.length, groups[1]!.xs.length),
+    });
+  }
+  return out;
+}
+
+// ---- the gate -------------------------------------------------------------------------------------
+
+export type GateScope = 'rows' | 'ratios';
+
+export interface GateReport {
+  rows: Comparison[];
+  ratios: Comparison[];
+  /** What the exit code looked at. */
+  scope: GateScope[];
+  /** Why the scope is what it is (e.g. another machine: absolute rows not gated). */
+  scopeNote: string;
+  regressions: Comparison[];
+  exitCode: 0 | 1;
+}
+
+/** The same kind of machine: same CPU model and core count (absolute rates are comparable only then). */
+export function sameMachine(a: BenchResult, b: BenchResult): boolean {
+  return a.env.cpuModel === b.env.cpuModel && a.env.cores === b.env.cores;
+}
+
+/**
+ * Compare and decide. By default absolute rows are gated only against a baseline from the same
+ * kind of machine; ratios are gated always. Exit code 1 when a gated comparison regressed.
+ */
+export function gate(base: BenchResult, current: BenchResult, options: { threshold?: number; scope?: GateScope[] } = {}): GateReport {
+  const threshold = options.threshold ?? DEFAULT_THRESHOLD;
+  const rows = compareRows(base, current, threshold);
+  const ratios = compareRatios(base, current, threshold);
+  let scope: GateScope[];
+  let scopeNote: string;
+  if (options.scope) {
+    scope = options.scope;
+    scopeNote = `gating ${scope.join(' and ')} (as asked)`;
+  } else if (sameMachine(base, current)) {
+    scope = ['rows', 'ratios'];
+    scopeNote = 'same kind of machine as the baseline: gating rows and ratios';
+  } else {
+    scope = ['ratios'];
+    scopeNote = `the baseline comes from another machine (${base.env.cpuModel}, ${base.env.cores} cores): gating ratios only; rows are shown, not gated (--gate rows,ratios to gate them too)`;
+  }
+  const regressions = [...(scope.includes('rows') ? rows : []), ...(scope.includes('ratios') ? ratios : [])].filter((c) => c.verdict === 'regressed');
+  return { rows, ratios, scope, scopeNote, regressions, exitCode: regressions.length > 0 ? 1 : 0 };
+}

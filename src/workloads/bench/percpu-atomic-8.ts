@@ -1,0 +1,4 @@
+// The per-CPU counter with a locked add, CPUs' slabs 8 bytes apart (see percpu-stride.ts).
+import { percpuAtomicCounter } from './percpu-stride.js';
+
+export default percpuAtomicCounter(8);

@@ -7,8 +7,10 @@ import { UsageError, intOption, listOption, parse } from './args.js';
 import { fmtFixed, fmtInt, table, wrap } from './format.js';
 import { guardSignals } from './signals.js';
 import { formatDump } from '../maps/dump.js';
+import { verifyProgram, VerifierError } from '../cpu/verifier.js';
+import { programOf } from '../cpu/program.js';
 
-export const RACE_HELP = `usage: percpu-maps race [--cpus N] [--events N] [--strategy S,...] [--json] [--trace] [--dump]
+export const RACE_HELP = `usage: percpu-maps race [--cpus N] [--events N] [--strategy S,...] [--json] [--trace] [--dump] [--verifier]
 
 Runs the sys_clone counter of the seed article on N simulated CPUs, four ways:
   racy      cnt++ on a shared ARRAY value, no lock       (loses updates)
@@ -22,7 +24,9 @@ options:
   --strategy S,..  which strategies (default: all four)
   --json           print the results as JSON
   --trace          print the seed's bpf_trace_printk lines (trace_pipe format)
-  --dump           print each program's maps after its run, as bpftool map dump does`;
+  --dump           print each program's maps after its run, as bpftool map dump does
+  --verifier       first check each strategy's program for what the kernel's verifier would
+                   reject (the seed's spinlock in a kprobe is); refuse to run if any is`;
 
 export async function raceCommand(argv: string[]): Promise<number> {
   const { values } = parse('race', argv, {
@@ -32,6 +36,7 @@ export async function raceCommand(argv: string[]): Promise<number> {
     json: { type: 'boolean' },
     trace: { type: 'boolean' },
     dump: { type: 'boolean' },
+    verifier: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -45,7 +50,9 @@ export async function raceCommand(argv: string[]): Promise<number> {
   const strategies = listOption('race', 'strategy', values.strategy, STRATEGIES) ?? [...STRATEGIES];
   const json = values.json === true;
 
-  const rt = await Runtime.start({ cpus, onWarning: () => {} });
+  if (values.verifier === true) await verifyStrategies(strategies);
+
+  const rt = await Runtime.start({ cpus, onWarning: () => {}, verifier: values.verifier === true });
   let current: Runtime | null = rt;
   const guard = guardSignals(() => current);
   let rows: RaceRow[] = [];
@@ -95,6 +102,16 @@ export async function raceCommand(argv: string[]): Promise<number> {
     if (guard.received) process.stdout.write(`\ninterrupted by ${guard.received}: the table shows what finished.\n`);
   }
   return guard.exitCode(0);
+}
+
+/** Refuse, before any run, strategies whose program the kernel's verifier would reject. */
+async function verifyStrategies(strategies: readonly Strategy[]): Promise<void> {
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  for (const s of strategies) {
+    const url = new URL(`../workloads/race/${s}${ext}`, import.meta.url).href;
+    const findings = verifyProgram(programOf(await import(url), url));
+    if (findings.length > 0) throw new VerifierError(s, findings);
+  }
 }
 
 export function renderRace(rows: RaceRow[]): string {

@@ -199,6 +199,10 @@ export class BpfMap<V extends ValueView = ValueView> {
     if (this.spec.value && this.spec.value.lockOffset !== handle.attr.lockOffset) {
       throw new Error(`map '${handle.attr.name}': the declared value layout does not match the created map`);
     }
+    // A layout larger than value_size would give views fields in the neighbouring element.
+    if (this.spec.value && this.spec.value.size !== handle.attr.valueSize) {
+      throw new Error(`map '${handle.attr.name}': the value layout is ${this.spec.value.size} bytes but the map's value_size is ${handle.attr.valueSize}; use the layout the map was created with`);
+    }
     this.handle = handle;
     this.attr = handle.attr;
     this.keySize = handle.attr.keySize;

@@ -11,6 +11,7 @@ commands:
   race          the sys_clone counter four ways (racy, atomic, spinlock, percpu) on simulated CPUs
   workload      ready-made programs: histogram (log2 latencies in a PERCPU_ARRAY), ...
   conformance   check every map operation against recorded (or live) Linux kernel outcomes
+  bench         benchmarks side by side with plain JS and the kernel; the regression gate
   help          this text
 
 Run 'percpu-maps <command> --help' for a command's options.`;
@@ -21,6 +22,7 @@ const commands: Record<string, Command> = {
   race: raceCommand,
   workload: workloadCommand,
   conformance: async (argv) => (await import('./conformance/index.js')).conformanceCommand(argv),
+  bench: async (argv) => (await import('./bench.js')).benchCommand(argv),
 };
 
 export async function main(argv: string[]): Promise<number> {

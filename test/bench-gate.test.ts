@@ -1,0 +1,156 @@
+// The regression gate on synthetic samples (no timing is measured here): verdicts, stars, the
+// threshold, within-run ratios, the machine rule, the result file's validation, and the exit code
+// of `percpu-maps bench --input ... --compare ...`.
+
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { benchCommand } from '../src/cli/bench.js';
+import { compareRatios, compareRows, gate, ratioDefs, summarize } from '../src/cli/bench/compare.js';
+import { parseResult, RESULT_FORMAT, RESULT_SCHEMA, validateAgainst, type BenchResult, type Row, type Side } from '../src/cli/bench/schema.js';
+
+/** Samples of 1e6 events at the given rates (events/s). */
+function samplesAt(rates: number[]) {
+  return rates.map((r) => ({ events: 1e6, ns: Math.round((1e6 / r) * 1e9), lost: 0 }));
+}
+
+/** `n` rates around `center`, spread +-spread (fraction), evenly. */
+function around(center: number, spread: number, n = 10): number[] {
+  return Array.from({ length: n }, (_, i) => center * (1 + spread * (n === 1 ? 0 : (2 * i) / (n - 1) - 1)));
+}
+
+function row(side: Side, strategy: string, cpus: number, rates: number[]): Row {
+  const samples = samplesAt(rates);
+  return {
+    id: `counter/${strategy}/cpus=${cpus}`, side, group: 'counter', label: strategy, cpus, oversubscribed: false, unit: 'event',
+    status: 'measured', params: { strategy, kernel: `counter/${strategy}/cpus=${cpus}` }, samples, summary: summarize(samples, true),
+  };
+}
+
+function result(rows: Row[], cpuModel = 'Test CPU'): BenchResult {
+  return {
+    format: RESULT_FORMAT, createdAt: '2026-01-01T00:00:00.000Z', durationSec: 1,
+    env: { node: 'v20', v8: '11', platform: 'linux', arch: 'x64', osRelease: '6', cpuModel, cores: 2, commit: 'abc', piscina: '5', tinybench: '6', kernelReference: 'not used' },
+    settings: { preset: 'full', samples: 10, sampleMs: 100, warmupMs: 300, cpus: [2], groups: ['counter'] },
+    interrupted: null, rows,
+  };
+}
+
+describe('row verdicts', () => {
+  const base = result([row('ours', 'percpu-128', 2, around(100e6, 0.01))]);
+
+  it('a 20% drop with 1% noise regressed with ***, and the gate exits 1', () => {
+    const cur = result([row('ours', 'percpu-128', 2, around(80e6, 0.01))]);
+    const [c] = compareRows(base, cur);
+    expect(c!.changePct).toBeCloseTo(-20, 0);
+    expect(c!.stars).toBe('***');
+    expect(c!.verdict).toBe('regressed');
+    expect(gate(base, cur).exitCode).toBe(1);
+  });
+
+  it('a 5% drop whose whole interval lies inside +-10% is unchanged, exit 0', () => {
+    const cur = result([row('ours', 'percpu-128', 2, around(95e6, 0.01))]);
+    const [c] = compareRows(base, cur);
+    expect(c!.verdict).toBe('unchanged');
+    expect(gate(base, cur).exitCode).toBe(0);
+  });
+
+  it('a 25% gain is improved, exit 0', () => {
+    const cur = result([row('ours', 'percpu-128', 2, around(125e6, 0.01))]);
+    expect(compareRows(base, cur)[0]!.verdict).toBe('improved');
+    expect(gate(base, cur).exitCode).toBe(0);
+  });
+
+  it('a 30% drop seen in 2 samples of +-40% noise is inconclusive, exit 0', () => {
+    const noisy = result([row('ours', 'percpu-128', 2, around(100e6, 0.4, 2))]);
+    const cur = result([row('ours', 'percpu-128', 2, around(70e6, 0.4, 2))]);
+    const [c] = compareRows(noisy, cur);
+    expect(c!.stars).toBe('');
+    expect(c!.verdict).toBe('inconclusive');
+    expect(gate(noisy, cur).exitCode).toBe(0);
+  });
+
+  it('a 15% drop under a 20% threshold is not a regression', () => {
+    const cur = result([row('ours', 'percpu-128', 2, around(85e6, 0.01))]);
+    expect(gate(base, cur, { threshold: 0.2 }).exitCode).toBe(0);
+    expect(gate(base, cur, { threshold: 0.1 }).exitCode).toBe(1);
+  });
+
+  it('compares only rows measured on both sides', () => {
+    const cur = result([row('ours', 'atomic', 2, around(20e6, 0.01))]);
+    expect(compareRows(base, cur)).toEqual([]);
+  });
+});
+
+describe('ratios within a run', () => {
+  it('are defined for ours / plain JS, ours / kernel and spinlock / atomic', () => {
+    const r = result([
+      row('ours', 'spinlock', 2, around(8e6, 0.01)), row('ours', 'atomic', 2, around(16e6, 0.01)),
+      row('plain', 'spinlock', 2, around(10e6, 0.01)), row('kernel', 'spinlock', 2, around(5e6, 0.01)),
+    ]);
+    expect(ratioDefs(r).map((d) => d.id).sort()).toEqual([
+      'ours/kernel counter/spinlock/cpus=2', 'ours/plain counter/spinlock/cpus=2', 'spinlock/atomic cpus=2',
+    ]);
+  });
+
+  it('catch our slowdown on another machine where absolute rows are not gated', () => {
+    const base = result([row('ours', 'percpu-128', 2, around(100e6, 0.01)), row('plain', 'percpu-128', 2, around(200e6, 0.01))]);
+    // A machine half as fast where ours also lost a quarter against plain JS.
+    const cur = result([row('ours', 'percpu-128', 2, around(37.5e6, 0.01)), row('plain', 'percpu-128', 2, around(100e6, 0.01))], 'Other CPU');
+    const report = gate(base, cur);
+    expect(report.scope).toEqual(['ratios']);
+    const [ratio] = compareRatios(base, cur);
+    expect(ratio!.changePct).toBeCloseTo(-25, 0);
+    expect(ratio!.verdict).toBe('regressed');
+    expect(report.exitCode).toBe(1);
+  });
+
+  it('stay unchanged when another machine is slower for ours and plain JS alike, exit 0', () => {
+    const base = result([row('ours', 'percpu-128', 2, around(100e6, 0.01)), row('plain', 'percpu-128', 2, around(200e6, 0.01))]);
+    const cur = result([row('ours', 'percpu-128', 2, around(50e6, 0.01)), row('plain', 'percpu-128', 2, around(100e6, 0.01))], 'Other CPU');
+    const report = gate(base, cur);
+    expect(report.rows[0]!.verdict).toBe('regressed');
+    expect(report.ratios[0]!.verdict).toBe('unchanged');
+    expect(report.exitCode).toBe(0);
+  });
+});
+
+describe('result files', () => {
+  it('a synthetic result validates against the schema', () => {
+    const r = result([row('ours', 'atomic', 2, around(20e6, 0.01))]);
+    expect(validateAgainst(RESULT_SCHEMA, JSON.parse(JSON.stringify(r)))).toEqual([]);
+  });
+
+  it('a bad sample is refused with the path of the field', () => {
+    const r = JSON.parse(JSON.stringify(result([row('ours', 'atomic', 2, around(20e6, 0.01))])));
+    r.rows[0].samples[3].ns = -5;
+    expect(() => parseResult('base.json', JSON.stringify(r))).toThrow(/\/rows\/0\/samples\/3\/ns must be >= 1, got -5/);
+  });
+
+  it('a file of another format is refused', () => {
+    expect(() => parseResult('x.json', '{"format":"other"}')).toThrow(/x\.json is not a percpu-maps bench result/);
+  });
+});
+
+describe('percpu-maps bench --input --compare', () => {
+  let dir = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'bench-gate-'));
+    writeFileSync(join(dir, 'base.json'), JSON.stringify(result([row('ours', 'percpu-128', 2, around(100e6, 0.01))])));
+    writeFileSync(join(dir, 'slower.json'), JSON.stringify(result([row('ours', 'percpu-128', 2, around(70e6, 0.01))])));
+    writeFileSync(join(dir, 'same.json'), JSON.stringify(result([row('ours', 'percpu-128', 2, around(100e6, 0.012))])));
+  });
+  afterAll(() => out.mockRestore());
+
+  it('exits 1 on a regression and prints REGRESSED', async () => {
+    out.mockClear();
+    expect(await benchCommand(['--input', join(dir, 'slower.json'), '--compare', join(dir, 'base.json'), '--no-html'])).toBe(1);
+    expect(out.mock.calls.map((c) => String(c[0])).join('')).toMatch(/REGRESSED \(1\): ours percpu-128 @2 -30\.0% \*\*\*/);
+  });
+
+  it('exits 0 when nothing regressed', async () => {
+    expect(await benchCommand(['--input', join(dir, 'same.json'), '--compare', join(dir, 'base.json'), '--no-html'])).toBe(0);
+  });
+});

@@ -22,6 +22,7 @@ const commands: Record<string, Command> = {
   race: raceCommand,
   workload: workloadCommand,
   conformance: async (argv) => (await import('./conformance/index.js')).conformanceCommand(argv),
+  demo: async (argv) => (await import('./demo.js')).demoCommand(argv),
   bench: async (argv) => (await import('./bench.js')).benchCommand(argv),
 };
 

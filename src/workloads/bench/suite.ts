@@ -277,7 +277,8 @@ export class Suite {
         const p = plan[i]!;
         events.onRowStart?.(p.row, i, plan.length);
         await this.runRow(p, events);
-        if (this.stopped && p.row.samples.length === 0 && p.row.status === 'measured') break;
+        // A row the stop caught before its first sample is not part of the result.
+        if (this.stopped && p.row.samples.length === 0) break;
         rows.push(p.row);
         events.onRowEnd?.(p.row, i, plan.length);
       }

@@ -1,0 +1,7 @@
+// The benchmark from the sources, without a build: `npx tsx bench/index.ts [options]` takes the
+// same options as `percpu-maps bench` (`npm run bench` runs the built one). This folder also holds
+// the kernel reference's C sources (kernel/) and the committed baseline (baseline.json); results
+// go to results/ (not committed).
+import { benchCommand } from '../src/cli/bench.js';
+
+process.exitCode = await benchCommand(process.argv.slice(2));

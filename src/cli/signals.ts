@@ -3,6 +3,8 @@
 
 export interface Interruptible {
   stop(): void;
+  /** When present, called instead of stop(): a stop that also holds for runs started later (Runtime.interrupt). */
+  interrupt?(): void;
 }
 
 export interface SignalGuard {
@@ -19,7 +21,9 @@ export function guardSignals(target: () => Interruptible | null): SignalGuard {
     if (received !== null) process.exit(sig === 'SIGINT' ? 130 : 143); // a second signal: leave at once
     received = sig;
     process.stderr.write(`\n${sig}: stopping the CPUs; partial results follow\n`);
-    target()?.stop();
+    const t = target();
+    if (t?.interrupt) t.interrupt();
+    else t?.stop();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

@@ -130,6 +130,8 @@ export class Runtime {
   private control: Int32Array | null = null;
   private barrier: Int32Array | null = null;
   private closed = false;
+  /** Set by interrupt(): every run stops at once until resume(). */
+  private interrupted = false;
 
   private constructor(cpus: number, options: RuntimeOptions) {
     this.cpus = cpus;
@@ -315,6 +317,7 @@ export class Runtime {
     const control = new SharedArrayBuffer(controlBytes(this.cpus));
     this.control = new Int32Array(control);
     this.barrier = new Int32Array(barrier);
+    if (this.interrupted) Atomics.store(this.control, CONTROL_STOP, 1);
     const done = new Array<boolean>(this.cpus).fill(false);
     const runs = this.pools.map((pool, cpu) => {
       const task: RunTask = { probe, events: perCpu[cpu]!, barrier, control, source };
@@ -396,6 +399,19 @@ export class Runtime {
     this.cpuGone(cpu);
     this.pools[cpu] = this.makePool(cpu);
     void old.destroy().catch(() => {});
+  }
+
+  /**
+   * Ctrl-C: stop the current run, and make every later run resolve at once (stopped, nothing done)
+   * until resume(), so a command between two runs does not start a long one after the signal.
+   */
+  interrupt(): void {
+    this.interrupted = true;
+    this.stop();
+  }
+
+  resume(): void {
+    this.interrupted = false;
   }
 
   /** Ask every CPU to stop at its next batch (Ctrl-C); the run resolves with what was done. */

@@ -154,3 +154,13 @@ describe('percpu-maps bench --input --compare', () => {
     expect(await benchCommand(['--input', join(dir, 'same.json'), '--compare', join(dir, 'base.json'), '--no-html'])).toBe(0);
   });
 });
+
+describe('controls', () => {
+  it('a plain-JS or kernel row that slowed down is shown but does not fail the gate', () => {
+    const base = result([row('kernel', 'percpu', 2, around(100e6, 0.01))]);
+    const cur = result([row('kernel', 'percpu', 2, around(60e6, 0.01))]);
+    const report = gate(base, cur);
+    expect(report.rows[0]!.verdict).toBe('regressed');
+    expect(report.exitCode).toBe(0);
+  });
+});

@@ -19,7 +19,10 @@ import { parseResult, type BenchResult, type Row } from './schema.js';
 import { renderComparison, renderResult } from './table.js';
 
 /** What is copied from this tree into the worktree (paths relative to the package root). */
-export const HARNESS = ['src/cli/bench.ts', 'src/cli/bench', 'src/workloads/bench', 'src/workloads/race', 'bench/kernel'];
+export const HARNESS = [
+  'src/cli/bench.ts', 'src/cli/bench', 'src/workloads/bench', 'bench/kernel',
+  'src/workloads/race/racy.ts', 'src/workloads/race/atomic.ts', 'src/workloads/race/spinlock.ts', 'src/workloads/race/percpu.ts',
+];
 
 export interface AgainstOptions {
   revision: string;
@@ -68,7 +71,8 @@ export async function prepareWorktree(revision: string, log: (s: string) => void
   }
   if (!existsSync(join(dir, 'node_modules'))) {
     log('against: npm ci in the worktree');
-    const ci = await sh('npm', ['ci', '--no-audit', '--no-fund'], dir);
+    // No scripts: 'prepare' would build before we can say why a build fails.
+    const ci = await sh('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], dir);
     if (ci.code !== 0) throw new Error(`npm ci failed in ${dir}:\n${tail(ci.out)}`);
   }
   log('against: building the worktree');

@@ -109,7 +109,7 @@ export function renderComparison(report: GateReport, baseLabel: string, threshol
   ];
   const head = ['', 'baseline', 'current', 'change', '', '95% interval (%)', 'verdict'];
   const out = [`comparison with ${baseLabel} (change: + is faster; * p<0.05, ** p<0.01, *** p<0.001, Welch t-test on log times; threshold ${thresholdPct}%)`];
-  if (report.rows.length) out.push('rows (M events/s):', table(head, report.rows.map(line), [0, 4, 6]));
+  if (report.rows.length) out.push('rows (M events/s, geometric means; plain JS and kernel rows are controls, never gated):', table(head, report.rows.map(line), [0, 4, 6]));
   if (report.ratios.length) out.push('', 'ratios within each run:', table(head, report.ratios.map(line), [0, 4, 6]));
   out.push('', report.scopeNote);
   out.push(report.regressions.length

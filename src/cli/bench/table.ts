@@ -52,9 +52,12 @@ export function renderCounters(result: BenchResult): string {
   const kernelOnly = result.rows.filter((r) => r.side === 'kernel' && r.group === 'counter' && !ours.some((o) => o.params.kernel === r.id));
   for (const k of kernelOnly) body.push([`${k.label} (kernel only)`, String(k.cpus), '', '', '', '', cell(k, false), '', '']);
   if (body.length === 0) return '';
+  const own = result.rows.filter((r) => r.side === 'kernel' && typeof r.params.kernelNsPerRun === 'number')
+    .map((r) => `${r.label} @${r.cpus} ${fmtFixed(r.params.kernelNsPerRun as number, 0)}`);
   return [
     'counters: million events/s (median [95% interval]); * = more simulated CPUs than cores',
     table(['strategy', 'CPUs', 'ours M/s', 'ns/event', 'lost %', 'plain JS', 'kernel', 'ours/plain', 'ours/kernel'], body, [0]),
+    ...(own.length ? [`kernel's own ns per run (BPF_PROG_TEST_RUN duration, ${String(result.rows.find((r) => r.side === 'kernel')?.params.hook ?? 'tc')} programs): ${own.join(', ')}`] : []),
   ].join('\n');
 }
 

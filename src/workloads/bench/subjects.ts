@@ -32,6 +32,8 @@ export interface Subject {
   /** Ctrl-C: end the running sample at its next batch. */
   stop(): void;
   close(): Promise<void>;
+  /** Facts about the timed samples to keep in the row's params (the kernel's own ns per run). */
+  facts?(): Record<string, number | string>;
 }
 
 /** Per-CPU event counts are u32 in the runtime's split. */
@@ -228,8 +230,9 @@ export class KernelSubject implements Subject {
   private readonly loader: KernelLoader;
   private readonly program: KernelProgram;
   private readonly cpuIds: number[];
-  /** The kernel's own ns per run of the last sample, per CPU. */
-  lastNsPerRun: number[] = [];
+  /** The kernel's own mean ns per run, per sample (mean over the CPUs). */
+  private readonly nsPerRun: number[] = [];
+  private timed = false;
 
   constructor(loader: KernelLoader, program: KernelProgram, cpuIds: number[]) {
     this.loader = loader;
@@ -241,12 +244,23 @@ export class KernelSubject implements Subject {
     // The kernel needs no JIT warm-up, but the caches and the CPUs' clocks do.
     const events = await warmAndSize(this.cpuIds.length, p, (e) => this.runOnce(e));
     this.repeat = Math.max(1, Math.round(events / this.cpuIds.length));
+    this.timed = true;
+  }
+
+  /**
+   * The kernel's own figure (BPF_PROG_TEST_RUN's duration: mean ns per run, whole ns, without
+   * the time the thread was scheduled away or the syscall's fixed costs), median over samples.
+   */
+  facts(): Record<string, number> {
+    if (this.nsPerRun.length === 0) return {};
+    const s = [...this.nsPerRun].sort((a, b) => a - b);
+    return { kernelNsPerRun: s[s.length >> 1]! };
   }
 
   private async runOnce(events: number): Promise<Measured> {
     const repeat = Math.max(1, Math.min(MAX_PER_CPU, Math.round(events / this.cpuIds.length)));
     const r = await this.loader.run(this.program, this.cpuIds, repeat);
-    this.lastNsPerRun = r.nsPerRun;
+    if (this.timed) this.nsPerRun.push(r.nsPerRun.reduce((a, b) => a + b, 0) / r.nsPerRun.length);
     const total = repeat * this.cpuIds.length;
     return { events: total, ns: Math.max(1, r.wallNs), lost: total - r.count };
   }

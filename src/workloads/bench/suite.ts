@@ -330,6 +330,7 @@ export class Suite {
       }
     } finally {
       this.current = null;
+      Object.assign(row.params, subject.facts?.() ?? {});
       await subject.close();
     }
     row.samples = samples;

@@ -164,3 +164,15 @@ describe('controls', () => {
     expect(report.exitCode).toBe(0);
   });
 });
+
+describe('percpu-maps bench --schema', () => {
+  it('prints the JSON Schema that result files are validated against', async () => {
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      expect(await benchCommand(['--schema'])).toBe(0);
+      expect(JSON.parse(out.mock.calls.map((c) => String(c[0])).join(''))).toEqual(RESULT_SCHEMA);
+    } finally {
+      out.mockRestore();
+    }
+  });
+});

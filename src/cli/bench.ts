@@ -11,7 +11,7 @@ import { UsageError, intOption, listOption, parse } from './args.js';
 import { DEFAULT_THRESHOLD, gate, type GateScope } from './bench/compare.js';
 import { measure } from './bench/measure.js';
 import { renderHtml } from './bench/report-html.js';
-import { GROUPS, SIDES, parseResult, type BenchResult, type RowGroup, type Settings, type Side } from './bench/schema.js';
+import { GROUPS, RESULT_SCHEMA, SIDES, parseResult, type BenchResult, type RowGroup, type Settings, type Side } from './bench/schema.js';
 import { renderComparison, renderResult } from './bench/table.js';
 import { runAgainst } from './bench/against.js';
 
@@ -45,6 +45,7 @@ output:
   --out FILE         where to write the result JSON (default bench/results/<time>.json)
   --html FILE        where to write the HTML report (default: next to the JSON); --no-html: none
   --input FILE       use a result file instead of measuring (to compare or report again)
+  --schema           print the result file's JSON Schema
 
 regression gate:
   --compare FILE     compare with a baseline result: change %, stars, verdict per row and per
@@ -113,10 +114,15 @@ export async function benchCommand(argv: string[]): Promise<number> {
     against: { type: 'string' },
     rounds: { type: 'string' },
     'update-baseline': { type: 'boolean' },
+    schema: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     process.stdout.write(BENCH_HELP + '\n');
+    return 0;
+  }
+  if (values.schema) {
+    process.stdout.write(JSON.stringify(RESULT_SCHEMA, null, 2) + '\n');
     return 0;
   }
   if (values.quick && values.smoke) throw new UsageError('bench', '--quick and --smoke are two presets; pick one');

@@ -18,12 +18,19 @@ export interface ParsedArgs {
 }
 
 export function parse(command: string, argv: string[], options: NonNullable<ParseArgsConfig['options']>, allowPositionals = false): ParsedArgs {
+  // A negative number after a valued option (--cpus -2) is that option's value, which the option's
+  // own check then refuses in one line; node:util would call it an ambiguous option instead.
+  const args = [...argv];
+  for (let i = args.length - 2; i >= 0; i--) {
+    const name = /^--([\w-]+)$/.exec(args[i]!)?.[1];
+    if (name !== undefined && options[name]?.type === 'string' && /^-\d/.test(args[i + 1]!)) args.splice(i, 2, `${args[i]}=${args[i + 1]}`);
+  }
   try {
-    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals, strict: true });
+    const { values, positionals } = parseArgs({ args, options, allowPositionals, strict: true });
     return { values: values as ParsedArgs['values'], positionals };
   } catch (e) {
-    // node:util's messages are good but long; keep their first sentence.
-    const msg = (e as Error).message.split('. ')[0]!.replace(/^Unknown option '(.*)'$/, "unknown option '$1'");
+    // node:util's messages are good but long; keep their first sentence (one line).
+    const msg = (e as Error).message.split(/\.[ \n]/)[0]!.replace(/^Unknown option '(.*)'$/, "unknown option '$1'");
     throw new UsageError(command, msg);
   }
 }

@@ -19,6 +19,10 @@ import { commitRecordView, lendRecordView, ringbufOf, ringbufOutput, ringbufQuer
  * ran; here it is met at run time, so it throws (stopping the run with this message).
  */
 function badKey(map: BpfMap<ValueView>, helper: string, key: unknown): never {
+  if (map.handle === null) {
+    // keySize reads 0 until the map exists: say what is really wrong.
+    throw new Error(`${helper} on map '${map.name}': the map was never created; list it in the program's maps ({ maps: { ${map.attr.name || 'name'} } }) so runtime.load creates it, or create it with createMap()`);
+  }
   const ks = map.attr.keySize;
   const what = typeof key === 'number' ? `the number ${key}` : key instanceof Uint8Array ? `${key.length} bytes` : String(key);
   throw new BpfError(map.name, helper, EINVAL,
@@ -158,7 +162,7 @@ export function bpf_ringbuf_reserve(map: BpfMap, size: number, flags: number, la
 
 function commitHelper(helper: string, record: ValueView, flags: number, discard: boolean): void {
   if (heldLock !== null) lockHeldFault(helper);
-  const p = record instanceof ValueView ? ringOfRecord(record) : undefined;
+  const p = ringOfRecord(record);
   if (p === undefined) {
     throw new BpfError('(none)', helper, EINVAL, 'the argument is not a record from bpf_ringbuf_reserve (the verifier would reject this program)');
   }

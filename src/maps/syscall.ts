@@ -99,7 +99,7 @@ const unattachedOps = new Proxy({} as BpfMapOps, {
   get(_t, prop) {
     if (prop === 'then') return undefined;
     return () => {
-      throw new Error(`map used before it was created: load the program that declares it (runtime.load) or call createMap() (op ${String(prop)})`);
+      throw new Error(`map used before it was created: list it in the maps of the program that uses it, so runtime.load creates it, or call createMap() (op ${String(prop)})`);
     };
   },
 });
@@ -132,6 +132,9 @@ export class BpfMap<V extends ValueView = ValueView> {
   private header: Int32Array | null = null;
 
   constructor(spec: MapSpec) {
+    if (spec === null || typeof spec !== 'object') {
+      throw new BpfError('(unnamed)', OP_CREATE, EINVAL, 'spec. must be an object { type, keySize, valueSize, maxEntries }');
+    }
     this.spec = spec;
     this.View = spec.value?.View ?? ValueView;
     this.attr = provisionalAttr(spec);

@@ -11,6 +11,8 @@ import { BPF_MAP_TYPE_RINGBUF } from './uapi.js';
 import { ringbufMapOps } from './ringbuf.js';
 import { BPF_MAP_TYPE_BLOOM_FILTER } from './uapi.js';
 import { bloomFilterMapOps } from './bloom-filter.js';
+import { BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH } from './uapi.js';
+import { htabLruMapOps, htabLruPercpuMapOps } from './lru-hash.js';
 
 const registry = new Map<number, BpfMapOps>([
   [BPF_MAP_TYPE_ARRAY, arrayMapOps],
@@ -21,6 +23,8 @@ const registry = new Map<number, BpfMapOps>([
   [BPF_MAP_TYPE_STACK, stackMapOps],
   [BPF_MAP_TYPE_RINGBUF, ringbufMapOps],
   [BPF_MAP_TYPE_BLOOM_FILTER, bloomFilterMapOps],
+  [BPF_MAP_TYPE_LRU_HASH, htabLruMapOps],
+  [BPF_MAP_TYPE_LRU_PERCPU_HASH, htabLruPercpuMapOps],
 ]);
 
 export function mapOpsFor(type: number): BpfMapOps | undefined {

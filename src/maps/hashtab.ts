@@ -41,10 +41,10 @@ import {
   BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_HASH, BPF_NOEXIST,
   HTAB_ELEM_SIZE, KMALLOC_MAX_SIZE, PCPU_MIN_UNIT_SIZE, roundUp, roundUp8,
 } from './uapi.js';
-import { E2BIG, EEXIST, EINVAL, ENOENT, ENOMEM, ENOTSUPP } from './errno.js';
+import { E2BIG, EEXIST, EINVAL, ENOENT, ENOMEM, ENOSPC, ENOTSUPP } from './errno.js';
 import { copyFromSlot, copyFromSlotLocked, copyIntoSlot, copySlotToSlot } from './copy.js';
 import { ValueView, type SharedMemory } from './layout.js';
-import type { BpfMapOps, Key, MapAlloc, ValueSource } from './ops.js';
+import type { BatchCursor, BpfMapOps, Key, MapAlloc, ValueSource } from './ops.js';
 import type { BpfMap, MapAttr } from './syscall.js';
 import { accessFlagsOk, MAX_MAP_BYTES } from './arraymap.js';
 import { FL_STRIDE_W, PcpuFreelist } from './percpu-freelist.js';
@@ -63,7 +63,7 @@ const MAX_BUFFER_BYTES = 2 ** 32;
 const TWO_32 = 4294967296;
 
 // Control buffer.
-const CTRL_COUNT = 0;
+export const CTRL_COUNT = 0;
 const FL_BASE = 16;
 const EXTRA_STRIDE_W = 16;
 const EXTRA_LOCK = 0;
@@ -72,13 +72,14 @@ const BUCKET_HEAD = 0;
 const BUCKET_LOCK = 1;
 
 // Element header (words and bytes).
-const E_NEXT = 0;
+export const E_NEXT = 0;
 const E_FNEXT = 1;
-const E_HASH = 2;
+export const E_HASH = 2;
 const E_KEY_BYTES = 16;
 
-interface HtabPriv {
+export interface HtabPriv {
   readonly percpu: boolean;
+  readonly lru: boolean;
   readonly prealloc: boolean;
   /** HASH keeps one extra element per CPU for replace-updates. */
   readonly hasExtra: boolean;
@@ -111,11 +112,11 @@ interface HtabPriv {
   readonly views: (ValueView | undefined)[];
 }
 
-function isPercpuType(type: number): boolean {
+export function isPercpuType(type: number): boolean {
   return type === BPF_MAP_TYPE_PERCPU_HASH || type === BPF_MAP_TYPE_LRU_PERCPU_HASH;
 }
 
-function isLruType(type: number): boolean {
+export function isLruType(type: number): boolean {
   return type === BPF_MAP_TYPE_LRU_HASH || type === BPF_MAP_TYPE_LRU_PERCPU_HASH;
 }
 
@@ -145,20 +146,31 @@ export function htabAllocCheck(attr: MapAttr): number {
   return 0;
 }
 
-/** The sizes htab_map_alloc() decides for HASH and PERCPU_HASH, or -errno. */
-function htabAlloc(attr: MapAttr, cpus: number): MapAlloc | number {
+/**
+ * The sizes htab_map_alloc() decides for the hash family, or -errno. LRU maps have no extra
+ * elements, and BPF_F_NO_COMMON_LRU rounds max_entries up to a multiple of the CPUs (down when
+ * that overflows a u32) so that every CPU's list gets the same number of elements.
+ */
+export function htabAlloc(attr: MapAttr, cpus: number): MapAlloc | number {
   const percpu = isPercpuType(attr.type);
-  if (attr.maxEntries > 2 ** 31) return E2BIG;
-  const nBuckets = roundupPowOfTwo(attr.maxEntries);
+  const hasExtra = !percpu && !isLruType(attr.type);
+  let maxEntries = attr.maxEntries;
+  if (attr.flags & BPF_F_NO_COMMON_LRU) {
+    // u32 arithmetic, as the kernel's roundup(): a sum that wraps gives a smaller number.
+    const up = Math.floor(((maxEntries + cpus - 1) >>> 0) / cpus) * cpus;
+    maxEntries = up < maxEntries ? Math.floor(maxEntries / cpus) * cpus : up;
+  }
+  if (maxEntries > 2 ** 31) return E2BIG;
+  const nBuckets = roundupPowOfTwo(maxEntries);
   if (nBuckets > Math.floor(U32_MAX / KERNEL_BUCKET_SIZE)) return E2BIG;
   const vsRound = roundUp8(attr.valueSize);
   const elemSize = E_KEY_BYTES + roundUp8(attr.keySize) + (percpu ? 0 : vsRound);
-  const nElems = attr.maxEntries + (percpu ? 0 : cpus);
+  const nElems = maxEntries + (hasExtra ? cpus : 0);
   const extraW = FL_BASE + cpus * FL_STRIDE_W;
   const bucketsW = extraW + cpus * EXTRA_STRIDE_W;
   const ctrlBytes = (bucketsW + 2 * nBuckets) * 4;
   const elemBytes = nElems * elemSize;
-  const slabStride = percpu ? roundUp(attr.maxEntries * vsRound, attr.slabAlign) : 0;
+  const slabStride = percpu ? roundUp(maxEntries * vsRound, attr.slabAlign) : 0;
   const pcpuBytes = slabStride * cpus;
   if (ctrlBytes > MAX_BUFFER_BYTES || elemBytes > MAX_BUFFER_BYTES || pcpuBytes > MAX_BUFFER_BYTES ||
       ctrlBytes + elemBytes + pcpuBytes > MAX_MAP_BYTES) {
@@ -166,13 +178,14 @@ function htabAlloc(attr: MapAttr, cpus: number): MapAlloc | number {
   }
   const seed = attr.flags & BPF_F_ZERO_SEED ? 0 : webcrypto.getRandomValues(new Uint32Array(1))[0]!;
   const bufferSizes = percpu ? [ctrlBytes, elemBytes, Math.max(pcpuBytes, 8)] : [ctrlBytes, elemBytes];
-  return { bufferSizes, meta: { seed, nBuckets, nElems, elemSize, slabStride, extraW, bucketsW } };
+  const meta = { seed, nBuckets, nElems, elemSize, slabStride, extraW, bucketsW };
+  return maxEntries === attr.maxEntries ? { bufferSizes, meta } : { bufferSizes, meta, maxEntries };
 }
 
 // ---- keys ---------------------------------------------------------------------------------------
 
 /** htab_map_hash(): jhash2 over words when key_size % 4 == 0, else jhash over bytes. */
-function hashOf(p: HtabPriv, key: Key): number {
+export function hashOf(p: HtabPriv, key: Key): number {
   if (typeof key === 'number') {
     // A number key hashes as its little-endian bytes would, without making them.
     if (p.keySize === 4) return jhash2Word1(key >>> 0, p.seed);
@@ -198,7 +211,7 @@ function keyEquals(p: HtabPriv, e: number, key: Key): boolean {
   return true;
 }
 
-function writeKey(p: HtabPriv, e: number, key: Key): void {
+export function writeKey(p: HtabPriv, e: number, key: Key): void {
   const off = keyOff(p, e);
   if (typeof key === 'number') {
     const w = off >>> 2;
@@ -209,10 +222,10 @@ function writeKey(p: HtabPriv, e: number, key: Key): void {
   p.eU8.set(key, off);
 }
 
-function readKey(p: HtabPriv, e: number, out: Uint8Array): void {
+export function readKey(p: HtabPriv, e: number, out: Uint8Array, outOff = 0): void {
   const off = keyOff(p, e);
   const u8 = p.eU8;
-  for (let i = 0; i < p.keySize; i++) out[i] = u8[off + i]!;
+  for (let i = 0; i < p.keySize; i++) out[outOff + i] = u8[off + i]!;
 }
 
 // ---- chains -------------------------------------------------------------------------------------
@@ -225,7 +238,7 @@ function nullsOf(bucket: number): number {
  * lookup_nulls_elem_raw(): the element holding `key`, or -1. Lock-free; under the bucket lock it is
  * the plain walk (no element of a locked chain can move, so the end marker is always its own).
  */
-function find(p: HtabPriv, hash: number, key: Key): number {
+export function find(p: HtabPriv, hash: number, key: Key): number {
   const bucket = hash & p.mask;
   const headW = p.bucketsW + 2 * bucket + BUCKET_HEAD;
   const own = nullsOf(bucket);
@@ -245,7 +258,7 @@ function find(p: HtabPriv, hash: number, key: Key): number {
 }
 
 /** hlist_nulls_add_head_rcu(): publish a fully written element at the head of its bucket. */
-function linkHead(p: HtabPriv, bucket: number, e: number): void {
+export function linkHead(p: HtabPriv, bucket: number, e: number): void {
   const headW = p.bucketsW + 2 * bucket + BUCKET_HEAD;
   const head = p.ctrl[headW]!;
   Atomics.store(p.eI32, e * p.elemWords + E_NEXT, head > 0 ? head : nullsOf(bucket));
@@ -256,7 +269,7 @@ function linkHead(p: HtabPriv, bucket: number, e: number): void {
  * hlist_nulls_del_rcu(): unlink e (under the bucket lock). Its own next link stays, so a reader
  * standing on it walks on to the rest of the chain.
  */
-function unlink(p: HtabPriv, bucket: number, e: number): void {
+export function unlink(p: HtabPriv, bucket: number, e: number): void {
   const headW = p.bucketsW + 2 * bucket + BUCKET_HEAD;
   const next = p.eI32[e * p.elemWords + E_NEXT]!;
   let link = p.ctrl[headW]!;
@@ -278,7 +291,7 @@ function unlink(p: HtabPriv, bucket: number, e: number): void {
 
 // ---- values -------------------------------------------------------------------------------------
 
-function valueOff(p: HtabPriv, e: number): number {
+export function valueOff(p: HtabPriv, e: number): number {
   return e * p.elemSize + p.valOff;
 }
 
@@ -287,7 +300,7 @@ function pcpuOff(p: HtabPriv, e: number, cpu: number): number {
 }
 
 /** copy_map_value(), or copy_map_value_locked() under the value's own bpf_spin_lock. */
-function writeValue(p: HtabPriv, dOff: number, value: ValueSource, locked: boolean): void {
+export function writeValue(p: HtabPriv, dOff: number, value: ValueSource, locked: boolean): void {
   const mem = p.elemMem;
   const lw = locked ? (dOff + p.lockOffset) >>> 2 : -1;
   if (lw >= 0) spinLockAcquire(mem.i32, lw);
@@ -300,7 +313,7 @@ function writeValue(p: HtabPriv, dOff: number, value: ValueSource, locked: boole
 }
 
 /** pcpu_copy_value(): in place. A program writes its own CPU's slot; user space every CPU's, 8-byte rounded. */
-function pcpuCopyValue(p: HtabPriv, e: number, value: ValueSource, cpu: number, onAllCpus: boolean): void {
+export function pcpuCopyValue(p: HtabPriv, e: number, value: ValueSource, cpu: number, onAllCpus: boolean): void {
   const mem = p.pcpuMem!;
   if (onAllCpus) {
     const src = value as Uint8Array;
@@ -317,7 +330,7 @@ function pcpuCopyValue(p: HtabPriv, e: number, value: ValueSource, cpu: number, 
  * fills its own CPU's slot and zeroes value_size bytes of every other CPU's, so a program always
  * finds known values there (the padding after value_size is left as it was, as the kernel does).
  */
-function pcpuInitValue(p: HtabPriv, e: number, value: ValueSource, cpu: number, onAllCpus: boolean): void {
+export function pcpuInitValue(p: HtabPriv, e: number, value: ValueSource, cpu: number, onAllCpus: boolean): void {
   if (onAllCpus) {
     pcpuCopyValue(p, e, value, cpu, true);
     return;
@@ -336,7 +349,7 @@ function pcpuInitValue(p: HtabPriv, e: number, value: ValueSource, cpu: number, 
   }
 }
 
-function view(map: BpfMap, p: HtabPriv, e: number, cpu: number): ValueView {
+export function view(map: BpfMap, p: HtabPriv, e: number, cpu: number): ValueView {
   const slot = p.percpu ? cpu * p.nElems + e : e;
   let v = p.views[slot];
   if (v === undefined) {
@@ -351,7 +364,7 @@ function view(map: BpfMap, p: HtabPriv, e: number, cpu: number): ValueView {
 // ---- ops ----------------------------------------------------------------------------------------
 
 /** check_flags(): the BPF_F_LOCK bit does not count here. */
-function checkFlags(old: number, op: number): number {
+export function checkFlags(old: number, op: number): number {
   if (old >= 0 && op === BPF_NOEXIST) return EEXIST;
   if (old < 0 && op === BPF_EXIST) return ENOENT;
   return 0;
@@ -475,14 +488,163 @@ function removeElem(p: HtabPriv, key: Key, cpu: number, out: Uint8Array | null, 
 }
 
 /** The value as user space gets it: value_size bytes (lock word zero), or every CPU's rounded slot. */
-function copyOut(p: HtabPriv, e: number, out: Uint8Array, flags: number): void {
+export function copyOut(p: HtabPriv, e: number, out: Uint8Array, flags: number, outOff = 0): void {
   if (p.percpu) {
     const mem = p.pcpuMem!;
-    for (let c = 0; c < p.cpus; c++) copyFromSlot(mem, pcpuOff(p, e, c), out, c * p.vsRound, p.vsRound, -1);
+    for (let c = 0; c < p.cpus; c++) copyFromSlot(mem, pcpuOff(p, e, c), out, outOff + c * p.vsRound, p.vsRound, -1);
     return;
   }
-  if (flags & BPF_F_LOCK) copyFromSlotLocked(p.elemMem, valueOff(p, e), out, 0, p.valueSize, p.lockOffset);
-  else copyFromSlot(p.elemMem, valueOff(p, e), out, 0, p.valueSize, p.lockOffset);
+  if (flags & BPF_F_LOCK) copyFromSlotLocked(p.elemMem, valueOff(p, e), out, outOff, p.valueSize, p.lockOffset);
+  else copyFromSlot(p.elemMem, valueOff(p, e), out, outOff, p.valueSize, p.lockOffset);
+}
+
+/** This thread's view of a hash-family map's shared memory (any of the four types). */
+export function htabOpen(map: BpfMap): HtabPriv {
+  const meta = map.getHandle().meta as Record<'seed' | 'nBuckets' | 'nElems' | 'elemSize' | 'slabStride' | 'extraW' | 'bucketsW', number>;
+  const attr = map.attr;
+  const percpu = isPercpuType(attr.type);
+  const lru = isLruType(attr.type);
+  const ctrl = map.mems[0]!.i32;
+  const elemMem = map.mems[1]!;
+  const elemWords = meta.elemSize >>> 2;
+  return {
+    percpu,
+    lru,
+    prealloc: (attr.flags & BPF_F_NO_PREALLOC) === 0,
+    hasExtra: !percpu && !lru,
+    keySize: attr.keySize,
+    valueSize: attr.valueSize,
+    vsRound: roundUp8(attr.valueSize),
+    maxEntries: attr.maxEntries,
+    nBuckets: meta.nBuckets,
+    mask: meta.nBuckets - 1,
+    seed: meta.seed,
+    cpus: map.cpus,
+    nElems: meta.nElems,
+    lockOffset: attr.lockOffset,
+    ctrl,
+    extraW: meta.extraW,
+    bucketsW: meta.bucketsW,
+    elemMem,
+    eI32: elemMem.i32,
+    eU32: elemMem.u32,
+    eU8: elemMem.u8,
+    elemSize: meta.elemSize,
+    elemWords,
+    valOff: E_KEY_BYTES + roundUp8(attr.keySize),
+    pcpuMem: percpu ? map.mems[2]! : null,
+    slabStride: meta.slabStride,
+    fl: new PcpuFreelist(ctrl, FL_BASE, map.cpus, elemMem.i32, elemWords, E_FNEXT),
+    views: [],
+  };
+}
+
+/** Word index of a bucket's lock in the control buffer. */
+export function bucketLockW(p: HtabPriv, bucket: number): number {
+  return p.bucketsW + 2 * bucket + BUCKET_LOCK;
+}
+
+/** htab_map_get_next_key(): chain order inside a bucket, buckets in index order. */
+export function htabGetNextKey(map: BpfMap, key: Uint8Array | null, next: Uint8Array): number {
+  const p = map.priv as HtabPriv;
+  let i = 0;
+  if (key !== null) {
+    const hash = hashOf(p, key);
+    const e = find(p, hash, key);
+    // A key that is not there restarts the walk at the first key.
+    if (e >= 0) {
+      const after = Atomics.load(p.eI32, e * p.elemWords + E_NEXT);
+      if (after > 0) {
+        readKey(p, after - 1, next);
+        return 0;
+      }
+      i = (hash & p.mask) + 1;
+    }
+  }
+  for (; i < p.nBuckets; i++) {
+    const head = Atomics.load(p.ctrl, p.bucketsW + 2 * i + BUCKET_HEAD);
+    if (head > 0) {
+      readKey(p, head - 1, next);
+      return 0;
+    }
+  }
+  return ENOENT;
+}
+
+/** Elements in a bucket's chain (lock-free, or exact under the bucket lock). */
+function bucketCount(p: HtabPriv, bucket: number): number {
+  let n = 0;
+  for (let link = Atomics.load(p.ctrl, p.bucketsW + 2 * bucket + BUCKET_HEAD); link > 0; link = Atomics.load(p.eI32, (link - 1) * p.elemWords + E_NEXT)) n++;
+  return n;
+}
+
+/**
+ * __htab_map_lookup_and_delete_batch(): whole buckets from the bucket index `inBatch` on (null:
+ * 0), each copied (and unlinked, for the delete variant) under its lock. A bucket that does not fit
+ * in what is left of maxCount ends the call: ENOSPC when nothing was copied yet, else 0 with the
+ * cursor on that bucket. Running past the last bucket gives ENOENT, with whatever was copied.
+ * `free` gives an unlinked element back (after the bucket lock is dropped, newest-unlinked first,
+ * as the kernel's batch_flink list does). res.count and res.outBatch are set when the kernel
+ * writes them.
+ */
+export function htabLookupBatch(map: BpfMap, inBatch: number | null, maxCount: number, keys: Uint8Array, values: Uint8Array,
+  elemFlags: number, flags: number, doDelete: boolean, res: BatchCursor, free: (p: HtabPriv, e: number) => void): number {
+  const p = map.priv as HtabPriv;
+  if (flags !== 0) return EINVAL;
+  if (maxCount === 0) return 0;
+  res.count = 0;
+  let batch = inBatch ?? 0;
+  if (batch >= p.nBuckets) return ENOENT;
+  const userValueSize = p.percpu ? p.vsRound * p.cpus : p.valueSize;
+  let total = 0;
+  let ret = 0;
+  const toFree: number[] = [];
+  for (;;) {
+    let cnt = bucketCount(p, batch);
+    if (cnt > 0) {
+      const lockW = bucketLockW(p, batch);
+      spinLockAcquire(p.ctrl, lockW);
+      cnt = bucketCount(p, batch);
+      if (cnt > maxCount - total) {
+        if (total === 0) ret = ENOSPC;
+        spinLockRelease(p.ctrl, lockW);
+        break;
+      }
+      let i = total;
+      for (let link = p.ctrl[p.bucketsW + 2 * batch + BUCKET_HEAD]!; link > 0;) {
+        const e = link - 1;
+        const next = p.eI32[e * p.elemWords + E_NEXT]!;
+        readKey(p, e, keys, i * p.keySize);
+        copyOut(p, e, values, elemFlags, i * userValueSize);
+        if (doDelete) {
+          unlink(p, batch, e);
+          toFree.push(e);
+        }
+        i++;
+        link = next;
+      }
+      spinLockRelease(p.ctrl, lockW);
+      for (let k = toFree.length - 1; k >= 0; k--) free(p, toFree[k]!);
+      toFree.length = 0;
+    }
+    total += cnt;
+    batch++;
+    if (batch >= p.nBuckets) {
+      ret = ENOENT;
+      break;
+    }
+  }
+  res.count = total;
+  res.outBatch = batch;
+  return ret;
+}
+
+/** free_htab_elem() for a preallocated HASH or PERCPU_HASH element: back on this CPU's free list. */
+function htabFree(cpu: number): (p: HtabPriv, e: number) => void {
+  return (p, e) => {
+    Atomics.sub(p.ctrl, CTRL_COUNT, 1);
+    p.fl.push(cpu, e);
+  };
 }
 
 function makeOps(name: string, percpu: boolean): BpfMapOps {
@@ -509,41 +671,7 @@ function makeOps(name: string, percpu: boolean): BpfMapOps {
     },
 
     open(map) {
-      const meta = map.getHandle().meta as Record<'seed' | 'nBuckets' | 'nElems' | 'elemSize' | 'slabStride' | 'extraW' | 'bucketsW', number>;
-      const attr = map.attr;
-      const ctrl = map.mems[0]!.i32;
-      const elemMem = map.mems[1]!;
-      const elemWords = meta.elemSize >>> 2;
-      const priv: HtabPriv = {
-        percpu,
-        prealloc: (attr.flags & BPF_F_NO_PREALLOC) === 0,
-        hasExtra: !percpu,
-        keySize: attr.keySize,
-        valueSize: attr.valueSize,
-        vsRound: roundUp8(attr.valueSize),
-        maxEntries: attr.maxEntries,
-        nBuckets: meta.nBuckets,
-        mask: meta.nBuckets - 1,
-        seed: meta.seed,
-        cpus: map.cpus,
-        nElems: meta.nElems,
-        lockOffset: attr.lockOffset,
-        ctrl,
-        extraW: meta.extraW,
-        bucketsW: meta.bucketsW,
-        elemMem,
-        eI32: elemMem.i32,
-        eU32: elemMem.u32,
-        eU8: elemMem.u8,
-        elemSize: meta.elemSize,
-        elemWords,
-        valOff: E_KEY_BYTES + roundUp8(attr.keySize),
-        pcpuMem: percpu ? map.mems[2]! : null,
-        slabStride: meta.slabStride,
-        fl: new PcpuFreelist(ctrl, FL_BASE, map.cpus, elemMem.i32, elemWords, E_FNEXT),
-        views: [],
-      };
-      map.priv = priv;
+      map.priv = htabOpen(map);
     },
 
     lookupElem(map, key, cpu) {
@@ -569,34 +697,19 @@ function makeOps(name: string, percpu: boolean): BpfMapOps {
       return 0;
     },
 
-    getNextKey(map, key, next) {
-      const p = map.priv as HtabPriv;
-      let i = 0;
-      if (key !== null) {
-        const hash = hashOf(p, key);
-        const e = find(p, hash, key);
-        // A key that is not there restarts the walk at the first key.
-        if (e >= 0) {
-          const after = Atomics.load(p.eI32, e * p.elemWords + E_NEXT);
-          if (after > 0) {
-            readKey(p, after - 1, next);
-            return 0;
-          }
-          i = (hash & p.mask) + 1;
-        }
-      }
-      for (; i < p.nBuckets; i++) {
-        const head = Atomics.load(p.ctrl, p.bucketsW + 2 * i + BUCKET_HEAD);
-        if (head > 0) {
-          readKey(p, head - 1, next);
-          return 0;
-        }
-      }
-      return ENOENT;
-    },
+    getNextKey: htabGetNextKey,
 
     lookupAndDeleteElem(map, key, out, flags, cpu) {
       return removeElem(map.priv as HtabPriv, key!, cpu, out, flags);
+    },
+
+    // Update and delete batches are the generic ones; lookups walk buckets (BATCH_OPS(htab)).
+    genericBatch: { update: true, delete: true },
+    lookupBatch(map, inBatch, maxCount, keys, values, elemFlags, flags, cpu, res) {
+      return htabLookupBatch(map, inBatch, maxCount, keys, values, elemFlags, flags, false, res, htabFree(cpu));
+    },
+    lookupAndDeleteBatch(map, inBatch, maxCount, keys, values, elemFlags, flags, cpu, res) {
+      return htabLookupBatch(map, inBatch, maxCount, keys, values, elemFlags, flags, true, res, htabFree(cpu));
     },
   };
 }

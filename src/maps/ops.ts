@@ -60,4 +60,23 @@ export interface BpfMapOps {
   popElem?(map: BpfMap, out: ValueSource, cpu: number): number;
   /** map_peek_elem: as pop without removing; the bloom filter reads `value` as the value to test. */
   peekElem?(map: BpfMap, value: ValueSource, cpu: number): number;
+
+  // ---- batch commands (BPF_MAP_*_BATCH; a type without one gets ENOTSUPP) ----
+  /** The generic_map_*_batch commands of the type (batch.ts runs them over the element ops). */
+  readonly genericBatch?: { readonly lookup?: boolean; readonly update?: boolean; readonly delete?: boolean };
+  /**
+   * map_lookup_batch of the type's own (htab: the cursor is a bucket index). Fills keys and values
+   * (packed, user value size) and sets res.count / res.outBatch when the kernel writes them. 0 or -errno.
+   */
+  lookupBatch?(map: BpfMap, inBatch: number | null, maxCount: number, keys: Uint8Array, values: Uint8Array,
+    elemFlags: number, flags: number, cpu: number, res: BatchCursor): number;
+  /** map_lookup_and_delete_batch: as lookupBatch, unlinking what it copies. */
+  lookupAndDeleteBatch?(map: BpfMap, inBatch: number | null, maxCount: number, keys: Uint8Array, values: Uint8Array,
+    elemFlags: number, flags: number, cpu: number, res: BatchCursor): number;
+}
+
+/** What a batch command leaves in attr.batch: count, and out_batch as a bucket index (-1: not written). */
+export interface BatchCursor {
+  count: number;
+  outBatch: number;
 }

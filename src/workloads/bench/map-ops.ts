@@ -2,15 +2,17 @@
 // works on key (event number mod 1024), so a run walks the whole map instead of hitting one
 // element; hash maps are filled with every key before the run (see suite.ts).
 //
-//   kprobe/lookup   bpf_map_lookup_elem                        array, percpu_array, hash, percpu_hash, lru_hash
+//   kprobe/lookup   bpf_map_lookup_elem                        array, percpu_array, (lru_)(percpu_)hash
 //   kprobe/update   bpf_map_update_elem(BPF_ANY), an existing key
 //   kprobe/delete   bpf_map_delete_elem then bpf_map_update_elem back (hash types: two ops per event)
-//   kprobe/pushpop  bpf_map_push_elem then bpf_map_pop_elem     queue
+//   kprobe/pushpop  bpf_map_push_elem then bpf_map_pop_elem     queue, stack
+//   kprobe/push     bpf_map_push_elem (add to the set)          bloom_filter
+//   kprobe/peek     bpf_map_peek_elem (test membership)         bloom_filter
 //   kprobe/reserve  bpf_ringbuf_reserve(8) then bpf_ringbuf_submit, to a consuming coordinator
 
 import { defineProgram, type Handler, type ProbeContext, type Program } from '../../cpu/program.js';
 import {
-  bpf_map_delete_elem, bpf_map_lookup_elem, bpf_map_pop_elem, bpf_map_push_elem, bpf_map_update_elem,
+  bpf_map_delete_elem, bpf_map_lookup_elem, bpf_map_peek_elem, bpf_map_pop_elem, bpf_map_push_elem, bpf_map_update_elem,
   bpf_ringbuf_reserve, bpf_ringbuf_submit,
 } from '../../maps/helpers.js';
 import { struct, u64 } from '../../maps/layout.js';
@@ -23,7 +25,7 @@ export const Value = struct({ val: u64 });
 /** The ring buffer's size: 1 MiB, room for 64k records of 8 bytes (16 with the header). */
 export const RINGBUF_BYTES = 1 << 20;
 
-export type MapOpsType = Extract<MapTypeName, 'array' | 'percpu_array' | 'hash' | 'percpu_hash' | 'lru_hash' | 'queue' | 'ringbuf'>;
+export type MapOpsType = Extract<MapTypeName, 'array' | 'percpu_array' | 'hash' | 'percpu_hash' | 'lru_hash' | 'lru_percpu_hash' | 'queue' | 'stack' | 'bloom_filter' | 'ringbuf'>;
 
 /** Which operations each map type gets a row for. */
 export const MAP_OPS: Record<MapOpsType, readonly string[]> = {
@@ -32,7 +34,10 @@ export const MAP_OPS: Record<MapOpsType, readonly string[]> = {
   hash: ['lookup', 'update', 'delete'],
   percpu_hash: ['lookup', 'update', 'delete'],
   lru_hash: ['lookup', 'update'],
+  lru_percpu_hash: ['lookup', 'update'],
   queue: ['pushpop'],
+  stack: ['pushpop'],
+  bloom_filter: ['push', 'peek'],
   ringbuf: ['reserve'],
 };
 
@@ -56,12 +61,33 @@ export function mapOpsProgram(type: MapOpsType): Program {
       },
     });
   }
-  if (type === 'queue') {
-    const q = declareMap({ type: 'queue', keySize: 0, valueSize: 8, maxEntries: KEYS, name: 'q' });
+  if (type === 'bloom_filter') {
+    const bf = declareMap({ type: 'bloom_filter', keySize: 0, valueSize: 4, maxEntries: KEYS, name: 'bf' });
+    const value = new Uint8Array(4);
+    const word = new Uint32Array(value.buffer);
+    return defineProgram({
+      name: 'ops-bloom-filter',
+      maps: { bf },
+      handlers: {
+        'kprobe/push'(ctx: ProbeContext) {
+          word[0] = ctx.index & MASK;
+          bpf_map_push_elem(bf, value, BPF_ANY);
+          return 0;
+        },
+        'kprobe/peek'(ctx: ProbeContext) {
+          word[0] = ctx.index & MASK;
+          if (bpf_map_peek_elem(bf, value) === 0) hits++;
+          return 0;
+        },
+      },
+    });
+  }
+  if (type === 'queue' || type === 'stack') {
+    const q = declareMap({ type, keySize: 0, valueSize: 8, maxEntries: KEYS, name: 'q' });
     const value = new Uint8Array(8);
     const out = new Uint8Array(8);
     return defineProgram({
-      name: 'ops-queue',
+      name: `ops-${type}`,
       maps: { q },
       handlers: {
         'kprobe/pushpop'() {

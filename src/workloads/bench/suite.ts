@@ -163,7 +163,7 @@ export class Suite {
         for (const [type, ops] of Object.entries(MAP_OPS) as [MapOpsType, readonly string[]][]) {
           for (const op of ops) {
             const id = `map/${type}/${op}/cpus=${cpus}`;
-            const label = `${type} ${op === 'delete' ? 'delete+update' : op === 'pushpop' ? 'push+pop' : op === 'reserve' ? 'reserve+submit' : op}`;
+            const label = `${type} ${op === 'delete' ? 'delete+update' : op === 'pushpop' ? 'push+pop' : op === 'reserve' ? 'reserve+submit' : type === 'bloom_filter' ? (op === 'push' ? 'push (add)' : 'peek (test)') : op}`;
             out.push({ row: newRow('ours', 'map', id, label, cpus, 'event', { map: type, op }), counter: false, make: async () => this.mapSubject(type, op, cpus) });
           }
         }
@@ -203,11 +203,19 @@ export class Suite {
     const module = here(`ops-${type.replace(/_/g, '-')}`);
     const setup = (prog: LoadedProgram) => {
       const m = prog.maps.m;
-      if (m && (type === 'hash' || type === 'percpu_hash' || type === 'lru_hash')) {
+      if (m && (type === 'hash' || type === 'percpu_hash' || type === 'lru_hash' || type === 'lru_percpu_hash')) {
         const value = new Uint8Array(m.userValueSize);
         for (let k = 0; k < KEYS; k++) m.update(k, value);
       }
     };
+    if (type === 'bloom_filter') {
+      // Test membership against a filled set.
+      const fill = (prog: LoadedProgram) => {
+        const v = new Uint8Array(4);
+        for (let k = 0; k < KEYS; k++) { new DataView(v.buffer).setUint32(0, k, true); prog.maps.bf!.update(null, v); }
+      };
+      return new RuntimeSubject({ module, probe: `kprobe/${op}`, cpus, setup: op === 'peek' ? fill : undefined });
+    }
     if (type !== 'ringbuf') return new RuntimeSubject({ module, probe: `kprobe/${op}`, cpus, setup });
     // The coordinator consumes while the CPUs produce; records it never got are counted as lost.
     let consumed = 0;

@@ -1,0 +1,4 @@
+// Stress program module: the hash-map stress on a LRU_HASH map (see hash-common.ts).
+import { hashStressProgram } from './hash-common.js';
+import { HASH_LIMITS } from './limits.js';
+export default hashStressProgram('lru_hash', HASH_LIMITS.maxEntries['lru_hash'], HASH_LIMITS.maxOpsPerCpu, HASH_LIMITS.maxCpus);

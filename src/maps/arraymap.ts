@@ -85,6 +85,8 @@ function writeSlot(map: BpfMap, p: ArrayPriv, off: number, value: ValueSource, l
 export const arrayMapOps: BpfMapOps = {
   name: 'array_map_ops',
   spinLockAllowed: true,
+  // generic_map_lookup_batch / generic_map_update_batch (no delete batches: elements cannot go).
+  genericBatch: { lookup: true, update: true },
 
   allocCheck(attr) {
     const percpu = isPercpu(attr);

@@ -9,6 +9,7 @@ import type { BpfMapOps } from './ops.js';
 import { mapOpsFor } from './bpf-types.js';
 import { hintFor } from './hints.js';
 import { dumpMap, type DumpEntry } from './dump.js';
+import { deleteBatch, lookupBatch, updateBatch, type BatchOptions, type BatchResult } from './batch.js';
 import {
   BPF_F_LOCK, BPF_F_RDONLY, BPF_F_WRONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG, BPF_MAP_TYPE_BLOOM_FILTER,
   BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_QUEUE,
@@ -312,6 +313,39 @@ export class BpfMap<V extends ValueView = ValueView> {
     const r = this.ops.lookupAndDeleteElem!(this, k, out, flags, this.userCpu);
     if (r < 0) this.fail(OP_LOOKUP_DELETE, r);
     return out;
+  }
+
+  /**
+   * BPF_MAP_LOOKUP_BATCH: up to `count` elements from the cursor `inBatch` on (null: from the
+   * start). Arrays and hashes; a hash's cursor is a u32 bucket index and it copies whole buckets.
+   * Returns { count, keys, values, outBatch, end } (see BatchResult in batch.ts); errors other
+   * than the ENOENT that ends a walk throw a BatchError holding the kernel's count and out_batch.
+   */
+  lookupBatch(inBatch: Uint8Array | number | null, count: number, options: BatchOptions = {}): BatchResult {
+    this.checkCreated('BPF_MAP_LOOKUP_BATCH');
+    return lookupBatch(this, inBatch, count, options, false);
+  }
+
+  /** BPF_MAP_LOOKUP_AND_DELETE_BATCH (hash maps): as lookupBatch, deleting what it returns. */
+  lookupAndDeleteBatch(inBatch: Uint8Array | number | null, count: number, options: BatchOptions = {}): BatchResult {
+    this.checkCreated('BPF_MAP_LOOKUP_AND_DELETE_BATCH');
+    return lookupBatch(this, inBatch, count, options, true);
+  }
+
+  /**
+   * BPF_MAP_UPDATE_BATCH: update key i with value i (packed buffers; `count` defaults to every key),
+   * in order, stopping at the first error (a BatchError whose count says how many were done).
+   * Returns the count.
+   */
+  updateBatch(keys: Uint8Array, values: Uint8Array, options: { count?: number; elemFlags?: number } = {}): number {
+    this.checkCreated('BPF_MAP_UPDATE_BATCH');
+    return updateBatch(this, keys, values, options.count, options.elemFlags ?? 0);
+  }
+
+  /** BPF_MAP_DELETE_BATCH (hash maps): delete each key in order, stopping at the first error (ENOENT for a missing key). */
+  deleteBatch(keys: Uint8Array, options: { count?: number; elemFlags?: number } = {}): number {
+    this.checkCreated('BPF_MAP_DELETE_BATCH');
+    return deleteBatch(this, keys, options.count, options.elemFlags ?? 0);
   }
 
   /** BPF_MAP_FREEZE: no more writes from user space; programs still write. */

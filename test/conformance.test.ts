@@ -97,7 +97,7 @@ describe('a malformed scenario gets an error naming the file, the step and the f
   it('rejects an unknown op', () => {
     const e = errorOf([CREATE, { op: 'push', key: 0 }]);
     expect([e.file, e.step, e.field]).toEqual(['bad.json', 2, 'op']);
-    expect(e.message).toBe('bad.json: step 2, field \'op\': must be one of create, update, lookup, delete, getNextKey, lookupAndDelete, freeze, walk, info, got "push"');
+    expect(e.message).toBe('bad.json: step 2, field \'op\': must be one of create, update, lookup, delete, getNextKey, lookupAndDelete, freeze, walk, info, progLookup, lookupBatch, lookupAndDeleteBatch, updateBatch, deleteBatch, got "push"');
   });
 
   it('rejects a key of the wrong size', () => {

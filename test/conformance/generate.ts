@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatScenario } from '../../src/cli/conformance/runner.js';
+import { lruAndBatchScenarios } from './generate-lru-batch.js';
 
 type Json = Record<string, unknown>;
 const DIR = dirname(fileURLToPath(import.meta.url));
@@ -626,3 +627,4 @@ write('percpu-hash-values', 'PERCPU_HASH values of 1, 4, 8, 12, 16 and 40 bytes:
 write('ringbuf', 'RINGBUF from user space: sizes (a power-of-two number of pages), flags, and element ops that are not supported', ringbuf());
 write('bloom-create', 'BLOOM_FILTER creation: key and value sizes, max_entries, map_extra (hash functions), every flag bit', bloomCreate());
 write('bloom-ops', 'BLOOM_FILTER from user space with a zero seed: push (update), membership tests (lookup with the value as input) including the exact false positives, flags, unsupported ops, freeze', bloomOps());
+for (const [name, description, steps] of lruAndBatchScenarios()) write(name, description, steps);

@@ -13,6 +13,12 @@
 //   pin <path>        open <path>        close        cpu <n|-1>        freeze        info
 //   lookup <key> <flags> <out_len> [<initial_hex>]     update <key> <value_hex> <flags>      delete <key>
 //   getnext <key> <key_size>             lookupdelete <key> <flags> <out_len>
+//   proglookup <key> <value_size>        a program's bpf_map_lookup_elem (BPF_PROG_TEST_RUN on this
+//                                        CPU): ok <this CPU's value> or err 2 when it got NULL
+//   lookupbatch <delete 0|1> <in_batch|-> <count> <elem_flags> <flags> <key_size> <value_size> <out_len>
+//                 -> ok <errno|0> <count> <out_batch|-> <keys|=> <values|=>   (out_batch "-": not written)
+//   updatebatch <keys> <values> <count> <elem_flags> <flags>   -> ok <errno|0> <count>
+//   deletebatch <keys> <count> <elem_flags> <flags>            -> ok <errno|0> <count>
 
 #define _GNU_SOURCE
 #include <errno.h>
@@ -268,6 +274,183 @@ static void cmd_elem(const char *op, char **arg, int n) {
   free(out);
 }
 
+// ---- a program's lookup: the ref bit of LRU maps, the current CPU's slot of per-CPU maps ----------
+
+static struct bpf_insn insn(__u8 code, __u8 dst, __u8 src, __s16 off, __s32 imm) {
+  struct bpf_insn i = { .code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm };
+  return i;
+}
+
+static int ld_imm64(struct bpf_insn *p, __u8 dst, __u8 src, __u64 v) {
+  p[0] = insn(BPF_LD | BPF_DW | BPF_IMM, dst, src, 0, (__s32)(__u32)v);
+  p[1] = insn(0, 0, 0, 0, (__s32)(__u32)(v >> 32));
+  return 2;
+}
+
+/*
+ * r9 = &out[0]; key on the stack; r0 = bpf_map_lookup_elem(map, key); NULL: return 1; else copy
+ * value_size bytes of *r0 into out[0] and return 42. The verifier checks the program as the kernel
+ * checks any other, and BPF_PROG_TEST_RUN runs it on this (pinned) CPU.
+ */
+static void cmd_proglookup(char **arg, int n) {
+  if (map_fd < 0) return reply_fail("no map is open");
+  if (n != 2) return reply_fail("proglookup takes key, value_size");
+  size_t klen;
+  int bad;
+  unsigned char *key = unhex(arg[0], &klen, &bad);
+  __u32 vs = (__u32)strtoul(arg[1], NULL, 10);
+  if (bad || !key || klen == 0 || klen > 256 || vs == 0 || vs > 4096) { free(key); return reply_fail("bad key or value size"); }
+  union bpf_attr a;
+  memset(&a, 0, sizeof(a));
+  a.map_type = BPF_MAP_TYPE_ARRAY;
+  a.key_size = 4;
+  a.value_size = vs;
+  a.max_entries = 1;
+  int out_fd = (int)sys_bpf(BPF_MAP_CREATE, &a);
+  if (out_fd < 0) { free(key); return reply_fail("cannot create the output array"); }
+  size_t ks8 = (klen + 7) & ~(size_t)7;
+  struct bpf_insn *p = calloc(16 + ks8 / 8 * 3 + 2 * (size_t)vs, sizeof(*p));
+  int i = 0;
+  i += ld_imm64(p + i, BPF_REG_9, BPF_PSEUDO_MAP_VALUE, (__u32)out_fd);
+  i += ld_imm64(p + i, BPF_REG_1, BPF_PSEUDO_MAP_FD, (__u32)map_fd);
+  for (size_t off = 0; off < ks8; off += 8) {
+    __u64 chunk = 0;
+    for (size_t b = 0; b < 8 && off + b < klen; b++) chunk |= (__u64)key[off + b] << (8 * b);
+    i += ld_imm64(p + i, BPF_REG_3, 0, chunk);
+    p[i++] = insn(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, BPF_REG_3, (__s16)(off - ks8), 0);
+  }
+  p[i++] = insn(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
+  p[i++] = insn(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -(__s32)ks8);
+  p[i++] = insn(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
+  p[i++] = insn(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, (__s16)(2 * vs + 2), 0);
+  for (__u32 b = 0; b < vs; b++) {
+    p[i++] = insn(BPF_LDX | BPF_MEM | BPF_B, BPF_REG_1, BPF_REG_0, (__s16)b, 0);
+    p[i++] = insn(BPF_STX | BPF_MEM | BPF_B, BPF_REG_9, BPF_REG_1, (__s16)b, 0);
+  }
+  p[i++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 42);
+  p[i++] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+  p[i++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1);
+  p[i++] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+
+  static char log[65536];
+  memset(&a, 0, sizeof(a));
+  a.prog_type = BPF_PROG_TYPE_SCHED_CLS;
+  a.insns = (__u64)(uintptr_t)p;
+  a.insn_cnt = (__u32)i;
+  a.license = (__u64)(uintptr_t)"GPL";
+  a.log_buf = (__u64)(uintptr_t)log;
+  a.log_size = sizeof(log);
+  a.log_level = 1;
+  log[0] = 0;
+  int prog_fd = (int)sys_bpf(BPF_PROG_LOAD, &a);
+  free(p);
+  free(key);
+  if (prog_fd < 0) {
+    fprintf(stderr, "bpf-helper: BPF_PROG_LOAD failed (%s):\n%s\n", strerror(errno), log);
+    close(out_fd);
+    return reply_fail("BPF_PROG_LOAD failed");
+  }
+  unsigned char data[64] = { 0 };
+  memset(&a, 0, sizeof(a));
+  a.test.prog_fd = (__u32)prog_fd;
+  a.test.data_in = (__u64)(uintptr_t)data;
+  a.test.data_size_in = sizeof(data);
+  a.test.repeat = 1;
+  long r = sys_bpf(BPF_PROG_TEST_RUN, &a);
+  int e = errno;
+  __u32 retval = a.test.retval;
+  close(prog_fd);
+  if (r < 0) { close(out_fd); return reply_err(e); }
+  if (retval == 1) { close(out_fd); return reply_err(ENOENT); }
+  unsigned char *val = calloc(vs, 1);
+  __u32 zero = 0;
+  memset(&a, 0, sizeof(a));
+  a.map_fd = (__u32)out_fd;
+  a.key = (__u64)(uintptr_t)&zero;
+  a.value = (__u64)(uintptr_t)val;
+  r = sys_bpf(BPF_MAP_LOOKUP_ELEM, &a);
+  close(out_fd);
+  if (r < 0 || retval != 42) { free(val); return reply_fail("the program did not run as written"); }
+  reply_hex(val, vs);
+  free(val);
+}
+
+// ---- batch commands ------------------------------------------------------------------------------
+
+static void print_hex(const unsigned char *p, size_t n) {
+  if (n == 0) { fputc('=', stdout); return; }
+  for (size_t i = 0; i < n; i++) printf("%02x", p[i]);
+}
+
+/* BPF_MAP_LOOKUP_BATCH / BPF_MAP_LOOKUP_AND_DELETE_BATCH; out_batch starts as 0xa5 bytes, so an
+ * out_batch the kernel did not write reads back unchanged ("-"). */
+static void cmd_lookupbatch(char **arg, int n) {
+  if (map_fd < 0) return reply_fail("no map is open");
+  if (n != 8) return reply_fail("lookupbatch takes delete, in_batch, count, elem_flags, flags, key_size, value_size, out_len");
+  int del = atoi(arg[0]);
+  size_t inlen;
+  int bad;
+  unsigned char *in = unhex(arg[1], &inlen, &bad);
+  if (bad) return reply_fail("bad in_batch hex");
+  __u32 count = (__u32)strtoul(arg[2], NULL, 10);
+  __u64 elem_flags = strtoull(arg[3], NULL, 10), flags = strtoull(arg[4], NULL, 10);
+  size_t ks = strtoul(arg[5], NULL, 10), vs = strtoul(arg[6], NULL, 10), out_len = strtoul(arg[7], NULL, 10);
+  unsigned char *keys = calloc((size_t)count * ks + 1, 1), *vals = calloc((size_t)count * vs + 1, 1);
+  unsigned char *out = malloc(out_len + 8);
+  memset(out, 0xa5, out_len + 8);
+  union bpf_attr a;
+  memset(&a, 0, sizeof(a));
+  a.batch.map_fd = (__u32)map_fd;
+  a.batch.in_batch = (__u64)(uintptr_t)in;
+  a.batch.out_batch = (__u64)(uintptr_t)out;
+  a.batch.keys = (__u64)(uintptr_t)keys;
+  a.batch.values = (__u64)(uintptr_t)vals;
+  a.batch.count = count;
+  a.batch.elem_flags = elem_flags;
+  a.batch.flags = flags;
+  long r = sys_bpf(del ? BPF_MAP_LOOKUP_AND_DELETE_BATCH : BPF_MAP_LOOKUP_BATCH, &a);
+  int e = r < 0 ? errno : 0;
+  __u32 got = a.batch.count < count ? a.batch.count : count;
+  int written = 0;
+  for (size_t i = 0; i < out_len; i++) if (out[i] != 0xa5) written = 1;
+  printf("ok %d %u ", e, a.batch.count);
+  if (written) print_hex(out, out_len); else fputc('-', stdout);
+  fputc(' ', stdout);
+  print_hex(keys, (size_t)got * ks);
+  fputc(' ', stdout);
+  print_hex(vals, (size_t)got * vs);
+  fputc('\n', stdout);
+  free(in);
+  free(keys);
+  free(vals);
+  free(out);
+}
+
+/* BPF_MAP_UPDATE_BATCH (keys and values given) and BPF_MAP_DELETE_BATCH (keys only). */
+static void cmd_writebatch(int cmd, char **arg, int n) {
+  if (map_fd < 0) return reply_fail("no map is open");
+  int update = cmd == BPF_MAP_UPDATE_BATCH;
+  if (n != (update ? 5 : 4)) return reply_fail(update ? "updatebatch takes keys, values, count, elem_flags, flags" : "deletebatch takes keys, count, elem_flags, flags");
+  size_t klen, vlen = 0;
+  int bad, bad2 = 0;
+  unsigned char *keys = unhex(arg[0], &klen, &bad);
+  unsigned char *vals = update ? unhex(arg[1], &vlen, &bad2) : NULL;
+  if (bad || bad2) { free(keys); free(vals); return reply_fail("bad hex"); }
+  char **rest = arg + (update ? 2 : 1);
+  union bpf_attr a;
+  memset(&a, 0, sizeof(a));
+  a.batch.map_fd = (__u32)map_fd;
+  a.batch.keys = (__u64)(uintptr_t)keys;
+  a.batch.values = (__u64)(uintptr_t)vals;
+  a.batch.count = (__u32)strtoul(rest[0], NULL, 10);
+  a.batch.elem_flags = strtoull(rest[1], NULL, 10);
+  a.batch.flags = strtoull(rest[2], NULL, 10);
+  long r = sys_bpf(cmd, &a);
+  printf("ok %d %u\n", r < 0 ? errno : 0, a.batch.count);
+  free(keys);
+  free(vals);
+}
+
 static void cmd_cpu(char **arg, int n) {
   if (n != 1) return reply_fail("cpu takes a CPU number");
   cpu_set_t set;
@@ -334,6 +517,10 @@ int main(void) {
     else if (strcmp(op, "cpu") == 0) cmd_cpu(rest, m);
     else if (strcmp(op, "freeze") == 0) cmd_freeze();
     else if (strcmp(op, "info") == 0) cmd_info();
+    else if (strcmp(op, "proglookup") == 0) cmd_proglookup(rest, m);
+    else if (strcmp(op, "lookupbatch") == 0) cmd_lookupbatch(rest, m);
+    else if (strcmp(op, "updatebatch") == 0) cmd_writebatch(BPF_MAP_UPDATE_BATCH, rest, m);
+    else if (strcmp(op, "deletebatch") == 0) cmd_writebatch(BPF_MAP_DELETE_BATCH, rest, m);
     else if (!strcmp(op, "lookup") || !strcmp(op, "update") || !strcmp(op, "delete") ||
              !strcmp(op, "getnext") || !strcmp(op, "lookupdelete")) cmd_elem(op, rest, m);
     else reply_fail("unknown command");

@@ -54,6 +54,12 @@ export async function buildHelper(cc = process.env.CC || 'cc'): Promise<string> 
   return bin;
 }
 
+function unhex(hex: string): Uint8Array {
+  const b = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < b.length; i++) b[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return b;
+}
+
 /** One running helper process. */
 export class NativeHelper {
   private proc: ChildProcessWithoutNullStreams;
@@ -118,6 +124,34 @@ export class NativeHelper {
     const b = new Uint8Array(r.hex.length / 2);
     for (let i = 0; i < b.length; i++) b[i] = parseInt(r.hex.slice(2 * i, 2 * i + 2), 16);
     return { bytes: b };
+  }
+
+  /** A program's bpf_map_lookup_elem on the helper's CPU: this CPU's value, or ENOENT for NULL. */
+  async progLookup(key: Uint8Array, valueSize: number): Promise<{ bytes: Uint8Array } | { errno: string }> {
+    const r = await this.command(`proglookup ${hexOf(key)} ${valueSize}`);
+    return 'ok' in r ? { bytes: unhex(r.hex) } : r;
+  }
+
+  /** BPF_MAP_LOOKUP_(AND_DELETE_)BATCH: the errno (null: 0), the count written back, out_batch if written, the data. */
+  async lookupBatch(del: boolean, inBatch: Uint8Array | null, count: number, elemFlags: number, flags: number,
+    keySize: number, valueSize: number, outLen: number): Promise<{ errno: string | null; count: number; outBatch: Uint8Array | null; keys: Uint8Array; values: Uint8Array }> {
+    const r = await this.command(`lookupbatch ${del ? 1 : 0} ${inBatch ? hexOf(inBatch) || '=' : '-'} ${count} ${elemFlags} ${flags} ${keySize} ${valueSize} ${outLen}`);
+    if (!('ok' in r)) throw new DriverError(`native helper: lookupbatch answered ${r.errno}`);
+    const [e, n, out, keys, values] = r.hex.split(' ');
+    return {
+      errno: Number(e) === 0 ? null : errnoNameOf(Number(e)), count: Number(n), outBatch: out === '-' ? null : unhex(out!),
+      keys: unhex(keys === '=' ? '' : keys!), values: unhex(values === '=' ? '' : values!),
+    };
+  }
+
+  /** BPF_MAP_UPDATE_BATCH (values given) or BPF_MAP_DELETE_BATCH: the errno (null: 0) and the count written back. */
+  async writeBatch(values: Uint8Array | null, keys: Uint8Array, count: number, elemFlags: number, flags: number): Promise<{ errno: string | null; count: number }> {
+    const k = hexOf(keys) || '=';
+    const line = values === null ? `deletebatch ${k} ${count} ${elemFlags} ${flags}` : `updatebatch ${k} ${hexOf(values) || '='} ${count} ${elemFlags} ${flags}`;
+    const r = await this.command(line);
+    if (!('ok' in r)) throw new DriverError(`native helper: ${line.split(' ')[0]} answered ${r.errno}`);
+    const [e, n] = r.hex.split(' ');
+    return { errno: Number(e) === 0 ? null : errnoNameOf(Number(e)), count: Number(n) };
   }
 
   async update(key: Uint8Array | null, value: Uint8Array, flags: number): Promise<Outcome> {

@@ -12,12 +12,24 @@
 // end: the kernel's order in one outcome) and info (bpf_map_info and the frozen flag). A step may
 // name the CPU it runs on. `kernel` is the outcome the live kernel gave, written by record mode,
 // never by hand.
+//
+// progLookup is a program's bpf_map_lookup_elem on the step's CPU (the kernel side runs a tiny
+// program with BPF_PROG_TEST_RUN): it sets an LRU element's ref bit and reads this CPU's slot of a
+// per-CPU map. The batch ops are BPF_MAP_*_BATCH: lookupBatch / lookupAndDeleteBatch take
+// "inBatch" (the cursor: a u32 bucket index for hashes, a key for arrays; a number is 4 bytes
+// little-endian; null is a NULL in_batch) and "count"; updateBatch takes "keys" and "values" (one
+// per key), deleteBatch "keys"; "count" defaults to the number of keys. "flags" is elem_flags,
+// "batchFlags" the batch's flags word. Their outcome is { batch: { errno?, count, outBatch?,
+// keys?, values? } }: the call's errno (absent for success), the count the kernel left in
+// attr.batch.count, out_batch when the kernel wrote it, and for lookups that succeeded or ended
+// with ENOENT the keys and values copied (per-CPU values: every CPU's value_size bytes in a row).
 
 import { ERRNO, type ErrnoName } from '../../maps/errno.js';
 import * as uapi from '../../maps/uapi.js';
 import { MAP_TYPE_NAMES, type MapTypeName, roundUp8 } from '../../maps/uapi.js';
 
-export const OPS = ['create', 'update', 'lookup', 'delete', 'getNextKey', 'lookupAndDelete', 'freeze', 'walk', 'info'] as const;
+export const OPS = ['create', 'update', 'lookup', 'delete', 'getNextKey', 'lookupAndDelete', 'freeze', 'walk', 'info',
+  'progLookup', 'lookupBatch', 'lookupAndDeleteBatch', 'updateBatch', 'deleteBatch'] as const;
 export type Op = (typeof OPS)[number];
 
 /** A map to create: the fields of BPF_MAP_CREATE, plus where the value's bpf_spin_lock sits. */
@@ -45,8 +57,20 @@ export type Outcome =
   | { info: MapInfoOutcome }
   /** A walk: every key get_next_key gave from NULL, and the errno that ended it when not ENOENT. */
   | { keys: string[]; errno?: string }
+  /** A batch command: its errno (absent: success), attr.batch.count, out_batch if written, what a lookup copied. */
+  | { batch: BatchOutcome }
   /** Ours only: something other than a BpfError was thrown (always a difference). */
   | { threw: string };
+
+export interface BatchOutcome {
+  errno?: string;
+  count: number;
+  outBatch?: string;
+  keys?: string[];
+  values?: string[];
+}
+
+export const BATCH_OPS: readonly Op[] = ['lookupBatch', 'lookupAndDeleteBatch', 'updateBatch', 'deleteBatch'];
 
 export interface MapInfoOutcome {
   type: string;
@@ -86,6 +110,14 @@ export interface Step {
   padding?: boolean;
   /** Free text: why the step is there. */
   note?: string;
+  /** Batch lookups: the cursor (hex, a number as 4 little-endian bytes, or null). */
+  inBatch?: string | number | null;
+  /** Batch ops: attr.batch.count (default: the number of keys). */
+  count?: number;
+  /** updateBatch / deleteBatch: the keys. */
+  keys?: (string | number)[];
+  /** Batch ops: attr.batch.flags. */
+  batchFlags?: number;
   kernel?: Outcome;
 }
 
@@ -119,7 +151,7 @@ export class ScenarioError extends Error {
   }
 }
 
-const STEP_FIELDS = new Set(['op', 'map', 'key', 'value', 'values', 'flags', 'cpu', 'padding', 'note', 'kernel']);
+const STEP_FIELDS = new Set(['op', 'map', 'key', 'value', 'values', 'flags', 'cpu', 'padding', 'note', 'kernel', 'inBatch', 'count', 'keys', 'batchFlags']);
 const MAP_FIELDS = new Set(['type', 'keySize', 'valueSize', 'maxEntries', 'flags', 'name', 'mapExtra', 'lockOffset']);
 const FILE_FIELDS = new Set(['description', 'recorded', 'steps']);
 const ELEM_FLAGS: Record<string, number> = { BPF_ANY: 0, BPF_NOEXIST: 1, BPF_EXIST: 2, BPF_F_LOCK: 4 };
@@ -231,6 +263,11 @@ export function validateScenario(file: string, json: unknown): Scenario {
       freeze: ['cpu'],
       walk: ['cpu'],
       info: [],
+      progLookup: ['key', 'cpu'],
+      lookupBatch: ['inBatch', 'count', 'flags', 'batchFlags', 'cpu', 'padding'],
+      lookupAndDeleteBatch: ['inBatch', 'count', 'flags', 'batchFlags', 'cpu', 'padding'],
+      updateBatch: ['keys', 'values', 'count', 'flags', 'batchFlags', 'cpu'],
+      deleteBatch: ['keys', 'count', 'flags', 'batchFlags', 'cpu'],
     };
     for (const k of Object.keys(s)) {
       if (k !== 'op' && k !== 'note' && k !== 'kernel' && !allowed[op].includes(k)) fail(n, k, `is not a field of a ${op} step`);
@@ -282,6 +319,10 @@ function validateMap(raw: unknown, fail: (field: string, why: string) => never):
 
 function validateOpFields(s: Record<string, unknown>, op: Op, map: MapDef, fail: (field: string, why: string) => never): void {
   const ks = map.keySize;
+  if (BATCH_OPS.includes(op)) {
+    validateBatchFields(s, op, map, fail);
+    return;
+  }
   if (op !== 'freeze' && op !== 'walk' && op !== 'info') {
     const key = s.key;
     // Keyless maps (queue, stack) take a NULL key: "key" may be left out there.
@@ -328,11 +369,60 @@ function validateOpFields(s: Record<string, unknown>, op: Op, map: MapDef, fail:
   if (s.padding !== undefined && !isPercpuType(map.type)) fail('padding', 'applies to per-CPU maps only');
 }
 
+function checkKeyField(key: unknown, ks: number, field: string, fail: (field: string, why: string) => never): void {
+  if (typeof key === 'string') {
+    if (!HEX_RE.test(key)) fail(field, `must be lower-case hex (two digits a byte), got ${JSON.stringify(key)}`);
+    if (key.length !== ks * 2) fail(field, `must be key_size = ${ks} bytes, got ${key.length / 2}`);
+  } else if (typeof key === 'number') {
+    const limit = ks >= 7 ? Number.MAX_SAFE_INTEGER : 256 ** ks - 1;
+    if (!Number.isInteger(key) || key < 0 || key > limit || ks === 0) fail(field, `a number key must be a non-negative integer that fits in key_size = ${ks} bytes`);
+  } else fail(field, 'must be a hex string or a number');
+}
+
+function validateBatchFields(s: Record<string, unknown>, op: Op, map: MapDef, fail: (field: string, why: string) => never): void {
+  if (s.count !== undefined && (!Number.isInteger(s.count) || (s.count as number) < 0 || (s.count as number) > U32_MAX)) fail('count', 'must be a u32');
+  if (s.batchFlags !== undefined && (!Number.isInteger(s.batchFlags) || (s.batchFlags as number) < 0)) fail('batchFlags', 'must be a non-negative integer');
+  if (s.flags !== undefined) {
+    if (typeof s.flags === 'number') {
+      if (!Number.isInteger(s.flags) || s.flags < 0) fail('flags', `must be a non-negative integer, got ${s.flags}`);
+    } else if (typeof s.flags === 'string') {
+      try { parseFlags(s.flags, false); } catch (e) { fail('flags', `${(e as Error).message}; use BPF_F_LOCK or a number`); }
+    } else fail('flags', 'must be a number or flag names joined by \'|\'');
+  }
+  if (op === 'lookupBatch' || op === 'lookupAndDeleteBatch') {
+    const b = s.inBatch;
+    if (typeof b === 'string' && !HEX_RE.test(b)) fail('inBatch', 'must be lower-case hex');
+    if (typeof b === 'number' && !(Number.isInteger(b) && b >= 0 && b <= U32_MAX)) fail('inBatch', 'a number cursor must be a u32');
+    if (b !== undefined && b !== null && typeof b !== 'string' && typeof b !== 'number') fail('inBatch', 'must be hex, a number or null');
+    if (s.count === undefined) fail('count', 'is missing: how many elements the keys and values buffers hold');
+    return;
+  }
+  if (!Array.isArray(s.keys)) fail('keys', 'must be an array of keys');
+  (s.keys as unknown[]).forEach((k, i) => checkKeyField(k, map.keySize, `keys[${i}]`, fail));
+  if (s.count !== undefined && (s.count as number) > (s.keys as unknown[]).length) fail('count', 'may not exceed the number of keys given');
+  if (op === 'updateBatch') {
+    const percpu = isPercpuType(map.type);
+    const sizes = percpu ? [map.valueSize, roundUp8(map.valueSize)] : [map.valueSize];
+    if (!Array.isArray(s.values) || s.values.length !== (s.keys as unknown[]).length) fail('values', 'must be an array of one value per key');
+    (s.values as unknown[]).forEach((v, i) => {
+      if (typeof v !== 'string' || !HEX_RE.test(v) || !sizes.includes(v.length / 2)) fail(`values[${i}]`, `must be ${sizes.join(' or ')} bytes of hex`);
+    });
+  }
+}
+
 function validateOutcome(raw: unknown, fail: (why: string) => never): void {
   const bad = (): never => fail('must be { "ok": true }, { "errno": "E..." }, { "value": hex }, { "values": [hex, ...] }, { "key": hex }, { "keys": [hex, ...] } or { "info": {...} } (written by --record)');
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) bad();
   const o = raw as Record<string, unknown>;
   const keys = Object.keys(o);
+  if ('batch' in o) {
+    const b = o.batch as Record<string, unknown> | null;
+    const hexList = (v: unknown) => v === undefined || (Array.isArray(v) && v.every((x) => typeof x === 'string' && HEX_RE.test(x)));
+    if (keys.length === 1 && b && typeof b === 'object' && Number.isInteger(b.count) &&
+        (b.errno === undefined || (typeof b.errno === 'string' && /^E[A-Z0-9#_]+$/.test(b.errno))) &&
+        (b.outBatch === undefined || (typeof b.outBatch === 'string' && HEX_RE.test(b.outBatch))) && hexList(b.keys) && hexList(b.values)) return;
+    bad();
+  }
   if ('info' in o) {
     const i = o.info as Record<string, unknown> | null;
     const nums = ['keySize', 'valueSize', 'maxEntries', 'flags'];

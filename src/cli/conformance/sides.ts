@@ -6,12 +6,15 @@ import { join } from 'node:path';
 import { BpfError } from '../../maps/errno.js';
 import { array, bpf_spin_lock, struct, u8, type FieldType } from '../../maps/layout.js';
 import { createMap, type BpfMap, type MapSpec } from '../../maps/syscall.js';
+import { BatchError, type BatchResult } from '../../maps/batch.js';
+import { bpf_map_lookup_elem } from '../../maps/helpers.js';
+import { setSmpProcessorId, smpProcessorId } from '../../maps/smp.js';
 import { BPF_F_RDONLY, BPF_F_WRONLY, BPF_OBJ_NAME_LEN, MAP_TYPE_NAMES, roundUp8 } from '../../maps/uapi.js';
 import { Bpftool, DriverError } from './bpftool.js';
 import { BPFFS, PIN_PREFIX } from './env.js';
 import type { NativeHelper } from './native.js';
 import {
-  bytesOf, hexOf, infoOutcome, isPercpuType, keyBytes, parseFlags, userValue, type MapDef, type Outcome, type Step,
+  BATCH_OPS, bytesOf, hexOf, infoOutcome, isPercpuType, keyBytes, parseFlags, userValue, type BatchOutcome, type MapDef, type Outcome, type Step,
 } from './schema.js';
 
 export const DEFAULT_NAME = 'conf';
@@ -32,6 +35,58 @@ export function readOutcome(bytes: Uint8Array, def: MapDef, cpus: number, paddin
 
 function elemFlags(step: Step): number {
   return step.flags === undefined ? 0 : parseFlags(step.flags, false);
+}
+
+// ---- batch commands ----
+
+/** A batch lookup's cursor as bytes: a number is a little-endian u32 (an array key or a bucket index). */
+export function cursorBytes(inBatch: string | number | null | undefined): Uint8Array | null {
+  if (inBatch === null || inBatch === undefined) return null;
+  return typeof inBatch === 'string' ? bytesOf(inBatch) : keyBytes(inBatch, 4);
+}
+
+/** Bytes of out_batch: a u32 bucket index for the hash family, a key for arrays. */
+export function outBatchSize(def: MapDef): number {
+  return def.type === 'array' || def.type === 'percpu_array' ? def.keySize : 4;
+}
+
+/** An update batch's keys and values, packed (per-CPU values repeated over the CPUs). */
+export function batchBuffers(step: Step, def: MapDef, cpus: number): { keys: Uint8Array; values: Uint8Array } {
+  const keyList = step.keys ?? [];
+  const keys = new Uint8Array(keyList.length * def.keySize);
+  keyList.forEach((k, i) => keys.set(keyBytes(k, def.keySize)!, i * def.keySize));
+  const vals = (step.values ?? []).map((v) => userValue({ op: 'update', value: v }, def, cpus));
+  const size = vals[0]?.length ?? 0;
+  const values = new Uint8Array(vals.length * size);
+  vals.forEach((v, i) => values.set(v, i * size));
+  return { keys, values };
+}
+
+/**
+ * The canonical batch outcome. Keys and values appear for lookups that succeeded or ended with
+ * ENOENT; per-CPU values as every CPU's value_size bytes in a row (round_up(value_size, 8) with padding).
+ */
+export function batchOutcome(step: Step, def: MapDef, cpus: number, errno: string | null, count: number,
+  outBatch: Uint8Array | null, keys?: Uint8Array, values?: Uint8Array): Outcome {
+  const b: BatchOutcome = { count };
+  if (errno !== null) b.errno = errno;
+  if (outBatch !== null) b.outBatch = hexOf(outBatch);
+  const lookup = step.op === 'lookupBatch' || step.op === 'lookupAndDeleteBatch';
+  if (lookup && (errno === null || errno === 'ENOENT') && keys && values) {
+    const n = Math.min(count, step.count ?? 0);
+    const ks = def.keySize;
+    const percpu = isPercpuType(def.type);
+    const uvs = percpu ? roundUp8(def.valueSize) * cpus : def.valueSize;
+    b.keys = [];
+    b.values = [];
+    for (let i = 0; i < n; i++) {
+      b.keys.push(hexOf(keys.subarray(i * ks, (i + 1) * ks)));
+      const v = values.subarray(i * uvs, (i + 1) * uvs);
+      const r = readOutcome(v, def, cpus, step.padding === true);
+      b.values.push('values' in r ? r.values.join('') : (r as { value: string }).value);
+    }
+  }
+  return { batch: b };
 }
 
 // ---- get_next_key walks ----
@@ -100,6 +155,8 @@ export function nativeReason(step: Step, def: MapDef, fdBound: boolean): string 
     return null;
   }
   if (fdBound) return 'the map is only reachable through its creation fd';
+  if (step.op === 'progLookup') return 'a program\'s lookup runs as a BPF program (BPF_PROG_TEST_RUN)';
+  if (BATCH_OPS.includes(step.op)) return 'bpftool has no batch commands';
   const keyless = def.keySize === 0;
   const nullKey = step.key === null || step.key === undefined;
   // bpftool passes no key at all for keyless maps, and always one for the others.
@@ -227,6 +284,23 @@ export class KernelSide {
     const n = await this.nativeOn(cpu);
     const userSize = isPercpuType(def.type) ? roundUp8(def.valueSize) * this.cpus : def.valueSize;
     switch (step.op) {
+      case 'progLookup': {
+        const r = await n.progLookup(key!, def.valueSize);
+        return 'bytes' in r ? { value: hexOf(r.bytes) } : r;
+      }
+      case 'lookupBatch':
+      case 'lookupAndDeleteBatch': {
+        const r = await n.lookupBatch(step.op === 'lookupAndDeleteBatch', cursorBytes(step.inBatch), step.count!, flags, step.batchFlags ?? 0,
+          ks, userSize, outBatchSize(def));
+        return batchOutcome(step, def, this.cpus, r.errno, r.count, r.outBatch, r.keys, r.values);
+      }
+      case 'updateBatch':
+      case 'deleteBatch': {
+        const { keys, values } = batchBuffers(step, def, this.cpus);
+        const count = step.count ?? (step.keys ?? []).length;
+        const r = await n.writeBatch(step.op === 'updateBatch' ? values : null, keys, count, flags, step.batchFlags ?? 0);
+        return batchOutcome(step, def, this.cpus, r.errno, r.count, null);
+      }
       case 'update': return n.update(key, userValue(step, def, this.cpus), flags);
       case 'delete': return n.delete(key);
       case 'getNextKey': return n.getNextKey(key, ks);
@@ -317,7 +391,18 @@ export class OursSide {
     map.userCpu = step.cpu ?? 0;
     const key = keyBytes(step.key, def.keySize);
     const flags = elemFlags(step);
+    if (BATCH_OPS.includes(step.op)) return this.batch(map, step, def, flags);
     switch (step.op) {
+      case 'progLookup': {
+        const saved = smpProcessorId;
+        setSmpProcessorId(step.cpu ?? 0);
+        try {
+          const v = bpf_map_lookup_elem(map, key!);
+          return v === null ? { errno: 'ENOENT' } : { value: hexOf(v.bytes) };
+        } finally {
+          setSmpProcessorId(saved);
+        }
+      }
       case 'update':
         map.update(key, userValue(step, def, this.cpus), flags);
         return { ok: true };
@@ -341,6 +426,25 @@ export class OursSide {
       }
       case 'walk':
         return walkSync(def, (k) => this.step({ op: 'getNextKey', key: k === null ? null : hexOf(k), cpu: step.cpu }, def));
+    }
+    throw new Error(`unknown op ${step.op}`);
+  }
+
+  private batch(map: BpfMap, step: Step, def: MapDef, flags: number): Outcome {
+    try {
+      if (step.op === 'lookupBatch' || step.op === 'lookupAndDeleteBatch') {
+        const cursor = cursorBytes(step.inBatch);
+        const options = { elemFlags: flags, flags: step.batchFlags ?? 0 };
+        const r: BatchResult = step.op === 'lookupBatch' ? map.lookupBatch(cursor, step.count!, options) : map.lookupAndDeleteBatch(cursor, step.count!, options);
+        return batchOutcome(step, def, this.cpus, r.end ? 'ENOENT' : null, r.count, r.outBatch, r.keys, r.values);
+      }
+      const { keys, values } = batchBuffers(step, def, this.cpus);
+      const options = { count: step.count ?? (step.keys ?? []).length, elemFlags: flags };
+      const count = step.op === 'updateBatch' ? map.updateBatch(keys, values, options) : map.deleteBatch(keys, options);
+      return batchOutcome(step, def, this.cpus, null, count, null);
+    } catch (e) {
+      if (e instanceof BatchError) return batchOutcome(step, def, this.cpus, e.errno, e.count, e.outBatch);
+      throw e;
     }
   }
 }

@@ -220,3 +220,18 @@ describe('bpf_spin_lock mistakes', () => {
     expect(() => vals.lookup(0, BPF_F_LOCK)).not.toThrow();
   });
 });
+
+describe('closing a runtime', () => {
+  it('ends a CPU stuck in a handler that never returns, and the run fails instead of hanging', async () => {
+    const rt = await Runtime.start({ cpus: 2, onWarning: () => {}, lockTimeoutMs: 300 });
+    const prog = await rt.load(fault('locks'));
+    prog.maps.vals!.update(0, Elem.encode({ cnt: 0, held: 0 }));
+    const run = rt.run({ probe: 'tc/hold-forever', perCpu: [0, 1] }).catch((e: unknown) => e);
+    while (Elem.decode(prog.maps.vals!.lookup(0)).held !== 1) await new Promise((r) => setTimeout(r, 5));
+    await rt.close();
+    const err = await run;
+    expect(err).toBeInstanceOf(CpuDiedError);
+    expect((err as CpuDiedError).cpu).toBe(1);
+  });
+});
+

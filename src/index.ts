@@ -44,3 +44,9 @@ export type { RingBufferSampleFn } from './maps/ringbuf.js';
 // Hash maps: where every element is (linked, free, extra), for tests and the race lab.
 export { htabStats } from './maps/hashtab.js';
 export type { HtabStats } from './maps/hashtab.js';
+
+// LRU maps: where every node is; batch commands' results and errors.
+export { lruStats } from './maps/lru-hash.js';
+export type { LruStats } from './maps/lru-hash.js';
+export { BatchError } from './maps/batch.js';
+export type { BatchOptions, BatchResult } from './maps/batch.js';

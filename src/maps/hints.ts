@@ -58,6 +58,7 @@ export function hintFor(attr: MapAttr, op: string, code: number, detail?: string
         case 'ENOENT': return 'no element has this key and BPF_EXIST was given; use BPF_ANY or BPF_NOEXIST to insert it';
         case 'EINVAL': return 'the flags are not valid: use BPF_ANY (0), BPF_NOEXIST (1) or BPF_EXIST (2), plus BPF_F_LOCK (4) only for values with a bpf_spin_lock';
         case 'EPERM': return 'the map is read-only from user space (BPF_F_RDONLY, or frozen with freeze())';
+        case 'ENOMEM': return 'the LRU found no element it could evict (every node is in flight on other CPUs); try again';
       }
       break;
     case 'BPF_MAP_DELETE_ELEM':

@@ -79,3 +79,21 @@ describe('percpu-maps bench --smoke', () => {
     expect(page).toContain('counter/percpu-128/cpus=2');
   });
 });
+
+describe('stopping a run (Ctrl-C)', () => {
+  it('keeps the rows measured before the stop and runs no row after it', async () => {
+    const { Suite } = await import('../src/workloads/bench/suite.js');
+    const suite = new Suite({
+      cpus: [1], mapCpus: [1], userCpus: [1], groups: ['counter'], sides: ['plain'], strategies: ['atomic', 'percpu-128', 'racy'],
+      samples: 2, sampleMs: 2, warmupMs: 2, dumpEntries: 10,
+    });
+    const started: string[] = [];
+    const rows = await suite.run({
+      onRowStart: (row) => started.push(row.id),
+      onRowEnd: (row, i) => { if (i === 0) suite.stop(); },
+    });
+    expect(suite.interrupted).toBe(true);
+    expect(started).toEqual(['counter/atomic/cpus=1']);
+    expect(rows.map((r) => [r.id, r.status, r.samples.length])).toEqual([['counter/atomic/cpus=1', 'measured', 2]]);
+  });
+});

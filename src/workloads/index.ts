@@ -1,8 +1,10 @@
 // The workloads the CLI can run, by name.
 
 import { histogram } from './histogram/index.js';
+import { pidcount } from './pidcount/index.js';
+import { execsnoop } from './execsnoop/index.js';
 import type { Workload } from './workload.js';
 
-export const WORKLOADS: readonly Workload[] = [histogram];
+export const WORKLOADS: readonly Workload[] = [histogram, pidcount, execsnoop];
 
 export type { Workload, WorkloadOptions, WorkloadResult } from './workload.js';

@@ -47,7 +47,9 @@ function checkValue(map: BpfMap<ValueView>, helper: string, value: ValueSource):
 
 /** bpf_map_lookup_elem(map, key): a live view of the value (this CPU's slot on per-CPU maps), or null. */
 export function bpf_map_lookup_elem<V extends ValueView>(map: BpfMap<V>, key: Key): V | null {
-  checkKey(map, 'bpf_map_lookup_elem', key);
+  // The common case (a number key on a 4- or 8-byte-key map, no lock held) takes one test; the
+  // rest is checked aside, which keeps this path small enough to inline into handlers.
+  if (typeof key !== 'number' || !(key >= 0) || !map.numberKeys || heldLock !== null) checkKey(map, 'bpf_map_lookup_elem', key);
   return map.ops.lookupElem(map, key, smpProcessorId) as V | null;
 }
 

@@ -33,8 +33,14 @@ describe('stress on 8 CPUs sharing 2 cores', () => {
     expect(f.detail.lockedReads).toBeGreaterThan(0);
   });
 
-  it('ring buffer: 400,000 records from 8 producers arrive once each, in order, whole', async () => {
-    const f = await ringbufStress(rt, 400_000);
+  it('ring buffer: 400,000 records from 8 producers that wait for room all arrive, once each, in order, whole', async () => {
+    const f = await ringbufStress(rt, 400_000, 'retry');
+    expect(f.problems).toEqual([]);
+    expect([f.detail.delivered, f.detail.refusedRingFull]).toEqual([400_000, 0]);
+  });
+
+  it('ring buffer: with discards and drops when full, every committed record arrives once, in order, whole', async () => {
+    const f = await ringbufStress(rt, 400_000, 'drop');
     expect(f.problems).toEqual([]);
     expect(f.detail.delivered).toBe(f.detail.committed);
   });

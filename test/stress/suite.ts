@@ -185,11 +185,12 @@ export async function spinLockStress(rt: Runtime, pairs: number): Promise<Figure
 // ---- ring buffer ----------------------------------------------------------------------------------
 
 /**
- * `records` records from all CPUs into one ring buffer (reserve + submit, output, and some
- * discards), one consumer in user space: every committed record arrives once, in its producer's
- * order, whole.
+ * `records` records from all CPUs into one ring buffer (reserve + submit, output), one consumer in
+ * user space: every committed record arrives once, in its producer's order, whole. In 'drop' mode
+ * producers also discard some records and drop those the full ring refuses; in 'retry' mode they
+ * wait for room, so all `records` must arrive.
  */
-export async function ringbufStress(rt: Runtime, records: number): Promise<Figures> {
+export async function ringbufStress(rt: Runtime, records: number, mode: 'drop' | 'retry' = 'drop'): Promise<Figures> {
   const cpus = rt.cpus;
   const prog = await rt.load(program('ringbuf'));
   const problems: string[] = [];
@@ -215,7 +216,8 @@ export async function ringbufStress(rt: Runtime, records: number): Promise<Figur
     };
     const perCpu = Math.floor(records / cpus);
     let done = false;
-    const running = rt.run({ probe: 'tc/produce', perCpu: new Array(cpus).fill(perCpu) }).finally(() => { done = true; });
+    const probe = mode === 'retry' ? 'tc/produce-all' : 'tc/produce';
+    const running = rt.run({ probe, perCpu: new Array(cpus).fill(perCpu) }).finally(() => { done = true; });
     // Atomics.waitAsync does not keep node's event loop alive, and the CPU workers are unref'd: a
     // timer does, or a script whose only pending work is this loop would exit (code 13).
     const alive = setInterval(() => {}, 1000);
@@ -229,15 +231,17 @@ export async function ringbufStress(rt: Runtime, records: number): Promise<Figur
     }
     const run = await running;
     rb.consume(take);
-    const counts = prog.maps.counts!.lookupPerCpu(0).map((b) => RB_CFG.decode(b) as { committed: number; discarded: number; refused: number });
+    const counts = prog.maps.counts!.lookupPerCpu(0).map((b) => RB_CFG.decode(b) as { committed: number; discarded: number; refused: number; retries: number });
+    const retries = counts.reduce((a, c) => a + c.retries, 0);
     const committed = counts.reduce((a, c) => a + c.committed, 0);
     const discarded = counts.reduce((a, c) => a + c.discarded, 0);
     const refused = counts.reduce((a, c) => a + c.refused, 0);
     if (delivered !== committed) note(problems, `${committed} records committed, ${delivered} delivered (${committed - delivered} lost)`);
     if (committed + discarded + refused !== run.events) note(problems, `committed ${committed} + discarded ${discarded} + refused ${refused} != ${run.events} attempts`);
+    if (mode === 'retry' && delivered !== run.events) note(problems, `${run.events} records made, ${delivered} delivered`);
     return {
       name: 'ringbuf', cpus, ops: run.events, seconds: run.wallNs / 1e9,
-      detail: { committed, delivered, discarded, refusedRingFull: refused, torn }, problems,
+      detail: { committed, delivered, discarded, refusedRingFull: refused, producerWaits: retries, torn }, problems,
     };
   } finally {
     await prog.unload();

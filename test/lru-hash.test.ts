@@ -185,7 +185,6 @@ describe('LRU maps under load from every CPU', () => {
         expect(s.walked).toBe(64);
         expect(s.duplicates).toEqual([]);
         expect(s.linkedButFree).toEqual([]);
-        expect(s.count).toBe(s.linked);
         expect(s.linked).toBeGreaterThan(0);
         expect(s.linked).toBeLessThanOrEqual(64);
       } finally {

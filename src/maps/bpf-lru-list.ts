@@ -32,7 +32,7 @@
 //   16 + 16c + 3      per-CPU: next_inactive_rotation of list c              under list c's lock
 //   nodesW + 4i + 0   next link (node or sentinel index)                     under the lock of the node's list
 //   nodesW + 4i + 1   prev link                                              under the lock of the node's list
-//   nodesW + 4i + 2   type | cpu << 8 (read lock-free by pushFree)           under the node's list lock, Atomics
+//   nodesW + 4i + 2   type | cpu << 8 (read lock-free by pushFree)           under the node's list lock
 //   nodesW + 4i + 3   ref (0/1)                                              program lookups, Atomics; cleared under locks
 // Nodes 0..n-1 are the map's elements (same index as the hash element). Sentinels follow:
 //   common: n + ACTIVE, n + INACTIVE, n + FREE, then per CPU c: n + 3 + 2c (LOCAL_FREE), n + 4 + 2c (LOCAL_PENDING)
@@ -163,13 +163,16 @@ export class BpfLru {
     return Atomics.load(this.w, this.nodesW + NODE_W * i + N_TYPE) & 0xff;
   }
 
+  // Node fields change only under the lock of the node's list; plain stores suffice (the lock's
+  // release publishes them), as the kernel's WRITE_ONCE. pushFree's lock-free look at the type
+  // is an Atomics.load, and it looks again under the lock.
   private setType(i: number, type: number): void {
     const a = this.nodesW + NODE_W * i + N_TYPE;
-    Atomics.store(this.w, a, (Atomics.load(this.w, a) & ~0xff) | type);
+    this.w[a] = (this.w[a]! & ~0xff) | type;
   }
 
   private setTypeCpu(i: number, type: number, cpu: number): void {
-    Atomics.store(this.w, this.nodesW + NODE_W * i + N_TYPE, type | (cpu << 8));
+    this.w[this.nodesW + NODE_W * i + N_TYPE] = type | (cpu << 8);
   }
 
   /** The CPU a node belongs to: its owner (per-CPU LRU), or where it was last handed out (common). */
@@ -187,8 +190,9 @@ export class BpfLru {
     if (Atomics.load(this.w, a) === 0) Atomics.store(this.w, a, 1);
   }
 
+  /** Under the node's list lock; a lookup setting the bit at the same moment may win or lose, as in the kernel. */
   private clearRef(i: number): void {
-    Atomics.store(this.w, this.nodesW + NODE_W * i + N_REF, 0);
+    this.w[this.nodesW + NODE_W * i + N_REF] = 0;
   }
 
   // ---- one list set (global, or one CPU's) ------------------------------------------------------
@@ -205,7 +209,8 @@ export class BpfLru {
   }
 
   private countAdd(set: number, type: number, d: number): void {
-    if (type === LRU_ACTIVE || type === LRU_INACTIVE) this.w[this.setW(set, P_COUNTS + type)]! += d;
+    // ACTIVE (0) and INACTIVE (1) are counted; a set's two counters are adjacent words.
+    if (type <= LRU_INACTIVE) this.w[(this.percpu ? CTRL_W + CPU_BLOCK_W * set + P_COUNTS : G_COUNTS) + type]! += d;
   }
 
   private lockW(set: number): number {
@@ -383,7 +388,9 @@ export class BpfLru {
 
   /** __local_list_add_pending(): hand a node out on `cpu`. */
   private addPending(cpu: number, node: number, hash: number): void {
-    Atomics.store(this.hash.words, node * this.hash.stride + this.hash.offset, hash | 0);
+    // Read lock-free by eviction on other CPUs only after they take this CPU's lock; published to
+    // lookups by the hash table's linking store.
+    this.hash.words[node * this.hash.stride + this.hash.offset] = hash | 0;
     this.setTypeCpu(node, LRU_LOCAL_PENDING, cpu);
     this.clearRef(node);
     this.add(node, this.localPending(cpu));
@@ -475,7 +482,7 @@ export class BpfLru {
       if (this.isEmpty(free)) this.shrink(cpu, PERCPU_FREE_TARGET, free, LRU_FREE);
       if (this.isEmpty(free)) return -1;
       const node = this.next(free);
-      Atomics.store(this.hash.words, node * this.hash.stride + this.hash.offset, hash | 0);
+      this.hash.words[node * this.hash.stride + this.hash.offset] = hash | 0;
       this.clearRef(node);
       this.moveNode(cpu, node, LRU_INACTIVE);
       return node;

@@ -302,6 +302,12 @@ function pcpuOff(p: HtabPriv, e: number, cpu: number): number {
 /** copy_map_value(), or copy_map_value_locked() under the value's own bpf_spin_lock. */
 export function writeValue(p: HtabPriv, dOff: number, value: ValueSource, locked: boolean): void {
   const mem = p.elemMem;
+  if (!locked) {
+    // The common case, kept free of the lock's try/finally so it stays small enough to inline.
+    if (value instanceof ValueView) copySlotToSlot(mem, dOff, value._mem, value._off, p.valueSize, p.lockOffset);
+    else copyIntoSlot(mem, dOff, value, 0, p.valueSize, p.lockOffset);
+    return;
+  }
   const lw = locked ? (dOff + p.lockOffset) >>> 2 : -1;
   if (lw >= 0) spinLockAcquire(mem.i32, lw);
   try {
@@ -571,13 +577,6 @@ export function htabGetNextKey(map: BpfMap, key: Uint8Array | null, next: Uint8A
   return ENOENT;
 }
 
-/** Elements in a bucket's chain (lock-free, or exact under the bucket lock). */
-function bucketCount(p: HtabPriv, bucket: number): number {
-  let n = 0;
-  for (let link = Atomics.load(p.ctrl, p.bucketsW + 2 * bucket + BUCKET_HEAD); link > 0; link = Atomics.load(p.eI32, (link - 1) * p.elemWords + E_NEXT)) n++;
-  return n;
-}
-
 /**
  * __htab_map_lookup_and_delete_batch(): whole buckets from the bucket index `inBatch` on (null:
  * 0), each copied (and unlinked, for the delete variant) under its lock. A bucket that does not fit
@@ -596,40 +595,83 @@ export function htabLookupBatch(map: BpfMap, inBatch: number | null, maxCount: n
   let batch = inBatch ?? 0;
   if (batch >= p.nBuckets) return ENOENT;
   const userValueSize = p.percpu ? p.vsRound * p.cpus : p.valueSize;
+  // Whole-word copies when keys and values are whole words and hold no lock word (the common
+  // case); bytes otherwise.
+  const keys32 = (p.keySize & 3) === 0 && (keys.byteOffset & 3) === 0 ? new Uint32Array(keys.buffer, keys.byteOffset, keys.length >>> 2) : null;
+  const wordValues = (p.percpu || ((p.valueSize & 3) === 0 && p.lockOffset < 0)) && (values.byteOffset & 3) === 0;
+  const values32 = wordValues ? new Uint32Array(values.buffer, values.byteOffset, values.length >>> 2) : null;
+  const kw = p.keySize >>> 2;
+  const vw = p.percpu ? p.vsRound >>> 2 : p.valueSize >>> 2;
+  const valW = p.valOff >>> 2;
+  const src32 = p.percpu ? p.pcpuMem!.u32 : p.eU32;
+  // Locals for the loop (a hot loop over up to max_entries elements).
+  const { ctrl, eI32, eU32, bucketsW, nBuckets, elemWords, percpu, cpus, slabStride, vsRound, keySize } = p;
   let total = 0;
   let ret = 0;
   const toFree: number[] = [];
   for (;;) {
-    let cnt = bucketCount(p, batch);
-    if (cnt > 0) {
-      const lockW = bucketLockW(p, batch);
-      spinLockAcquire(p.ctrl, lockW);
-      cnt = bucketCount(p, batch);
+    let cnt = 0;
+    const headW = bucketsW + 2 * batch + BUCKET_HEAD;
+    // An empty bucket is skipped without its lock (a plain read, as the kernel's READ_ONCE: a stale
+    // "empty" is an element that arrived after the walk passed); a non-empty one is counted and
+    // copied under the lock.
+    if (ctrl[headW]! > 0) {
+      const lockW = headW - BUCKET_HEAD + BUCKET_LOCK;
+      spinLockAcquire(ctrl, lockW);
+      const head = ctrl[headW]!;
+      // Copy while counting, into the space that is left; a bucket that turns out not to fit is
+      // not counted (its copies past `total` are never reported).
+      let i = total;
+      for (let link = head; link > 0; link = eI32[(link - 1) * elemWords + E_NEXT]!) {
+        cnt++;
+        if (i >= maxCount) continue;
+        const e = link - 1;
+        const ew = e * elemWords;
+        if (keys32 !== null) {
+          const d = i * kw;
+          for (let k = 0; k < kw; k++) keys32[d + k] = eU32[ew + 4 + k]!;
+        } else {
+          readKey(p, e, keys, i * keySize);
+        }
+        if (values32 !== null) {
+          const d = (i * userValueSize) >>> 2;
+          if (percpu) {
+            for (let c = 0; c < cpus; c++) {
+              const sw = (c * slabStride + e * vsRound) >>> 2;
+              const dc = d + c * vw;
+              for (let k = 0; k < vw; k++) values32[dc + k] = src32[sw + k]!;
+            }
+          } else {
+            for (let k = 0; k < vw; k++) values32[d + k] = src32[ew + valW + k]!;
+          }
+        } else {
+          copyOut(p, e, values, elemFlags, i * userValueSize);
+        }
+        i++;
+      }
       if (cnt > maxCount - total) {
         if (total === 0) ret = ENOSPC;
-        spinLockRelease(p.ctrl, lockW);
+        spinLockRelease(ctrl, lockW);
         break;
       }
-      let i = total;
-      for (let link = p.ctrl[p.bucketsW + 2 * batch + BUCKET_HEAD]!; link > 0;) {
-        const e = link - 1;
-        const next = p.eI32[e * p.elemWords + E_NEXT]!;
-        readKey(p, e, keys, i * p.keySize);
-        copyOut(p, e, values, elemFlags, i * userValueSize);
-        if (doDelete) {
+      if (doDelete) {
+        // Unlink the whole bucket (it fitted), remembering the elements to free after the lock.
+        for (let link = head; link > 0;) {
+          const e = link - 1;
+          link = eI32[e * elemWords + E_NEXT]!;
           unlink(p, batch, e);
           toFree.push(e);
         }
-        i++;
-        link = next;
       }
-      spinLockRelease(p.ctrl, lockW);
-      for (let k = toFree.length - 1; k >= 0; k--) free(p, toFree[k]!);
-      toFree.length = 0;
+      spinLockRelease(ctrl, lockW);
+      if (toFree.length > 0) {
+        for (let k = toFree.length - 1; k >= 0; k--) free(p, toFree[k]!);
+        toFree.length = 0;
+      }
     }
     total += cnt;
     batch++;
-    if (batch >= p.nBuckets) {
+    if (batch >= nBuckets) {
       ret = ENOENT;
       break;
     }

@@ -21,7 +21,7 @@ import {
   BpfLru, LRU_ACTIVE, LRU_FREE, LRU_INACTIVE, LRU_LOCAL_FREE, LRU_LOCAL_PENDING, lruBufferBytes, type DelFromHtab,
 } from './bpf-lru-list.js';
 import {
-  bucketLockW, checkFlags, copyOut, CTRL_COUNT, E_HASH, E_NEXT, find, hashOf, htabAlloc, htabAllocCheck, htabGetNextKey,
+  bucketLockW, checkFlags, copyOut, E_HASH, E_NEXT, find, hashOf, htabAlloc, htabAllocCheck, htabGetNextKey,
   htabLookupBatch, htabOpen, linkHead, pcpuCopyValue, pcpuInitValue, readKey, unlink, valueOff, view, writeKey, writeValue,
   type HtabPriv,
 } from './hashtab.js';
@@ -42,7 +42,6 @@ function deleteNode(p: HtabPriv): DelFromHtab {
     for (let link = p.ctrl[p.bucketsW + BUCKET_STRIDE_W * bucket]!; link > 0; link = p.eI32[(link - 1) * p.elemWords + E_NEXT]!) {
       if (link - 1 === node) {
         unlink(p, bucket, node);
-        Atomics.sub(p.ctrl, CTRL_COUNT, 1);
         found = true;
         break;
       }
@@ -52,9 +51,12 @@ function deleteNode(p: HtabPriv): DelFromHtab {
   };
 }
 
-/** htab_lru_push_free(): an element back to the LRU. */
+/**
+ * htab_lru_push_free(): an element back to the LRU. (The kernel's per-CPU element count is not kept:
+ * nothing reads it but statistics, and one shared counter would make every update of every CPU
+ * contend for its line.)
+ */
 function lruFree(p: HtabPriv, e: number): void {
-  Atomics.sub(p.ctrl, CTRL_COUNT, 1);
   (p as LruPriv).lruList.pushFree(e);
 }
 
@@ -62,7 +64,6 @@ function lruFree(p: HtabPriv, e: number): void {
 function lruPop(p: LruPriv, key: Key, hash: number, cpu: number): number {
   const e = p.lruList.popFree(cpu, hash);
   if (e < 0) return -1;
-  Atomics.add(p.ctrl, CTRL_COUNT, 1);
   writeKey(p, e, key);
   return e;
 }
@@ -231,8 +232,6 @@ export function lruListOf(map: BpfMap): BpfLru {
 export interface LruStats {
   /** Elements linked in the hash table, by walking the buckets. */
   readonly linked: number;
-  /** The element counter: nodes handed out and not given back. */
-  readonly count: number;
   /** Nodes found by walking each list: active, inactive, free, and the CPUs' caches and pending lists. */
   readonly lists: { readonly active: number; readonly inactive: number; readonly free: number; readonly localFree: number; readonly pending: number };
   /** Nodes reached by walking every list: the map's max_entries when no node is lost or on two lists. */
@@ -279,7 +278,6 @@ export function lruStats(map: BpfMap): LruStats {
   };
   return {
     linked,
-    count: Atomics.load(p.ctrl, CTRL_COUNT),
     lists,
     walked: lists.active + lists.inactive + lists.free + lists.localFree + lists.pending,
     linkedButFree,

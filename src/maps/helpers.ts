@@ -8,7 +8,7 @@ import type { Key, ValueSource } from './ops.js';
 import type { BpfMap } from './syscall.js';
 import { current, ktimeGetNs, smpProcessorId } from './smp.js';
 import { TracePipe, formatTrace, traceLine } from './trace-pipe.js';
-import { heldLock, lockHeldFault } from '../sync/spinlock.js';
+import { heldLockIndex, lockHeldFault } from '../sync/spinlock.js';
 import { BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, mapTypeName } from './uapi.js';
 import { BPF_MAP_TYPE_RINGBUF } from './uapi.js';
 import type { FieldType, StructLayout, StructView } from './layout.js';
@@ -31,7 +31,7 @@ function badKey(map: BpfMap<ValueView>, helper: string, key: unknown): never {
 
 function checkKey(map: BpfMap<ValueView>, helper: string, key: Key): void {
   // The verifier allows no calls between bpf_spin_lock and bpf_spin_unlock (this CPU's record says).
-  if (heldLock !== null) lockHeldFault(helper);
+  if (heldLockIndex !== -1) lockHeldFault(helper);
   if (typeof key === 'number' ? !(key >= 0 && map.numberKeys) : !(key instanceof Uint8Array && key.length === map.keySize)) {
     badKey(map, helper, key);
   }
@@ -49,7 +49,7 @@ function checkValue(map: BpfMap<ValueView>, helper: string, value: ValueSource):
 export function bpf_map_lookup_elem<V extends ValueView>(map: BpfMap<V>, key: Key): V | null {
   // The common case (a number key on a 4- or 8-byte-key map, no lock held) takes one test; the
   // rest is checked aside, which keeps this path small enough to inline into handlers.
-  if (typeof key !== 'number' || !(key >= 0) || !map.numberKeys || heldLock !== null) checkKey(map, 'bpf_map_lookup_elem', key);
+  if (typeof key !== 'number' || !(key >= 0) || !map.numberKeys || heldLockIndex !== -1) checkKey(map, 'bpf_map_lookup_elem', key);
   return map.ops.lookupElem(map, key, smpProcessorId) as V | null;
 }
 
@@ -86,7 +86,7 @@ const HELPER_IDS: Record<string, number> = {
 
 /** The verifier's check_map_func_compatibility for push/pop/peek: which map types each helper takes. */
 function checkPushPopPeek(map: BpfMap, helper: string, bloomToo: boolean): void {
-  if (heldLock !== null) lockHeldFault(helper);
+  if (heldLockIndex !== -1) lockHeldFault(helper);
   const t = map.attr.type;
   if (t === BPF_MAP_TYPE_QUEUE || t === BPF_MAP_TYPE_STACK || (bloomToo && t === BPF_MAP_TYPE_BLOOM_FILTER)) return;
   throw new BpfError(map.name, helper, EINVAL,
@@ -131,7 +131,7 @@ export function bpf_map_peek_elem(map: BpfMap, value: ValueSource): number {
 // ---- ring buffer -----------------------------------------------------------------------------
 
 function ringbufMap(map: BpfMap, helper: string): RingbufPriv {
-  if (heldLock !== null) lockHeldFault(helper);
+  if (heldLockIndex !== -1) lockHeldFault(helper);
   if (map.attr.type !== BPF_MAP_TYPE_RINGBUF) {
     throw new BpfError(map.name, helper, EINVAL,
       `cannot pass map_type ${map.attr.type} into func ${helper}#${HELPER_IDS[helper]} (the verifier's words: ${helper} works on ring buffer maps only, not on ${mapTypeName(map.attr.type) ?? `type ${map.attr.type}`} maps)`);
@@ -163,7 +163,7 @@ export function bpf_ringbuf_reserve(map: BpfMap, size: number, flags: number, la
 }
 
 function commitHelper(helper: string, record: ValueView, flags: number, discard: boolean): void {
-  if (heldLock !== null) lockHeldFault(helper);
+  if (heldLockIndex !== -1) lockHeldFault(helper);
   const p = ringOfRecord(record);
   if (p === undefined) {
     throw new BpfError('(none)', helper, EINVAL, 'the argument is not a record from bpf_ringbuf_reserve (the verifier would reject this program)');
@@ -199,25 +199,25 @@ export function bpf_ringbuf_query(map: BpfMap, flags: number): number {
 
 /** bpf_get_smp_processor_id(): the CPU this program runs on. */
 export function bpf_get_smp_processor_id(): number {
-  if (heldLock !== null) lockHeldFault('bpf_get_smp_processor_id');
+  if (heldLockIndex !== -1) lockHeldFault('bpf_get_smp_processor_id');
   return smpProcessorId;
 }
 
 /** bpf_ktime_get_ns(): monotonic nanoseconds, comparable across CPUs of one runtime. */
 export function bpf_ktime_get_ns(): number {
-  if (heldLock !== null) lockHeldFault('bpf_ktime_get_ns');
+  if (heldLockIndex !== -1) lockHeldFault('bpf_ktime_get_ns');
   return ktimeGetNs();
 }
 
 /** bpf_get_current_pid_tgid(): tgid << 32 | pid, as a number. */
 export function bpf_get_current_pid_tgid(): number {
-  if (heldLock !== null) lockHeldFault('bpf_get_current_pid_tgid');
+  if (heldLockIndex !== -1) lockHeldFault('bpf_get_current_pid_tgid');
   return current.tgid * 4294967296 + current.pid;
 }
 
 /** bpf_get_current_comm(): the current task's name. */
 export function bpf_get_current_comm(): string {
-  if (heldLock !== null) lockHeldFault('bpf_get_current_comm');
+  if (heldLockIndex !== -1) lockHeldFault('bpf_get_current_comm');
   return current.comm;
 }
 
@@ -233,7 +233,7 @@ export function attachTracePipe(pipe: TracePipe | null): void {
  * written, or -EINVAL for more than 3 arguments or a bad conversion, as the kernel helper.
  */
 export function bpf_trace_printk(fmt: string, ...args: unknown[]): number {
-  if (heldLock !== null) lockHeldFault('bpf_trace_printk');
+  if (heldLockIndex !== -1) lockHeldFault('bpf_trace_printk');
   const text = formatTrace(fmt, args);
   if (text === null) return EINVAL;
   const line = traceLine(current.comm, current.pid, smpProcessorId, ktimeGetNs(), text);

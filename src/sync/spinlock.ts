@@ -13,7 +13,8 @@
 // JavaScript, so the same rules are checked at run time, in the kernel's words, from a per-thread
 // record of the held lock (each simulated CPU is one thread, so it is a per-CPU record):
 // bpf_spin_lock and bpf_spin_unlock keep it, the helpers and the CPU's event loop read it. The
-// uncontended path costs one compare-and-swap and two plain stores, as before plus the record.
+// record is three small integers in module variables, so the uncontended path costs what it did
+// without it (one compare-and-swap each way, within 1-2 ns a pair; test/stress/lock-cost.ts).
 // Waiting is bounded: a waiter gives up after `timeoutMs` naming the holder, steals a lock whose
 // holder died, and leaves when its run is stopped.
 //
@@ -30,10 +31,35 @@ import { current } from '../maps/smp.js';
 export class SpinLockWord {
   readonly i32: Int32Array;
   readonly index: number;
+  /** This thread's small number for i32, so the held-lock record is two small integers (see below). */
+  readonly slot: number;
   constructor(i32: Int32Array, index: number) {
     this.i32 = i32;
     this.index = index;
+    this.slot = slotOf(i32);
   }
+}
+
+// Int32Arrays by slot, for the slow paths that must get back to the held word. Recording the
+// lock object itself on every bpf_spin_lock cost a GC write barrier (about 4 ns a pair, measured);
+// two small integers cost nothing measurable. Slots of collected arrays are reused.
+const slots = new WeakMap<Int32Array, number>();
+const arrays: (WeakRef<Int32Array> | undefined)[] = [];
+const freeSlots: number[] = [];
+const slotReaper = new FinalizationRegistry<number>((slot) => {
+  arrays[slot] = undefined;
+  freeSlots.push(slot);
+});
+
+function slotOf(i32: Int32Array): number {
+  let s = slots.get(i32);
+  if (s === undefined) {
+    s = freeSlots.pop() ?? arrays.length;
+    arrays[s] = new WeakRef(i32);
+    slots.set(i32, s);
+    slotReaper.register(i32, s);
+  }
+  return s;
 }
 
 export type SpinLockMode = 'adaptive' | 'spin';
@@ -231,9 +257,12 @@ function stuck(i32: Int32Array, i: number, v: number, started: number): boolean 
 
 // ---- bpf_spin_lock / bpf_spin_unlock and the per-CPU record ------------------------------------------
 
-/** The lock this thread's program holds (null: none). Helpers read it to refuse calls under a lock. */
-export let heldLock: SpinLockWord | null = null;
-/** The event (current.index) during which heldLock was taken. */
+/**
+ * The per-CPU record of the held lock: the word's index (-1: none) and its array's slot, and the
+ * event (current.index) that took it. Helpers read heldLockIndex to refuse calls under a lock.
+ */
+export let heldLockIndex = -1;
+let heldSlot = -1;
 let heldAtEvent = -1;
 
 function eventIndex(): number {
@@ -242,9 +271,10 @@ function eventIndex(): number {
 }
 
 function bpfSpinLock(lock: SpinLockWord): number {
-  if (heldLock !== null) lockHeldFault('bpf_spin_lock');
+  if (heldLockIndex !== -1) lockHeldFault('bpf_spin_lock');
   spinLockAcquire(lock.i32, lock.index);
-  heldLock = lock;
+  heldLockIndex = lock.index;
+  heldSlot = lock.slot;
   heldAtEvent = (current as { index?: number }).index ?? -1;
   return 0;
 }
@@ -258,23 +288,28 @@ export const bpf_spin_lock = Object.assign(bpfSpinLock, { kind: 'bpf_spin_lock' 
 
 /** bpf_spin_unlock(&val->lock). Returns 0. */
 export function bpf_spin_unlock(lock: SpinLockWord): number {
-  if (heldLock !== lock) unlockFault(lock);
-  heldLock = null;
+  if (heldLockIndex !== lock.index || heldSlot !== lock.slot) unlockFault(lock);
+  heldLockIndex = -1;
   spinLockRelease(lock.i32, lock.index);
   return 0;
 }
 
-function sameWord(a: SpinLockWord, b: SpinLockWord): boolean {
-  return a.i32.buffer === b.i32.buffer && a.i32.byteOffset + 4 * a.index === b.i32.byteOffset + 4 * b.index;
+/** The word this CPU holds, or null. */
+function heldWord(): { i32: Int32Array; index: number } | null {
+  if (heldLockIndex === -1) return null;
+  const i32 = arrays[heldSlot]?.deref();
+  return i32 === undefined ? null : { i32, index: heldLockIndex };
 }
 
 function unlockFault(lock: SpinLockWord): void {
-  // Two views of one value have two lock objects for the same word: that is the same lock.
-  if (heldLock !== null && sameWord(heldLock, lock)) {
-    heldLock = lock;
+  const held = heldWord();
+  // Two map objects over one buffer (openMap twice) have two arrays for the same word: the same lock.
+  if (held !== null && held.i32.buffer === lock.i32.buffer && held.i32.byteOffset + 4 * held.index === lock.i32.byteOffset + 4 * lock.index) {
+    heldSlot = lock.slot;
+    heldLockIndex = lock.index;
     return;
   }
-  if (heldLock === null) {
+  if (heldLockIndex === -1) {
     throw new SpinLockError('unlock-without-lock', VERIFIER_UNLOCK_WITHOUT_LOCK,
       'bpf_spin_unlock was called but this CPU holds no bpf_spin_lock; unlock only what you locked, once');
   }
@@ -306,21 +341,13 @@ export function lockHeldFault(call: string): never {
  * (null when nothing was held).
  */
 export function releaseHeldLock(): SpinLockError | null {
-  const lock = heldLock;
-  if (lock === null) return null;
+  if (heldLockIndex === -1) return null;
+  const held = heldWord();
   const at = heldAtEvent;
-  heldLock = null;
+  heldLockIndex = -1;
   heldAtEvent = -1;
-  spinLockRelease(lock.i32, lock.index);
+  if (held !== null) spinLockRelease(held.i32, held.index);
   return new SpinLockError('exit-with-lock', VERIFIER_EXIT_WITH_LOCK,
     `the handler returned${at >= 0 ? ` at event ${at}` : ''} with its bpf_spin_lock still held; call bpf_spin_unlock on every path before returning`,
     -1, at);
-}
-
-/** Forget the held lock without touching the word (after a failure that already released it). */
-export function clearHeldLock(): SpinLockWord | null {
-  const lock = heldLock;
-  heldLock = null;
-  heldAtEvent = -1;
-  return lock;
 }

@@ -48,7 +48,7 @@ import type { BatchCursor, BpfMapOps, Key, MapAlloc, ValueSource } from './ops.j
 import type { BpfMap, MapAttr } from './syscall.js';
 import { accessFlagsOk, MAX_MAP_BYTES } from './arraymap.js';
 import { FL_STRIDE_W, PcpuFreelist } from './percpu-freelist.js';
-import { jhash, jhash2, jhash2Word1, jhash2Word2 } from './jhash.js';
+import { jhash2Mix, jhash2Word1Mix, jhash2Word2Mix, jhashMix, jhashLow30 } from './jhash.js';
 import { spinLockAcquire, spinLockRelease } from '../sync/spinlock.js';
 
 const HTAB_CREATE_FLAG_MASK = BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NUMA_NODE | BPF_F_ACCESS_MASK | BPF_F_ZERO_SEED;
@@ -184,15 +184,23 @@ export function htabAlloc(attr: MapAttr, cpus: number): MapAlloc | number {
 
 // ---- keys ---------------------------------------------------------------------------------------
 
-/** htab_map_hash(): jhash2 over words when key_size % 4 == 0, else jhash over bytes. */
+/**
+ * htab_map_hash(): jhash2 over words when key_size % 4 == 0, else jhash over bytes; its low 30
+ * bits. A bucket needs at most 28 of them (n_buckets <= 2^28, E2BIG above), and comparing 30
+ * bits before the key compare finds the same elements; a 30-bit number stays a small integer in
+ * V8, so passing it around allocates nothing.
+ */
 export function hashOf(p: HtabPriv, key: Key): number {
   if (typeof key === 'number') {
     // A number key hashes as its little-endian bytes would, without making them.
-    if (p.keySize === 4) return jhash2Word1(key >>> 0, p.seed);
-    return jhash2Word2(key >>> 0, Math.floor(key / TWO_32) >>> 0, p.seed);
+    if (p.keySize === 4) jhash2Word1Mix(key >>> 0, p.seed);
+    else jhash2Word2Mix(key >>> 0, Math.floor(key / TWO_32) >>> 0, p.seed);
+  } else if ((p.keySize & 3) === 0) {
+    jhash2Mix(key, 0, p.keySize >>> 2, p.seed);
+  } else {
+    jhashMix(key, 0, p.keySize, p.seed);
   }
-  if ((p.keySize & 3) === 0) return jhash2(key, 0, p.keySize >>> 2, p.seed);
-  return jhash(key, 0, p.keySize, p.seed);
+  return jhashLow30();
 }
 
 function keyOff(p: HtabPriv, e: number): number {

@@ -48,6 +48,12 @@ function wordAt(k: Uint8Array, o: number): number {
  * key_size is not a multiple of 4.
  */
 export function jhash(k: Uint8Array, off: number, length: number, initval: number): number {
+  jhashMix(k, off, length, initval);
+  return c >>> 0;
+}
+
+/** jhash() leaving the hash in the mixing state (see jhashLow30). */
+export function jhashMix(k: Uint8Array, off: number, length: number, initval: number): void {
   a = b = c = (JHASH_INITVAL + length + initval) | 0;
   let o = off;
   let n = length;
@@ -59,7 +65,7 @@ export function jhash(k: Uint8Array, off: number, length: number, initval: numbe
     n -= 12;
     o += 12;
   }
-  if (n === 0) return c >>> 0; // nothing left: no final mix, as in the kernel
+  if (n === 0) return; // nothing left: no final mix, as in the kernel
   // The last 1..12 bytes, added byte by byte (the kernel's fall-through switch, as a ladder).
   if (n >= 12) c = (c + (k[o + 11]! << 24)) | 0;
   if (n >= 11) c = (c + (k[o + 10]! << 16)) | 0;
@@ -74,7 +80,6 @@ export function jhash(k: Uint8Array, off: number, length: number, initval: numbe
   if (n >= 2) a = (a + (k[o + 1]! << 8)) | 0;
   a = (a + k[o]!) | 0;
   final();
-  return c >>> 0;
 }
 
 /**
@@ -82,6 +87,12 @@ export function jhash(k: Uint8Array, off: number, length: number, initval: numbe
  * Used by hash maps whose key_size is a multiple of 4 (the initial value counts bytes: words << 2).
  */
 export function jhash2(k: Uint8Array, off: number, words: number, initval: number): number {
+  jhash2Mix(k, off, words, initval);
+  return c >>> 0;
+}
+
+/** jhash2() leaving the hash in the mixing state (see jhashLow30). */
+export function jhash2Mix(k: Uint8Array, off: number, words: number, initval: number): void {
   a = b = c = (JHASH_INITVAL + (words << 2) + initval) | 0;
   let o = off;
   let n = words;
@@ -93,27 +104,43 @@ export function jhash2(k: Uint8Array, off: number, words: number, initval: numbe
     n -= 3;
     o += 12;
   }
-  if (n === 0) return c >>> 0;
+  if (n === 0) return;
   if (n === 3) c = (c + wordAt(k, o + 8)) | 0;
   if (n >= 2) b = (b + wordAt(k, o + 4)) | 0;
   a = (a + wordAt(k, o)) | 0;
   final();
-  return c >>> 0;
 }
 
 /** jhash2 over one word (a 4-byte key given as a number): equal to jhash2 of its 4 LE bytes. */
 export function jhash2Word1(w0: number, initval: number): number {
-  a = b = c = (JHASH_INITVAL + 4 + initval) | 0;
-  a = (a + w0) | 0;
-  final();
+  jhash2Word1Mix(w0, initval);
   return c >>> 0;
 }
 
 /** jhash2 over two words (an 8-byte key given as its low and high halves). */
 export function jhash2Word2(w0: number, w1: number, initval: number): number {
+  jhash2Word2Mix(w0, w1, initval);
+  return c >>> 0;
+}
+
+// The same hashes for the maps' hot paths, which need the bits below 2^30 only: a u32 result
+// returned from a call that is not inlined is a heap number (V8's small integers hold 31 signed
+// bits), so these leave the hash in the mixing state and jhashLow30() hands out a small integer.
+
+export function jhash2Word1Mix(w0: number, initval: number): void {
+  a = b = c = (JHASH_INITVAL + 4 + initval) | 0;
+  a = (a + w0) | 0;
+  final();
+}
+
+export function jhash2Word2Mix(w0: number, w1: number, initval: number): void {
   a = b = c = (JHASH_INITVAL + 8 + initval) | 0;
   b = (b + w1) | 0;
   a = (a + w0) | 0;
   final();
-  return c >>> 0;
+}
+
+/** The low 30 bits of the hash the last jhash, jhash2 or *Mix call computed. */
+export function jhashLow30(): number {
+  return c & 0x3fffffff;
 }

@@ -125,6 +125,7 @@ export const EXPLAIN: Record<Strategy, string> = {
 };
 
 export const VERIFIER_NOTE =
-  "The seed's program as written would not pass the kernel's verifier: bpf_spin_lock is not allowed in kprobe programs, " +
-  'and the result of bpf_map_lookup_elem is used without a NULL check. On a real kernel, count with __sync_fetch_and_add ' +
-  'or a PERCPU_ARRAY instead (both are shown above).';
+  "The seed's program as written would not pass the kernel's verifier: a kprobe program may not use a map whose value " +
+  "holds a bpf_spin_lock (Linux 6.18: \"tracing progs cannot use bpf_spin_lock yet\"), and kernels before 6.13 also " +
+  'reject using the lookup result without a NULL check. On a real kernel, count with __sync_fetch_and_add or a ' +
+  'PERCPU_ARRAY instead (both are shown above); `race --verifier` applies these rules before running.';

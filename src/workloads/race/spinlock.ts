@@ -1,9 +1,10 @@
 // The seed's program: struct elem { int cnt; struct bpf_spin_lock lock; } in a one-entry ARRAY,
 // and lock / cnt++ / unlock around the increment. Exact; the lock is the price.
 //
-// As written in the seed it would not load into a real kernel: bpf_spin_lock is not allowed in
-// kprobe programs, and the lookup's result must be checked for NULL before use. This version
-// keeps the NULL check and the lock (the simulation does not enforce the program-type rule).
+// As written in the seed it would not load into a real kernel: a kprobe program may not use a map
+// whose value holds a bpf_spin_lock ("tracing progs cannot use bpf_spin_lock yet"), and before
+// Linux 6.13 the lookup's result had to be checked for NULL. This version keeps the NULL check and
+// the lock; the program-type rule is enforced only with --verifier (src/cpu/verifier.ts).
 
 import { defineProgram } from '../../cpu/program.js';
 import { bpf_map_lookup_elem, bpf_trace_printk } from '../../maps/helpers.js';

@@ -5,6 +5,7 @@
 // bpf(2), records produced by hand-assembled socket-filter programs run with BPF_PROG_TEST_RUN,
 // positions and headers read through the mmap()ed ring.
 
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { BpfError, createMap, type MapSpec } from '../src/index.js';
 import {
@@ -12,6 +13,7 @@ import {
 } from '../src/maps/helpers.js';
 import { EAGAIN, EINVAL } from '../src/maps/errno.js';
 import { struct, u32, u64, ValueView } from '../src/maps/layout.js';
+import { lockOwnerTable } from '../src/sync/spinlock.js';
 import {
   BPF_RB_AVAIL_DATA, BPF_RB_CONS_POS, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, BPF_RB_PROD_POS, BPF_RB_RING_SIZE,
   ringBuffer,
@@ -379,6 +381,49 @@ describe('ringbuf consumer (libbpf ring_buffer__consume)', () => {
     expect(rb.consume(() => 0)).toBe(0);
   });
 
+  it('shows a callback the consumer_pos libbpf would: the end of the records before the one delivered', () => {
+    const m = ring();
+    const rb = ringBuffer(m);
+    for (let i = 0; i < 3; i++) bpf_ringbuf_output(m, Uint8Array.of(i), 0);
+    const seen: number[][] = [];
+    rb.consume(() => {
+      seen.push([rb.consumerPos, bpf_ringbuf_query(m, BPF_RB_CONS_POS), bpf_ringbuf_query(m, BPF_RB_AVAIL_DATA)]);
+    });
+    expect(seen).toEqual([[0, 0, 48], [16, 16, 32], [32, 32, 16]]);
+    expect(rb.consumerPos).toBe(48);
+  });
+
+  it('gives a program running inside a callback the room of the records already consumed', () => {
+    // 36 records of 112 bytes fill 4032 of 4096: one more fits once the first is consumed, i.e.
+    // from the second callback on (it then wraps the end of the ring).
+    const m = ring();
+    const rb = ringBuffer(m);
+    for (let i = 0; i < 36; i++) expect(bpf_ringbuf_output(m, new Uint8Array(100), 0)).toBe(0);
+    const answers: number[] = [];
+    expect(rb.consume(() => { answers.push(bpf_ringbuf_output(m, new Uint8Array(100), 0)); }, 2)).toBe(2);
+    expect(answers).toEqual([EAGAIN, 0]);
+    expect(rb.dropped).toBe(1);
+    expect(bpf_ringbuf_query(m, BPF_RB_PROD_POS)).toBe(4144);
+  });
+
+  it('takes over the producer lock of a CPU that died holding it', () => {
+    // The control page: producer_pos with the lock in bit 0 (word 0), the holder's lock id (word
+    // 6). Lock id 7 belongs to a CPU 3 that the coordinator marked dead.
+    const m = ring();
+    const owners = new Int32Array(lockOwnerTable());
+    const ctl = new Int32Array(m.getHandle().buffers[0]!);
+    owners[7] = -(3 + 1);
+    try {
+      ctl[0] = ctl[0]! | 1;
+      ctl[6] = 7;
+      expect(produce(m, 8)).toBe(true);
+      expect(bpf_ringbuf_query(m, BPF_RB_PROD_POS)).toBe(16);
+      expect([ctl[0], ctl[6]]).toEqual([16, 0]);
+    } finally {
+      owners[7] = 0;
+    }
+  });
+
   it('carries positions past 2^32 bytes into the high word', () => {
     const m = ring(1 << 20);
     const rb = ringBuffer(m);
@@ -442,6 +487,17 @@ describe('ringbuf wakeups', () => {
     const rest: number[] = [];
     rb.consume((s) => { rest.push(s.getU8(0)); });
     expect(rest).toEqual([4]);
+  });
+
+  it('keeps a script alive while poll() waits (a pending Atomics.waitAsync alone would not)', () => {
+    const src = new URL('../src/', import.meta.url);
+    const code = `
+      import { createMap } from '${new URL('maps/syscall.ts', src).href}';
+      import { ringBuffer } from '${new URL('maps/ringbuf.ts', src).href}';
+      const m = createMap({ type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: 4096, name: 'rb' }, { cpus: 1 });
+      console.log('polled', await ringBuffer(m).poll(() => 0, 100));`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8' });
+    expect([r.status, r.stdout]).toEqual([0, 'polled 0\n']);
   });
 
   it('poll() times out with 0 records when nothing is committed', async () => {

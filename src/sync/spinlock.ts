@@ -120,6 +120,16 @@ export function registerLockOwner(cpu: number, owners: SharedArrayBuffer): numbe
   return lockId;
 }
 
+/** This thread's lock id, for locks that keep their holder outside the lock word (the ring buffer's). */
+export function thisLockId(): number {
+  return lockId;
+}
+
+/** True when the thread with this lock id died (the coordinator marked it): its locks will never be released. */
+export function lockOwnerDied(id: number): boolean {
+  return table !== null && id >= 2 && id < TABLE_WORDS && Atomics.load(table, id) < 0;
+}
+
 /** The coordinator's note that the thread with this lock id died (its locks may be taken over). */
 export function markLockOwnerDead(id: number): void {
   if (table === null || id < 2 || id >= TABLE_WORDS) return;

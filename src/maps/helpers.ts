@@ -129,14 +129,27 @@ export function bpf_map_peek_elem(map: BpfMap, value: ValueSource): number {
 }
 
 // ---- ring buffer -----------------------------------------------------------------------------
+// The success paths stay small, so V8 can inline them into a handler: every check that fails
+// throws from a function of its own (the error texts would otherwise fill the inlining budget).
+
+/** A ring buffer helper called under a bpf_spin_lock or on another map type: the verifier's error. */
+function ringbufFault(map: BpfMap, helper: string): never {
+  if (heldLockIndex !== -1) lockHeldFault(helper);
+  throw new BpfError(map.name, helper, EINVAL,
+    `cannot pass map_type ${map.attr.type} into func ${helper}#${HELPER_IDS[helper]} (the verifier's words: ${helper} works on ring buffer maps only, not on ${mapTypeName(map.attr.type) ?? `type ${map.attr.type}`} maps)`);
+}
 
 function ringbufMap(map: BpfMap, helper: string): RingbufPriv {
-  if (heldLockIndex !== -1) lockHeldFault(helper);
-  if (map.attr.type !== BPF_MAP_TYPE_RINGBUF) {
-    throw new BpfError(map.name, helper, EINVAL,
-      `cannot pass map_type ${map.attr.type} into func ${helper}#${HELPER_IDS[helper]} (the verifier's words: ${helper} works on ring buffer maps only, not on ${mapTypeName(map.attr.type) ?? `type ${map.attr.type}`} maps)`);
-  }
+  if (heldLockIndex !== -1 || map.attr.type !== BPF_MAP_TYPE_RINGBUF) ringbufFault(map, helper);
   return ringbufOf(map);
+}
+
+function reserveFault(map: BpfMap, size: number, layout: StructLayout<any> | undefined): never {
+  if (!Number.isInteger(size)) {
+    throw new BpfError(map.name, 'bpf_ringbuf_reserve', EINVAL, `the size must be an integer, got ${String(size)} (the verifier would reject this program)`);
+  }
+  throw new BpfError(map.name, 'bpf_ringbuf_reserve', EINVAL,
+    `the record struct is ${layout!.size} bytes but only ${size} are reserved (the verifier would reject accesses past the reservation)`);
 }
 
 /**
@@ -149,28 +162,25 @@ export function bpf_ringbuf_reserve(map: BpfMap, size: number, flags: number): V
 export function bpf_ringbuf_reserve<F extends Record<string, FieldType>>(map: BpfMap, size: number, flags: number, layout: StructLayout<F>): StructView<F> | null;
 export function bpf_ringbuf_reserve(map: BpfMap, size: number, flags: number, layout?: StructLayout<any>): ValueView | null {
   const p = ringbufMap(map, 'bpf_ringbuf_reserve');
-  if (!Number.isInteger(size)) {
-    throw new BpfError(map.name, 'bpf_ringbuf_reserve', EINVAL, `the size must be an integer, got ${String(size)} (the verifier would reject this program)`);
-  }
-  if (layout !== undefined && layout.size > size) {
-    throw new BpfError(map.name, 'bpf_ringbuf_reserve', EINVAL,
-      `the record struct is ${layout.size} bytes but only ${size} are reserved (the verifier would reject accesses past the reservation)`);
-  }
+  if (!Number.isInteger(size) || (layout !== undefined && layout.size > size)) reserveFault(map, size, layout);
   if (flags !== 0) return null;
   // size is a u64: a negative number is a huge one, which no ring can hold.
   const off = ringbufReserve(p, size < 0 ? Infinity : size);
-  return off < 0 ? null : lendRecordView(p, off, size, layout?.View ?? ValueView);
+  return off < 0 ? null : lendRecordView(p, off, size, layout === undefined ? ValueView : layout.View);
 }
 
-function commitHelper(helper: string, record: ValueView, flags: number, discard: boolean): void {
+function commitFault(helper: string, record: ValueView): never {
   if (heldLockIndex !== -1) lockHeldFault(helper);
   const p = ringOfRecord(record);
   if (p === undefined) {
     throw new BpfError('(none)', helper, EINVAL, 'the argument is not a record from bpf_ringbuf_reserve (the verifier would reject this program)');
   }
-  if (!commitRecordView(p, record, flags, discard)) {
-    throw new BpfError(p.map.name, helper, EINVAL, 'this record was already submitted or discarded (the verifier would reject this program)');
-  }
+  throw new BpfError(p.map.name, helper, EINVAL, 'this record was already submitted or discarded (the verifier would reject this program)');
+}
+
+function commitHelper(helper: string, record: ValueView, flags: number, discard: boolean): void {
+  const p = heldLockIndex === -1 ? ringOfRecord(record) : undefined;
+  if (p === undefined || !commitRecordView(p, record, flags, discard)) commitFault(helper, record);
 }
 
 /** bpf_ringbuf_submit(record, flags): publish the record (flags: BPF_RB_NO_WAKEUP or BPF_RB_FORCE_WAKEUP). */
@@ -183,12 +193,14 @@ export function bpf_ringbuf_discard(record: ValueView, flags: number): void {
   commitHelper('bpf_ringbuf_discard', record, flags, true);
 }
 
+function outputFault(map: BpfMap): never {
+  throw new BpfError(map.name, 'bpf_ringbuf_output', EINVAL, 'data must be a Uint8Array or a view (the verifier would reject this program)');
+}
+
 /** bpf_ringbuf_output(map, data, flags): copy `data` into a new record. 0, -EINVAL (flags) or -EAGAIN (no room). */
 export function bpf_ringbuf_output(map: BpfMap, data: ValueSource, flags: number): number {
   const p = ringbufMap(map, 'bpf_ringbuf_output');
-  if (!(data instanceof Uint8Array || data instanceof ValueView)) {
-    throw new BpfError(map.name, 'bpf_ringbuf_output', EINVAL, 'data must be a Uint8Array or a view (the verifier would reject this program)');
-  }
+  if (!(data instanceof Uint8Array) && !(data instanceof ValueView)) outputFault(map);
   return ringbufOutput(p, data, flags);
 }
 

@@ -9,9 +9,10 @@ const HELP = `usage: percpu-maps <command> [options]
 
 commands:
   race          the sys_clone counter four ways (racy, atomic, spinlock, percpu) on simulated CPUs
-  workload      ready-made programs: histogram (log2 latencies in a PERCPU_ARRAY), ...
+  workload      ready-made programs: histogram (PERCPU_ARRAY), pidcount (LRU_HASH), execsnoop (RINGBUF)
   conformance   check every map operation against recorded (or live) Linux kernel outcomes
   bench         benchmarks side by side with plain JS and the kernel; the regression gate
+  demo          teaching demos: use-after-delete, verifier
   help          this text
 
 Run 'percpu-maps <command> --help' for a command's options.`;

@@ -5,12 +5,8 @@ import {
   bpf_spin_unlock, createMap, struct, u32, u64,
 } from '../src/index.js';
 import { setSmpProcessorId } from '../src/maps/smp.js';
+import { errnoOf, le32 } from './helpers.js';
 
-const le32 = (n: number) => new Uint8Array(new Uint32Array([n]).buffer);
-const errnoOf = (fn: () => unknown): string => {
-  try { fn(); } catch (e) { if (e instanceof BpfError) return e.errno; throw e; }
-  return 'no error';
-};
 
 describe('ARRAY creation checks', () => {
   const base = { type: 'array', keySize: 4, valueSize: 8, maxEntries: 4 } as const;

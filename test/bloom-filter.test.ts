@@ -17,16 +17,8 @@ import {
   BPF_EXIST, BPF_F_INNER_MAP, BPF_F_LOCK, BPF_F_MMAPABLE, BPF_F_NO_PREALLOC, BPF_F_NUMA_NODE, BPF_F_RDONLY_PROG,
   BPF_F_WRONLY_PROG, BPF_F_ZERO_SEED, BPF_NOEXIST,
 } from '../src/maps/uapi.js';
+import { errnoOf } from './helpers.js';
 
-function errnoOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof BpfError) return e.errno;
-    throw e;
-  }
-  return 'ok';
-}
 
 const valueOf = (valueSize: number, i: number): Uint8Array => {
   const b = new Uint8Array(valueSize);

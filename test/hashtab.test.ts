@@ -13,6 +13,7 @@ import { jhash2Word1 } from '../src/maps/jhash.js';
 import { PcpuFreelist } from '../src/maps/percpu-freelist.js';
 import { setSmpProcessorId } from '../src/maps/smp.js';
 import type { HashWorkerData, HashWorkerReport } from './fixtures/hashtab-worker.js';
+import { errnoOf } from './helpers.js';
 
 // Every expected errno and key order below was checked against the live kernel of the machine the
 // simulator was written on (Linux 6.18, 2 possible CPUs) with bpftool and with raw bpf(2) calls.
@@ -25,10 +26,6 @@ const le = (n: number, size: number) => {
 };
 const le32 = (n: number) => le(n, 4);
 const num = (b: Uint8Array) => b.reduceRight((acc, x) => acc * 256 + x, 0);
-const errnoOf = (fn: () => unknown): string => {
-  try { fn(); } catch (e) { if (e instanceof BpfError) return e.errno; throw e; }
-  return 'no error';
-};
 const keysOf = (m: BpfMap) => [...m.keys()].map(num);
 /** The values the order recordings used: (i * 7 + 1) as 8 little-endian bytes. */
 const val = (i: number) => le(i * 7 + 1, 8);

@@ -8,6 +8,7 @@ import { lruListOf, lruStats } from '../src/maps/lru-hash.js';
 import { setSmpProcessorId } from '../src/maps/smp.js';
 import { createMap, type BpfMap, type MapSpec } from '../src/maps/syscall.js';
 import { BPF_ANY, BPF_EXIST, BPF_F_NO_COMMON_LRU, BPF_F_NO_PREALLOC, BPF_F_ZERO_SEED, BPF_NOEXIST } from '../src/maps/uapi.js';
+import { errnoOf } from './helpers.js';
 
 const u64le = (x: number): Uint8Array => {
   const b = new Uint8Array(8);
@@ -19,15 +20,6 @@ function lru(spec: Partial<MapSpec>, cpus = 2): BpfMap {
   return createMap({ type: 'lru_hash', keySize: 8, valueSize: 8, maxEntries: 2, flags: BPF_F_ZERO_SEED, ...spec }, { cpus });
 }
 
-function errnoOf(f: () => unknown): string {
-  try {
-    f();
-    return 'ok';
-  } catch (e) {
-    if (e instanceof BpfError) return e.errno;
-    throw e;
-  }
-}
 
 /** Keys present, as numbers, sorted. */
 function keysOf(m: BpfMap): number[] {

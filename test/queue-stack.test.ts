@@ -13,19 +13,10 @@ import {
   BPF_ANY, BPF_EXIST, BPF_F_LOCK, BPF_F_NO_PREALLOC, BPF_F_NUMA_NODE, BPF_F_RDONLY, BPF_F_RDONLY_PROG,
   BPF_F_WRONLY, BPF_F_WRONLY_PROG, BPF_F_ZERO_SEED, BPF_NOEXIST,
 } from '../src/maps/uapi.js';
+import { errnoOf, le32 } from './helpers.js';
 
-const le32 = (x: number): Uint8Array => new Uint8Array(new Uint32Array([x]).buffer);
 const rd32 = (b: Uint8Array): number => new DataView(b.buffer, b.byteOffset).getUint32(0, true);
 
-function errnoOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof BpfError) return e.errno;
-    throw e;
-  }
-  return 'ok';
-}
 
 const queue = (maxEntries = 3, extra: Partial<MapSpec> = {}) =>
   createMap({ type: 'queue', keySize: 0, valueSize: 4, maxEntries, name: 'q', ...extra }, { cpus: 2 });

@@ -22,16 +22,8 @@ import {
   BPF_F_LOCK, BPF_F_MMAPABLE, BPF_F_NO_PREALLOC, BPF_F_NUMA_NODE, BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY,
   BPF_F_ZERO_SEED,
 } from '../src/maps/uapi.js';
+import { errnoOf } from './helpers.js';
 
-function errnoOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof BpfError) return e.errno;
-    throw e;
-  }
-  return 'ok';
-}
 
 const ring = (maxEntries = 4096, name = 'rb') =>
   createMap({ type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries, name }, { cpus: 2 });

@@ -9,6 +9,8 @@
 // Barrier (Int32Array over the run's barrier): word 0 arrivals, word 1 open.
 
 import { parentPort, workerData } from 'node:worker_threads';
+// The runtime's start line (a standalone module: the reference still runs without the runtime).
+import { barrierWait } from '../../cpu/barrier.js';
 
 export const PLAIN_STRATEGIES = ['racy', 'atomic', 'spinlock', 'spin', 'percpu', 'percpu-atomic'] as const;
 export type PlainStrategy = (typeof PLAIN_STRATEGIES)[number];
@@ -81,16 +83,6 @@ function lockSlow(i32: Int32Array): void {
     if (Atomics.load(i32, 1) === 0 && Atomics.compareExchange(i32, 1, 0, 1) === 0) return;
   }
   while (Atomics.exchange(i32, 1, 2) !== 0) Atomics.wait(i32, 1, 2);
-}
-
-function barrierWait(buffer: SharedArrayBuffer, parties: number): void {
-  const b = new Int32Array(buffer);
-  if (Atomics.add(b, 0, 1) + 1 === parties) {
-    Atomics.store(b, 1, 1);
-    Atomics.notify(b, 1);
-    return;
-  }
-  while (Atomics.load(b, 1) === 0) Atomics.wait(b, 1, 0);
 }
 
 function runEvents(handler: (ctx: Ctx) => void, ctx: Ctx, events: number, control: Int32Array): number {

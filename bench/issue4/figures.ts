@@ -3,38 +3,13 @@
 // 100,000-entry hash map. Each figure is measured `repeat` times; the best is reported (the
 // machine is shared). Run: npx tsx bench/issue4/figures.ts <figure> [repeat]
 import { Runtime } from '../../src/cpu/runtime.js';
-import { ringBuffer } from '../../src/maps/ringbuf.js';
+import { ringbufThroughput } from '../../src/workloads/bench/ringbuf.js';
 import { createMap } from '../../src/maps/syscall.js';
-import type { ValueView } from '../../src/maps/layout.js';
 
 const [figure = '', repeatArg = '5'] = process.argv.slice(2);
 const repeat = Number(repeatArg);
 const best = (xs: number[]) => Math.max(...xs);
 const fmt = (x: number) => `${(x / 1e6).toFixed(2)} M/s`;
-
-async function ringbufFigure(rt: Runtime, events: number): Promise<{ rate: number; lost: number; received: number }> {
-  const prog = await rt.load(new URL('./ringbuf16.ts', import.meta.url));
-  try {
-    const ring = ringBuffer(prog.maps.ring!);
-    let received = 0;
-    const cb = (_s: ValueView, _n: number): void => { received++; };
-    const keepAlive = setInterval(() => {}, 1000);
-    const t0 = performance.now();
-    let done = false;
-    const run = rt.run({ probe: 'kprobe/produce', events }).finally(() => { done = true; });
-    while (!done) {
-      ring.consume(cb);
-      await ring.waitForData(5);
-    }
-    await run;
-    ring.consume(cb);
-    const t1 = performance.now();
-    clearInterval(keepAlive);
-    return { rate: received / ((t1 - t0) / 1000), lost: ring.dropped, received };
-  } finally {
-    await prog.unload();
-  }
-}
 
 async function lruFigure(rt: Runtime, events: number, module: string): Promise<number> {
   const prog = await rt.load(new URL(module, import.meta.url));
@@ -72,22 +47,6 @@ function batchFigure(entries: number, count: number): number {
   return rate;
 }
 
-/** Producers alone (the ring holds every record), then the consumer alone: where the time goes. */
-async function ringbufParts(rt: Runtime, events: number): Promise<{ produce: number; consume: number }> {
-  const prog = await rt.load(new URL('./ringbuf16.ts', import.meta.url));
-  try {
-    const ring = ringBuffer(prog.maps.ring!);
-    const r = await rt.run({ probe: 'kprobe/produce', events });
-    let n = 0;
-    const t0 = performance.now();
-    ring.consume(() => { n++; });
-    const t1 = performance.now();
-    return { produce: r.eventsPerSec, consume: n / ((t1 - t0) / 1000) };
-  } finally {
-    await prog.unload();
-  }
-}
-
 // One figure per process (a fresh runtime each), so one figure's JIT state and garbage do not
 // weigh on the next: npx tsx bench/issue4/figures.ts <ringbuf|lru|lru-percpu|batch> [repeat]
 const cpus = 2;
@@ -100,20 +59,15 @@ if (figure === 'batch') {
   }
   console.log(`batch lookup, 100,000-entry hash, one call: best ${fmt(best(all))}; all: ${all.map(fmt).join(', ')}`);
   console.log(`batch lookup, 100,000-entry hash, 4096 a call: best ${fmt(best(chunked))}; all: ${chunked.map(fmt).join(', ')}`);
+} else if (figure === 'ringbuf') {
+  // The same scenario as src/workloads/bench/ringbuf.ts: 2 CPUs each submitting 16-byte records
+  // with bpf_ringbuf_output, the coordinator consuming at the same time.
+  const r = await ringbufThroughput({ mode: 'output', cpus, eventsPerCpu: 1_000_000, repetitions: repeat });
+  console.log(`ringbuf, 2 CPUs producing 16-byte records, coordinator consuming at the same time: best ${fmt(r.best.recordsPerSec)} (${r.best.delivered} delivered, ${r.best.dropped} dropped, ${r.best.lost} lost); all: ${r.repetitions.map((x) => fmt(x.recordsPerSec)).join(', ')}`);
 } else {
   const rt = await Runtime.start({ cpus, onWarning: () => {} });
   try {
-    if (figure === 'ringbuf') {
-      const rb: { rate: number; lost: number; received: number }[] = [];
-      const parts: { produce: number; consume: number }[] = [];
-      for (let i = 0; i < repeat; i++) {
-        rb.push(await ringbufFigure(rt, 2_000_000));
-        parts.push(await ringbufParts(rt, 2_000_000));
-      }
-      const b = rb.reduce((x, y) => (y.rate > x.rate ? y : x));
-      console.log(`ringbuf, 2 CPUs producing 16-byte records, coordinator consuming at the same time: best ${fmt(b.rate)} (${b.received} received, ${b.lost} lost); all: ${rb.map((r) => `${fmt(r.rate)}/${r.lost} lost`).join(', ')}`);
-      console.log(`  producers alone: best ${fmt(best(parts.map((x) => x.produce)))}; consumer alone: best ${fmt(best(parts.map((x) => x.consume)))}`);
-    } else if (figure === 'lru' || figure === 'lru-percpu') {
+    if (figure === 'lru' || figure === 'lru-percpu') {
       const lru: number[] = [];
       for (let i = 0; i < repeat; i++) lru.push(await lruFigure(rt, 4_000_000, figure === 'lru' ? './lru-update.ts' : './lru-update-percpu.ts'));
       console.log(`LRU hash updates with eviction, 2 CPUs, ${figure === 'lru' ? 'common LRU' : 'BPF_F_NO_COMMON_LRU'}: best ${fmt(best(lru))}; all: ${lru.map(fmt).join(', ')}`);

@@ -559,6 +559,18 @@ export function bucketLockW(p: HtabPriv, bucket: number): number {
 }
 
 /** htab_map_get_next_key(): chain order inside a bucket, buckets in index order. */
+/**
+ * The syscall lookup of every hash type: a copy of the value (all CPUs' slots for per-CPU maps),
+ * under the element's lock with BPF_F_LOCK. LRU maps use it too: a syscall lookup sets no ref bit.
+ */
+export function htabLookupElemSys(map: BpfMap, key: Uint8Array | null, out: Uint8Array, flags: number): number {
+  const p = map.priv as HtabPriv;
+  const e = find(p, hashOf(p, key!), key!);
+  if (e < 0) return ENOENT;
+  copyOut(p, e, out, flags);
+  return 0;
+}
+
 export function htabGetNextKey(map: BpfMap, key: Uint8Array | null, next: Uint8Array): number {
   const p = map.priv as HtabPriv;
   let i = 0;
@@ -739,13 +751,7 @@ function makeOps(name: string, percpu: boolean): BpfMapOps {
       return removeElem(map.priv as HtabPriv, key, cpu, null, 0);
     },
 
-    lookupElemSys(map, key, out, flags) {
-      const p = map.priv as HtabPriv;
-      const e = find(p, hashOf(p, key!), key!);
-      if (e < 0) return ENOENT;
-      copyOut(p, e, out, flags);
-      return 0;
-    },
+    lookupElemSys: htabLookupElemSys,
 
     getNextKey: htabGetNextKey,
 

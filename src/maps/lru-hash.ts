@@ -21,7 +21,7 @@ import {
   BpfLru, LRU_ACTIVE, LRU_FREE, LRU_INACTIVE, LRU_LOCAL_FREE, LRU_LOCAL_PENDING, lruBufferBytes, type DelFromHtab,
 } from './bpf-lru-list.js';
 import {
-  bucketLockW, checkFlags, copyOut, E_HASH, E_NEXT, find, hashOf, htabAlloc, htabAllocCheck, htabGetNextKey,
+  bucketLockW, checkFlags, copyOut, E_HASH, E_NEXT, find, hashOf, htabAlloc, htabAllocCheck, htabGetNextKey, htabLookupElemSys,
   htabLookupBatch, htabOpen, linkHead, pcpuCopyValue, pcpuInitValue, readKey, unlink, valueOff, view, writeKey, writeValue,
   type HtabPriv,
 } from './hashtab.js';
@@ -196,13 +196,7 @@ function makeOps(name: string, percpu: boolean): BpfMapOps {
     },
 
     // The syscall lookup leaves the ref bit alone (htab_lru_map_lookup_elem_sys).
-    lookupElemSys(map, key, out, flags) {
-      const p = map.priv as LruPriv;
-      const e = find(p, hashOf(p, key!), key!);
-      if (e < 0) return ENOENT;
-      copyOut(p, e, out, flags);
-      return 0;
-    },
+    lookupElemSys: htabLookupElemSys,
 
     getNextKey: htabGetNextKey,
 

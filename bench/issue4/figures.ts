@@ -11,12 +11,12 @@ const repeat = Number(repeatArg);
 const best = (xs: number[]) => Math.max(...xs);
 const fmt = (x: number) => `${(x / 1e6).toFixed(2)} M/s`;
 
-async function lruFigure(rt: Runtime, events: number, module: string): Promise<number> {
-  const prog = await rt.load(new URL(module, import.meta.url));
+async function lruFigure(rt: Runtime, events: number, probe: string): Promise<number> {
+  const prog = await rt.load(new URL('./lru-update.ts', import.meta.url));
   try {
     // Warm up (fill the map, JIT), then measure.
-    await rt.run({ probe: 'kprobe/update', events: events / 4 });
-    const r = await rt.run({ probe: 'kprobe/update', events });
+    await rt.run({ probe, events: events / 4 });
+    const r = await rt.run({ probe, events });
     return r.eventsPerSec;
   } finally {
     await prog.unload();
@@ -69,7 +69,7 @@ if (figure === 'batch') {
   try {
     if (figure === 'lru' || figure === 'lru-percpu') {
       const lru: number[] = [];
-      for (let i = 0; i < repeat; i++) lru.push(await lruFigure(rt, 4_000_000, figure === 'lru' ? './lru-update.ts' : './lru-update-percpu.ts'));
+      for (let i = 0; i < repeat; i++) lru.push(await lruFigure(rt, 4_000_000, figure === 'lru' ? 'kprobe/update' : 'kprobe/update_percpu_lists'));
       console.log(`LRU hash updates with eviction, 2 CPUs, ${figure === 'lru' ? 'common LRU' : 'BPF_F_NO_COMMON_LRU'}: best ${fmt(best(lru))}; all: ${lru.map(fmt).join(', ')}`);
     } else {
       throw new Error(`name a figure: ringbuf, lru, lru-percpu or batch (got ${figure})`);

@@ -25,12 +25,21 @@ export interface TaskSource {
 
 export class EventContext implements ProbeContext {
   readonly cpu: number;
+  /** The event's number on this CPU: the only field the loop writes per event. */
   index = 0;
-  pid = 0;
-  tgid = 0;
   comm = 'swapper';
+  pidBase = 1000;
+  pids = 1;
   constructor(cpu: number) {
     this.cpu = cpu;
+  }
+  // The task is a function of the event number (events take the pids in turn from pidBase), so
+  // the loop stores one word per event and only handlers that ask for the pid pay for it.
+  get pid(): number {
+    return this.pidBase + (this.index % this.pids);
+  }
+  get tgid(): number {
+    return this.pidBase + (this.index % this.pids);
   }
   get timestamp(): number {
     return ktimeGetNs();
@@ -40,14 +49,14 @@ export class EventContext implements ProbeContext {
 /** One CPU's share of a run. Returns the number of events done (fewer when stopped). */
 export function runEvents(ctx: EventContext, handlers: readonly Handler[], events: number, source: TaskSource, control: Int32Array): number {
   ctx.comm = source.comm;
+  ctx.pidBase = source.pidBase;
+  ctx.pids = source.pids;
   let done = 0;
-  let pid = 0;
   while (done < events) {
     if (Atomics.load(control, CONTROL_STOP) !== 0) break;
     const end = events - done > BATCH ? done + BATCH : events;
-    pid = handlers.length === 1
-      ? batchOne(ctx, handlers[0]!, done, end, source.pidBase, source.pids, pid)
-      : batchMany(ctx, handlers, done, end, source.pidBase, source.pids, pid);
+    if (handlers.length === 1) batchOne(ctx, handlers[0]!, done, end);
+    else batchMany(ctx, handlers, done, end);
     done = end;
     Atomics.store(control, 1 + ctx.cpu, done);
   }
@@ -55,22 +64,16 @@ export function runEvents(ctx: EventContext, handlers: readonly Handler[], event
 }
 
 // The common case, one handler, gets its own loop so the call site stays monomorphic.
-function batchOne(ctx: EventContext, fn: Handler, from: number, to: number, pidBase: number, pids: number, p: number): number {
+function batchOne(ctx: EventContext, fn: Handler, from: number, to: number): void {
   for (let i = from; i < to; i++) {
     ctx.index = i;
-    ctx.pid = ctx.tgid = pidBase + p;
-    if (++p === pids) p = 0;
     fn(ctx);
   }
-  return p;
 }
 
-function batchMany(ctx: EventContext, fns: readonly Handler[], from: number, to: number, pidBase: number, pids: number, p: number): number {
+function batchMany(ctx: EventContext, fns: readonly Handler[], from: number, to: number): void {
   for (let i = from; i < to; i++) {
     ctx.index = i;
-    ctx.pid = ctx.tgid = pidBase + p;
-    if (++p === pids) p = 0;
     for (let k = 0; k < fns.length; k++) fns[k]!(ctx);
   }
-  return p;
 }

@@ -10,11 +10,11 @@ export interface ProbeContext {
   /** The CPU running the handler (bpf_get_smp_processor_id()). */
   readonly cpu: number;
   /** This event's number on this CPU, from 0. */
-  index: number;
+  readonly index: number;
   /** The task the event happened in. */
-  pid: number;
-  tgid: number;
-  comm: string;
+  readonly pid: number;
+  readonly tgid: number;
+  readonly comm: string;
   /** bpf_ktime_get_ns() at the moment it is read (read on demand: a clock read per event would cost more than the event). */
   readonly timestamp: number;
 }

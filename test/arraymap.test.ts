@@ -137,6 +137,29 @@ describe('PERCPU_ARRAY values', () => {
     expect(m.lookupPerCpu(1).map((b) => b[0])).toEqual([10, 20]);
     expect(m.sum(1)).toBe(30);
   });
+  it('program lookups follow the thread when it changes CPU after the views exist', () => {
+    const C = struct({ n: u64 });
+    const m = createMap({ type: 'percpu_array', keySize: 4, valueSize: 8, maxEntries: 1, value: C }, { cpus: 3 });
+    for (const cpu of [0, 1, 2]) {
+      setSmpProcessorId(cpu);
+      bpf_map_lookup_elem(m, 0)!.n = cpu + 1;
+    }
+    for (const cpu of [2, 0, 1]) {
+      setSmpProcessorId(cpu);
+      bpf_map_lookup_elem(m, 0)!.n += 10;
+    }
+    setSmpProcessorId(0);
+    expect(m.lookupPerCpu(0).map((b) => b[0])).toEqual([11, 12, 13]);
+  });
+  it('answers keys outside the array as the kernel does once the views exist', () => {
+    const m = createMap({ type: 'percpu_array', keySize: 4, valueSize: 8, maxEntries: 2 }, { cpus: 2 });
+    const v0 = bpf_map_lookup_elem(m, 0)!;
+    expect(bpf_map_lookup_elem(m, 1)).not.toBe(v0);
+    expect(bpf_map_lookup_elem(m, 2)).toBeNull();
+    // The kernel reads the key as a u32: 2^32 is index 0.
+    expect(bpf_map_lookup_elem(m, 2 ** 32)).toBe(v0);
+    expect(errnoOf(() => bpf_map_lookup_elem(m, -1))).toBe('EINVAL');
+  });
   it('puts each CPU slab on its own 128-byte boundary by default', () => {
     const m = createMap({ type: 'percpu_array', keySize: 4, valueSize: 8, maxEntries: 1 }, { cpus: 2 });
     setSmpProcessorId(1);

@@ -34,8 +34,8 @@ interface ArrayPriv {
   readonly elemSize: number;
   readonly slabStride: number;
   readonly mem: SharedMemory;
-  /** Views by slot: index (ARRAY) or cpu * maxEntries + index (PERCPU_ARRAY), created on first lookup. */
-  readonly views: (ValueView | undefined)[];
+  /** Views by CPU, then index (ARRAY: one row for every CPU), created on first lookup. */
+  readonly views: (ValueView | undefined)[][];
 }
 
 /** bpf_map_flags_access_ok(): RDONLY_PROG and WRONLY_PROG together make no sense. */
@@ -57,15 +57,18 @@ function slotOffset(p: ArrayPriv, index: number, cpu: number): number {
   return p.percpu ? cpu * p.slabStride + index * p.elemSize : index * p.elemSize;
 }
 
+function viewRow(p: ArrayPriv, cpu: number): (ValueView | undefined)[] {
+  return p.views[p.percpu ? cpu : 0]!;
+}
+
 function view(map: BpfMap, p: ArrayPriv, index: number, cpu: number): ValueView {
-  const slot = p.percpu ? cpu * p.maxEntries + index : index;
-  return p.views[slot] ?? newView(map, p, index, cpu, slot);
+  return viewRow(p, cpu)[index] ?? newView(map, p, index, cpu);
 }
 
 // Kept out of view() so the lookup path stays small enough for the JIT to inline into handlers.
-function newView(map: BpfMap, p: ArrayPriv, index: number, cpu: number, slot: number): ValueView {
+function newView(map: BpfMap, p: ArrayPriv, index: number, cpu: number): ValueView {
   const v = new map.View(p.mem, slotOffset(p, index, cpu), map.attr.valueSize, map.attr.lockOffset);
-  p.views[slot] = v;
+  viewRow(p, cpu)[index] = v;
   return v;
 }
 
@@ -114,13 +117,14 @@ export const arrayMapOps: BpfMapOps = {
 
   open(map) {
     const { elemSize, slabStride } = map.getHandle().meta as { elemSize: number; slabStride: number };
+    const percpu = isPercpu(map.attr);
     const priv: ArrayPriv = {
-      percpu: isPercpu(map.attr),
+      percpu,
       maxEntries: map.attr.maxEntries,
       elemSize,
       slabStride,
       mem: map.mems[0]!,
-      views: [],
+      views: Array.from({ length: percpu ? map.cpus : 1 }, () => []),
     };
     map.priv = priv;
   },
@@ -130,6 +134,10 @@ export const arrayMapOps: BpfMapOps = {
     const index = indexOf(key);
     if (index >= p.maxEntries) return null;
     return view(map, p, index, cpu);
+  },
+
+  mapGenLookup(map, cpu) {
+    return viewRow(map.priv as ArrayPriv, cpu);
   },
 
   updateElem(map, key, value, flags, cpu, onAllCpus) {
@@ -202,7 +210,6 @@ export const percpuArrayMapOps: BpfMapOps = {
     const p = map.priv as ArrayPriv;
     const index = typeof key === 'number' ? key >>> 0 : indexOf(key);
     if (index >= p.maxEntries) return null;
-    const slot = cpu * p.maxEntries + index;
-    return p.views[slot] ?? newView(map, p, index, cpu, slot);
+    return p.views[cpu]![index] ?? newView(map, p, index, cpu);
   },
 };

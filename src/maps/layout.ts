@@ -88,6 +88,8 @@ export class ValueView {
   readonly _off: number;
   /** Offset in 32-bit words (_off / 4), precomputed for the field accessors. */
   readonly _w: number;
+  /** _mem.u32, held here too: 32- and 64-bit fields then cost one load less per access. */
+  readonly _u32: Uint32Array;
   /** value_size of the map. */
   readonly _size: number;
   /** The lock word's object when the layout holds a bpf_spin_lock, else null. */
@@ -100,6 +102,7 @@ export class ValueView {
     this._mem = mem;
     this._off = off;
     this._w = off >>> 2;
+    this._u32 = mem.u32;
     this._size = size;
     this._lock = lockOffset >= 0 ? new SpinLockWord(mem.i32, (off + lockOffset) >>> 2) : null;
     this._bytes = null;
@@ -194,20 +197,20 @@ function accessorFor(field: Field, arrayIndex: number): PropertyDescriptor {
     case 's8': return { get(this: ValueView) { return (this._mem.u8[this._off + offset]! << 24) >> 24; }, set(this: ValueView, v: number) { this._mem.u8[this._off + offset] = v; } };
     case 'u16': return { get(this: ValueView) { return this._mem.u16[(this._off >>> 1) + h]; }, set(this: ValueView, v: number) { this._mem.u16[(this._off >>> 1) + h] = v; } };
     case 's16': return { get(this: ValueView) { return (this._mem.u16[(this._off >>> 1) + h]! << 16) >> 16; }, set(this: ValueView, v: number) { this._mem.u16[(this._off >>> 1) + h] = v; } };
-    case 'u32': return { get(this: ValueView) { return this._mem.u32[this._w + w]; }, set(this: ValueView, v: number) { this._mem.u32[this._w + w] = v; } };
+    case 'u32': return { get(this: ValueView) { return this._u32[this._w + w]; }, set(this: ValueView, v: number) { this._u32[this._w + w] = v; } };
     case 's32': return { get(this: ValueView) { return this._mem.i32[this._w + w]; }, set(this: ValueView, v: number) { this._mem.i32[this._w + w] = v; } };
     case 'u64':
       // Counters live below 2^32 most of their life: that case skips the float multiply and the
       // double-to-int truncation of a full 64-bit split, which cost more than the rest of an event.
       return {
         get(this: ValueView) {
-          const m = this._mem.u32;
+          const m = this._u32;
           const i = this._w + w;
           const hi = m[i + 1]!;
           return hi === 0 ? m[i] : m[i]! + hi * TWO_32;
         },
         set(this: ValueView, v: number) {
-          const m = this._mem.u32;
+          const m = this._u32;
           const i = this._w + w;
           if (v >= 0 && v <= 0xffffffff) {
             m[i] = v;

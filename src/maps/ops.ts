@@ -40,6 +40,12 @@ export interface BpfMapOps {
   // ---- the program face (helpers) ----
   /** map_lookup_elem: a live view of this CPU's slot, or null. */
   lookupElem(map: BpfMap, key: Key, cpu: number): ValueView | null;
+  /**
+   * map_gen_lookup: the kernel's verifier inlines an array lookup into the program (a bounds check
+   * and an address). Here: the views of `cpu`'s elements by index, which bpf_map_lookup_elem reads
+   * directly; a hole means "ask lookupElem" (the view is made on first lookup).
+   */
+  mapGenLookup?(map: BpfMap, cpu: number): readonly (ValueView | undefined)[];
   /** map_update_elem: onAllCpus is true from user space (per-CPU maps take every CPU's value). */
   updateElem(map: BpfMap, key: Key, value: ValueSource | Uint8Array, flags: number, cpu: number, onAllCpus: boolean): number;
   /** map_delete_elem. */

@@ -6,8 +6,40 @@
 
 export let smpProcessorId = 0;
 
+/** Per-thread state that depends on the CPU this thread runs programs on (a map's inlined lookup). */
+export interface CpuBound {
+  bindCpu(cpu: number): void;
+}
+
+// Weakly held, so a thread that creates many maps (a test suite) does not keep them alive; dead
+// entries are dropped whenever the list has doubled.
+const bound: WeakRef<CpuBound>[] = [];
+let compactAt = 64;
+
+function compactBound(each?: (o: CpuBound) => void): void {
+  let n = 0;
+  for (const ref of bound) {
+    const o = ref.deref();
+    if (o === undefined) continue;
+    each?.(o);
+    bound[n++] = ref;
+  }
+  bound.length = n;
+}
+
+/** Track `o` for this thread's CPU changes and bind it to the current one. Call once per object. */
+export function bindToThisCpu(o: CpuBound): void {
+  if (bound.length >= compactAt) {
+    compactBound();
+    compactAt = Math.max(64, 2 * bound.length);
+  }
+  bound.push(new WeakRef(o));
+  o.bindCpu(smpProcessorId);
+}
+
 export function setSmpProcessorId(cpu: number): void {
   smpProcessorId = cpu;
+  compactBound((o) => o.bindCpu(cpu));
 }
 
 /** The task an event runs in (the kernel's `current`): the event loop points this at its reused context. */

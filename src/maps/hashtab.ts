@@ -265,31 +265,50 @@ export function find(p: HtabPriv, hash: number, key: Key): number {
   }
 }
 
+/**
+ * lookup_nulls_elem_raw() under the bucket lock: nobody else links or unlinks in this bucket, so
+ * the chain is read with plain loads and never needs a second walk.
+ */
+export function findLocked(p: HtabPriv, hash: number, key: Key): number {
+  const hashI32 = hash | 0;
+  for (let link = p.ctrl[p.bucketsW + 2 * (hash & p.mask) + BUCKET_HEAD]!; link > 0;) {
+    const e = link - 1;
+    const w = e * p.elemWords;
+    if (p.eI32[w + E_HASH] === hashI32 && keyEquals(p, e, key)) return e;
+    link = p.eI32[w + E_NEXT]!;
+  }
+  return -1;
+}
+
 /** hlist_nulls_add_head_rcu(): publish a fully written element at the head of its bucket. */
 export function linkHead(p: HtabPriv, bucket: number, e: number): void {
   const headW = p.bucketsW + 2 * bucket + BUCKET_HEAD;
   const head = p.ctrl[headW]!;
-  Atomics.store(p.eI32, e * p.elemWords + E_NEXT, head > 0 ? head : nullsOf(bucket));
+  // A plain store: the element is not reachable from this bucket until the head's store below
+  // publishes it (a reader still standing on it from its old life sees the old or the new link).
+  p.eI32[e * p.elemWords + E_NEXT] = head > 0 ? head : nullsOf(bucket);
   Atomics.store(p.ctrl, headW, e + 1);
 }
 
 /**
  * hlist_nulls_del_rcu(): unlink e (under the bucket lock). Its own next link stays, so a reader
- * standing on it walks on to the rest of the chain.
+ * standing on it walks on to the rest of the chain. Plain stores, as the kernel's WRITE_ONCE: an
+ * unlink publishes nothing new, a reader sees the old link or the new one, and the lock's release
+ * makes it visible to the next holder.
  */
 export function unlink(p: HtabPriv, bucket: number, e: number): void {
   const headW = p.bucketsW + 2 * bucket + BUCKET_HEAD;
   const next = p.eI32[e * p.elemWords + E_NEXT]!;
   let link = p.ctrl[headW]!;
   if (link === e + 1) {
-    Atomics.store(p.ctrl, headW, next);
+    p.ctrl[headW] = next;
     return;
   }
   while (link > 0) {
     const w = (link - 1) * p.elemWords + E_NEXT;
     const after = p.eI32[w]!;
     if (after === e + 1) {
-      Atomics.store(p.eI32, w, next);
+      p.eI32[w] = next;
       return;
     }
     link = after;
@@ -414,7 +433,7 @@ function htabUpdate(map: BpfMap, p: HtabPriv, key: Key, value: ValueSource, flag
   const lockW = p.bucketsW + 2 * bucket + BUCKET_LOCK;
   spinLockAcquire(p.ctrl, lockW);
   try {
-    const old = find(p, hash, key);
+    const old = findLocked(p, hash, key);
     const r = checkFlags(old, op);
     if (r !== 0) return r;
     if (old >= 0 && locked) {
@@ -460,7 +479,7 @@ function htabPercpuUpdate(p: HtabPriv, key: Key, value: ValueSource, flags: numb
   const lockW = p.bucketsW + 2 * bucket + BUCKET_LOCK;
   spinLockAcquire(p.ctrl, lockW);
   try {
-    const old = find(p, hash, key);
+    const old = findLocked(p, hash, key);
     const r = checkFlags(old, flags);
     if (r !== 0) return r;
     if (old >= 0) {
@@ -487,7 +506,7 @@ function removeElem(p: HtabPriv, key: Key, cpu: number, out: Uint8Array | null, 
   let e: number;
   spinLockAcquire(p.ctrl, lockW);
   try {
-    e = find(p, hash, key);
+    e = findLocked(p, hash, key);
     if (e < 0) return ENOENT;
     if (out !== null) copyOut(p, e, out, flags);
     unlink(p, bucket, e);

@@ -21,7 +21,7 @@ import {
   BpfLru, LRU_ACTIVE, LRU_FREE, LRU_INACTIVE, LRU_LOCAL_FREE, LRU_LOCAL_PENDING, lruBufferBytes, type DelFromHtab,
 } from './bpf-lru-list.js';
 import {
-  bucketLockW, checkFlags, copyOut, E_HASH, E_NEXT, find, hashOf, htabAlloc, htabAllocCheck, htabGetNextKey, htabLookupElemSys,
+  bucketLockW, checkFlags, copyOut, E_HASH, E_NEXT, find, findLocked, hashOf, htabAlloc, htabAllocCheck, htabGetNextKey, htabLookupElemSys,
   htabLookupBatch, htabOpen, linkHead, pcpuCopyValue, pcpuInitValue, readKey, unlink, valueOff, view, writeKey, writeValue,
   type HtabPriv,
 } from './hashtab.js';
@@ -35,7 +35,8 @@ const BUCKET_STRIDE_W = 2;
 /** htab_lru_map_delete_node(): unlink node's element if it is in its bucket's chain (eviction). */
 function deleteNode(p: HtabPriv): DelFromHtab {
   return (node) => {
-    const bucket = Atomics.load(p.eI32, node * p.elemWords + E_HASH) & p.mask;
+    // Written when the node was handed out, before the LRU locks that brought it here.
+    const bucket = p.eI32[node * p.elemWords + E_HASH]! & p.mask;
     const lockW = bucketLockW(p, bucket);
     let found = false;
     spinLockAcquire(p.ctrl, lockW);
@@ -79,7 +80,7 @@ function lruUpdate(p: LruPriv, key: Key, value: ValueSource, flags: number, cpu:
   writeValue(p, valueOff(p, e), value, false);
   const lockW = bucketLockW(p, bucket);
   spinLockAcquire(p.ctrl, lockW);
-  const old = find(p, hash, key);
+  const old = findLocked(p, hash, key);
   const r = checkFlags(old, flags);
   if (r === 0) {
     linkHead(p, bucket, e);
@@ -106,7 +107,7 @@ function lruPercpuUpdate(p: LruPriv, key: Key, value: ValueSource, flags: number
   }
   const lockW = bucketLockW(p, bucket);
   spinLockAcquire(p.ctrl, lockW);
-  const old = find(p, hash, key);
+  const old = findLocked(p, hash, key);
   const r = checkFlags(old, flags);
   if (r === 0) {
     if (old >= 0) {
@@ -129,7 +130,7 @@ function lruRemove(p: LruPriv, key: Key, out: Uint8Array | null, flags: number):
   const bucket = hash & p.mask;
   const lockW = bucketLockW(p, bucket);
   spinLockAcquire(p.ctrl, lockW);
-  const e = find(p, hash, key);
+  const e = findLocked(p, hash, key);
   if (e >= 0) {
     if (out !== null) copyOut(p, e, out, flags);
     unlink(p, bucket, e);

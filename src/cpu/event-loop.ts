@@ -38,8 +38,9 @@ export class EventContext implements ProbeContext {
   get pid(): number {
     return this.pidBase + (this.index % this.pids);
   }
+  /** Generated tasks are single-threaded: the thread group id is the pid. */
   get tgid(): number {
-    return this.pidBase + (this.index % this.pids);
+    return this.pid;
   }
   get timestamp(): number {
     return ktimeGetNs();

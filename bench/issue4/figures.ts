@@ -1,9 +1,8 @@
-// The issue 4 figures (not a timed test): ring buffer throughput with 2 producing CPUs and the
-// coordinator consuming, LRU hash updates with eviction from 2 CPUs, and batch lookup of a
-// 100,000-entry hash map. Each figure is measured `repeat` times; the best is reported (the
-// machine is shared). Run: npx tsx bench/issue4/figures.ts <figure> [repeat]
+// The issue 4 figures (not a timed test): LRU hash updates with eviction from 2 CPUs and batch
+// lookup of a 100,000-entry hash map. Each figure is measured `repeat` times; the best is reported
+// (the machine is shared). Run: npx tsx bench/issue4/figures.ts <figure> [repeat]. The ring buffer
+// figure has its own command: node dist/workloads/bench/ringbuf.js --events 2000000 --reps 5
 import { Runtime } from '../../src/cpu/runtime.js';
-import { ringbufThroughput } from '../../src/workloads/bench/ringbuf.js';
 import { createMap } from '../../src/maps/syscall.js';
 
 const [figure = '', repeatArg = '5'] = process.argv.slice(2);
@@ -48,7 +47,7 @@ function batchFigure(entries: number, count: number): number {
 }
 
 // One figure per process (a fresh runtime each), so one figure's JIT state and garbage do not
-// weigh on the next: npx tsx bench/issue4/figures.ts <ringbuf|lru|lru-percpu|batch> [repeat]
+// weigh on the next: npx tsx bench/issue4/figures.ts <lru|lru-percpu|batch> [repeat]
 const cpus = 2;
 if (figure === 'batch') {
   const all: number[] = [];
@@ -59,11 +58,6 @@ if (figure === 'batch') {
   }
   console.log(`batch lookup, 100,000-entry hash, one call: best ${fmt(best(all))}; all: ${all.map(fmt).join(', ')}`);
   console.log(`batch lookup, 100,000-entry hash, 4096 a call: best ${fmt(best(chunked))}; all: ${chunked.map(fmt).join(', ')}`);
-} else if (figure === 'ringbuf') {
-  // The same scenario as src/workloads/bench/ringbuf.ts: 2 CPUs each submitting 16-byte records
-  // with bpf_ringbuf_output, the coordinator consuming at the same time.
-  const r = await ringbufThroughput({ mode: 'output', cpus, eventsPerCpu: 1_000_000, repetitions: repeat });
-  console.log(`ringbuf, 2 CPUs producing 16-byte records, coordinator consuming at the same time: best ${fmt(r.best.recordsPerSec)} (${r.best.delivered} delivered, ${r.best.dropped} dropped, ${r.best.lost} lost); all: ${r.repetitions.map((x) => fmt(x.recordsPerSec)).join(', ')}`);
 } else {
   const rt = await Runtime.start({ cpus, onWarning: () => {} });
   try {
@@ -72,7 +66,7 @@ if (figure === 'batch') {
       for (let i = 0; i < repeat; i++) lru.push(await lruFigure(rt, 4_000_000, figure === 'lru' ? 'kprobe/update' : 'kprobe/update_percpu_lists'));
       console.log(`LRU hash updates with eviction, 2 CPUs, ${figure === 'lru' ? 'common LRU' : 'BPF_F_NO_COMMON_LRU'}: best ${fmt(best(lru))}; all: ${lru.map(fmt).join(', ')}`);
     } else {
-      throw new Error(`name a figure: ringbuf, lru, lru-percpu or batch (got ${figure})`);
+      throw new Error(`name a figure: lru, lru-percpu or batch (got ${figure})`);
     }
   } finally {
     await rt.close();

@@ -6,7 +6,7 @@ import { bpf_map_update_elem } from '../../src/maps/helpers.js';
 import { declareMap, type BpfMap } from '../../src/maps/syscall.js';
 import { BPF_ANY, BPF_F_NO_COMMON_LRU } from '../../src/maps/uapi.js';
 
-export const MAX_ENTRIES = 1 << 16;
+const MAX_ENTRIES = 1 << 16;
 const lru = declareMap({ type: 'lru_hash', keySize: 4, valueSize: 8, maxEntries: MAX_ENTRIES, name: 'lru' });
 const lruPercpuLists = declareMap({ type: 'lru_hash', keySize: 4, valueSize: 8, maxEntries: MAX_ENTRIES, name: 'lru_pcpu_lists', flags: BPF_F_NO_COMMON_LRU });
 const value = new Uint8Array(8);

@@ -14,7 +14,7 @@ interface Data {
 }
 
 it('takes every other syscall from the busy tasks, the rest from the generated ones', () => {
-  expect([0, 1, 2, 3, 32, 33].map((i) => pidOf(i, 5000))).toEqual([100, 5000, 101, 5000, 100, 5000]);
+  expect([0, 1, 2, 3, 32, 33].map((i) => pidOf(i, { pid: 5000 }))).toEqual([100, 5000, 101, 5000, 100, 5000]);
 });
 
 it('reads every element of a map exactly once with batch lookups', () => {

@@ -23,9 +23,12 @@ const counts = declareMap({ type: 'lru_hash', keySize: 4, valueSize: Count.size,
 /** The value of a pid's first syscall (the program's stack). */
 const one = new Uint8Array([1, 0, 0, 0]);
 
-/** The pid of event `index` on a CPU: a busy task on even events, the generated task on odd ones. */
-export function pidOf(index: number, generatedPid: number): number {
-  return (index & 1) === 0 ? HOT_PID_BASE + ((index >>> 1) % HOT_TASKS) : generatedPid;
+/**
+ * The pid of event `index` on a CPU: a busy task on even events, the generated task on odd ones.
+ * Takes the task rather than its pid: ctx.pid is computed on read, and only odd events need it.
+ */
+export function pidOf(index: number, task: { readonly pid: number }): number {
+  return (index & 1) === 0 ? HOT_PID_BASE + ((index >>> 1) % HOT_TASKS) : task.pid;
 }
 
 export default defineProgram({
@@ -33,7 +36,7 @@ export default defineProgram({
   maps: { counts },
   handlers: {
     'tracepoint/raw_syscalls/sys_enter'(ctx) {
-      const pid = pidOf(ctx.index, ctx.pid);
+      const pid = pidOf(ctx.index, ctx);
       let v = bpf_map_lookup_elem(counts, pid);
       if (v === null) {
         // First syscall of this pid (or its element was evicted): insert; another CPU may win.

@@ -60,8 +60,6 @@ export const BPF_RB_AVAIL_DATA = 0;
 export const BPF_RB_RING_SIZE = 1;
 export const BPF_RB_CONS_POS = 2;
 export const BPF_RB_PROD_POS = 3;
-export const BPF_RINGBUF_BUSY_BIT = 0x80000000;
-export const BPF_RINGBUF_DISCARD_BIT = 0x40000000;
 export const BPF_RINGBUF_HDR_SZ = 8;
 /** RINGBUF_MAX_RECORD_SZ (UINT_MAX / 4): the largest size a reservation may ask for. */
 export const RINGBUF_MAX_RECORD_SZ = 0x3fffffff;
@@ -72,6 +70,7 @@ const PAGE_SHIFT = 12;
 const RINGBUF_DATA_PGOFF = 3;
 const RINGBUF_CREATE_FLAG_MASK = BPF_F_NUMA_NODE;
 const LEN_MASK = 0x3fffffff;
+/** The uapi's BPF_RINGBUF_BUSY_BIT and BPF_RINGBUF_DISCARD_BIT, as int32 (headers are read from an Int32Array). */
 const BUSY = 1 << 31;
 const DISCARD = 1 << 30;
 const INT_MAX = 0x7fffffff;
@@ -372,7 +371,7 @@ export function ringbufReserve(p: RingbufPriv, size: number): number {
 }
 
 /** bpf_ringbuf_commit: clear BUSY (and set DISCARD), lock-free; then the kernel's wakeup rule. */
-export function ringbufCommit(p: RingbufPriv, off: number, flags: number, discard: boolean): void {
+function ringbufCommit(p: RingbufPriv, off: number, flags: number, discard: boolean): void {
   const hdrs = p.dataI32;
   const w = off >>> 2;
   // A plain read: this CPU wrote the header, and nobody else writes it while it is BUSY.
@@ -389,13 +388,8 @@ export function ringbufCommit(p: RingbufPriv, off: number, flags: number, discar
   // Wake the consumer only when it waits for exactly this record, unless told otherwise. An
   // Atomics.load after the exchange: with the consumer's store then load of this header, neither
   // side can miss the other (no lost wakeup), which a plain read would not promise.
-  if (flags === 0) {
-    if ((Atomics.load(p.ctlU32, W_CONS_LO) & p.mask) === off) wakeUp(p.ctl);
-  } else if (flags & BPF_RB_FORCE_WAKEUP) {
-    wakeUp(p.ctl);
-  } else if (!(flags & BPF_RB_NO_WAKEUP) && (Atomics.load(p.ctlU32, W_CONS_LO) & p.mask) === off) {
-    wakeUp(p.ctl);
-  }
+  if (flags & BPF_RB_FORCE_WAKEUP) wakeUp(p.ctl);
+  else if (!(flags & BPF_RB_NO_WAKEUP) && (Atomics.load(p.ctlU32, W_CONS_LO) & p.mask) === off) wakeUp(p.ctl);
 }
 
 /** irq_work_queue -> wake_up_all: bump the word consumers wait on; notify only when one is parked. */
@@ -645,7 +639,7 @@ export class RingBuffer<V extends ValueView = ValueView> {
     const mask = p.mask;
     const hdrs = p.dataI32;
     const every = p.publishEvery;
-    const sample = this.sample as unknown as MutableView;
+    const sample = this.sample;
     if (Atomics.compareExchange(ctl, W_CONSUMER_BUSY, 0, 1) !== 0) {
       throw new Error(`ring buffer '${this.map.name}': another consume() is running (one consumer at a time)`);
     }
@@ -667,12 +661,8 @@ export class RingBuffer<V extends ValueView = ValueView> {
           if (len & BUSY) break outer;
           cons = (cons + recordLen(len & LEN_MASK)) >>> 0;
           if (!(len & DISCARD)) {
-            sample._off = off + BPF_RINGBUF_HDR_SZ;
-            sample._w = (off >>> 2) + 2;
-            sample._size = len;
-            if (sample._bytes !== null) sample._bytes = null;
-            if (sample._arrays !== null) sample._arrays = null;
-            const err = callback(this.sample as V, len);
+            retarget(sample, off + BPF_RINGBUF_HDR_SZ, len);
+            const err = callback(sample as V, len);
             if (typeof err === 'number' && err < 0) {
               // The record counts as consumed even so, as in libbpf.
               p.consPos = cons;

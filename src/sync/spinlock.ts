@@ -134,16 +134,21 @@ export function thisLockId(): number {
   return lockId;
 }
 
+/** The owner table's entry for a lock id (cpu + 1 alive, -(cpu + 1) dead), or 0: no table, or not a CPU's id. */
+function ownerEntry(id: number): number {
+  return table === null || id < 2 || id >= TABLE_WORDS ? 0 : Atomics.load(table, id);
+}
+
 /** True when the thread with this lock id died (the coordinator marked it): its locks will never be released. */
 export function lockOwnerDied(id: number): boolean {
-  return table !== null && id >= 2 && id < TABLE_WORDS && Atomics.load(table, id) < 0;
+  return ownerEntry(id) < 0;
 }
 
 /** The coordinator's note that the thread with this lock id died (its locks may be taken over). */
 export function markLockOwnerDead(id: number): void {
-  if (table === null || id < 2 || id >= TABLE_WORDS) return;
-  const v = Atomics.load(table, id);
-  if (v > 0) Atomics.store(table, id, -v);
+  const v = ownerEntry(id);
+  // v > 0 only when the table exists and id is in it.
+  if (v > 0) Atomics.store(table!, id, -v);
 }
 
 /** How long a waiter waits before it throws (ms); each thread has its own setting. */
@@ -158,18 +163,16 @@ export function setSpinLockStopWord(words: Int32Array | null, index = 0): void {
   stopIndex = index;
 }
 
-/** Who a lock word names as its holder: 'CPU 3', 'user space', or 'an unknown thread'. */
-export function describeHolder(word: number): string {
-  const cpu = holderCpu(word);
+/** Who a lock word names as its holder (cpu: holderCpu(word)): 'CPU 3', 'user space', or 'an unknown thread'. */
+export function describeHolder(word: number, cpu: number): string {
   if (cpu >= 0) return `CPU ${cpu}`;
   return word >>> 1 === LOCK_ID_USER ? 'user space' : 'an unknown thread';
 }
 
 /** The CPU a lock word names as its holder, or -1 (free, user space, unknown). */
 export function holderCpu(word: number): number {
-  const id = word >>> 1;
-  if (word === 0 || id < 2 || table === null || id >= TABLE_WORDS) return -1;
-  const v = Atomics.load(table, id);
+  // A free word (0) names id 0, which has no entry.
+  const v = ownerEntry(word >>> 1);
   return v === 0 ? -1 : Math.abs(v) - 1;
 }
 
@@ -255,23 +258,24 @@ function acquireSlow(i32: Int32Array, i: number): void {
  * leave when the run stops, give up after the timeout. Otherwise false: keep waiting.
  */
 function stuck(i32: Int32Array, i: number, v: number, started: number): boolean {
-  const id = v >>> 1;
-  if (table !== null && id >= 2 && id < TABLE_WORDS && Atomics.load(table, id) < 0) {
+  if (lockOwnerDied(v >>> 1)) {
     // The holder's thread is gone and will never unlock (a robust mutex's EOWNERDEAD): the value it
     // protected may be half-updated, which the coordinator already reported with the death.
     if (Atomics.compareExchange(i32, i, v, tag | (v & 1)) === v) return true;
     return false;
   }
   if (stopWords !== null && Atomics.load(stopWords, stopIndex) !== 0) {
-    throw new SpinLockError('stopped', '', `the run was stopped while this CPU waited for a lock held by ${describeHolder(v)}`, holderCpu(v));
+    const cpu = holderCpu(v);
+    throw new SpinLockError('stopped', '', `the run was stopped while this CPU waited for a lock held by ${describeHolder(v, cpu)}`, cpu);
   }
   const waited = performance.now() - started;
   if (waited > timeoutMs) {
+    const cpu = holderCpu(v);
     throw new SpinLockError('timeout', '',
-      `waited ${Math.round(waited)} ms for a bpf_spin_lock held by ${describeHolder(v)}, which never released it: ` +
+      `waited ${Math.round(waited)} ms for a bpf_spin_lock held by ${describeHolder(v, cpu)}, which never released it: ` +
       'the holder returned or threw with the lock held, loops inside the locked region, or is stuck; ' +
       'unlock on every path and keep locked regions short (the kernel allows no calls and no loops there)',
-      holderCpu(v));
+      cpu);
   }
   return false;
 }

@@ -5,8 +5,8 @@ import { jhash2Word1 } from '../src/maps/jhash.js';
 import { bpf_spin_lock, struct, u32 } from '../src/maps/layout.js';
 import { createMap, type BpfMap, type MapSpec } from '../src/maps/syscall.js';
 import { BPF_F_LOCK, BPF_F_RDONLY, BPF_F_WRONLY, BPF_F_ZERO_SEED } from '../src/maps/uapi.js';
+import { le32 } from './helpers.js';
 
-const le32 = (x: number): Uint8Array => new Uint8Array([x & 0xff, (x >>> 8) & 0xff, (x >>> 16) & 0xff, x >>> 24]);
 const num = (b: Uint8Array, off = 0): number => new DataView(b.buffer, b.byteOffset).getUint32(off, true);
 const packed = (xs: number[]): Uint8Array => {
   const b = new Uint8Array(4 * xs.length);

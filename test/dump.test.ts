@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createMap } from '../src/index.js';
 import { formatDump } from '../src/maps/dump.js';
+import { le32 } from './helpers.js';
 
-const le32 = (n: number) => new Uint8Array(new Uint32Array([n]).buffer);
 
 // Expected texts below were printed by bpftool v7.1 for kernel maps with the same contents.
 describe('dumps in bpftool format', () => {

@@ -15,7 +15,7 @@
 import { BPF_EXIST, BPF_F_ACCESS_MASK, BPF_F_INNER_MAP, BPF_F_LOCK, BPF_F_MMAPABLE, BPF_F_NUMA_NODE, BPF_F_PRESERVE_ELEMS,
   BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG, BPF_MAP_TYPE_ARRAY, BPF_NOEXIST, PCPU_MIN_UNIT_SIZE, roundUp, roundUp8 } from './uapi.js';
 import { E2BIG, EEXIST, EINVAL, ENOENT } from './errno.js';
-import { copyFromSlot, copyFromSlotLocked, copyIntoSlot, copyIntoSlotLocked, copySlotToSlot } from './copy.js';
+import { copyFromSlot, copyFromSlotLocked, copyIntoSlot, copyIntoSlotLocked, copyValueIn } from './copy.js';
 import { ValueView, type SharedMemory } from './layout.js';
 import type { BpfMapOps, Key, MapAlloc, ValueSource } from './ops.js';
 import type { BpfMap, MapAttr } from './syscall.js';
@@ -76,13 +76,8 @@ function newView(map: BpfMap, p: ArrayPriv, index: number, cpu: number): ValueVi
 function writeSlot(map: BpfMap, p: ArrayPriv, off: number, value: ValueSource, locked: boolean): void {
   const vs = map.attr.valueSize;
   const lockOffset = map.attr.lockOffset;
-  if (value instanceof ValueView) {
-    copySlotToSlot(p.mem, off, value._mem, value._off, vs, lockOffset);
-  } else if (locked) {
-    copyIntoSlotLocked(p.mem, off, value, 0, vs, lockOffset);
-  } else {
-    copyIntoSlot(p.mem, off, value, 0, vs, lockOffset);
-  }
+  if (locked && !(value instanceof ValueView)) copyIntoSlotLocked(p.mem, off, value, 0, vs, lockOffset);
+  else copyValueIn(p.mem, off, value, vs, lockOffset);
 }
 
 export const arrayMapOps: BpfMapOps = {

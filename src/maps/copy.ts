@@ -3,7 +3,8 @@
 // ever overwrites a lock, and copies handed to user space read it as zero.
 
 import { spinLockAcquire, spinLockRelease } from '../sync/spinlock.js';
-import type { SharedMemory } from './layout.js';
+import { ValueView, type SharedMemory } from './layout.js';
+import type { ValueSource } from './ops.js';
 
 /** Bytes of `src` (at sOff) into the map slot at dOff, n bytes, leaving the lock word alone. */
 export function copyIntoSlot(mem: SharedMemory, dOff: number, src: Uint8Array, sOff: number, n: number, lockOffset: number): void {
@@ -49,4 +50,19 @@ export function copySlotToSlot(dst: SharedMemory, dOff: number, src: SharedMemor
   const d = dst.u8;
   const s = src.u8;
   for (let i = 0; i < n; i++) if (lockOffset < 0 || i < lockOffset || i >= lockOffset + 4) d[dOff + i] = s[sOff + i]!;
+}
+
+/** A program's value (bytes, or a view of another map's value or of a stack struct) into the slot at dOff. */
+export function copyValueIn(mem: SharedMemory, dOff: number, src: ValueSource, n: number, lockOffset: number): void {
+  if (src instanceof ValueView) copySlotToSlot(mem, dOff, src._mem, src._off, n, lockOffset);
+  else copyIntoSlot(mem, dOff, src, 0, n, lockOffset);
+}
+
+/**
+ * The slot at sOff out to a program's bytes or view. Bytes read the lock word as zero; a view is
+ * a slot, so its own lock word is left alone.
+ */
+export function copyValueOut(mem: SharedMemory, sOff: number, dst: ValueSource, n: number, lockOffset: number): void {
+  if (dst instanceof ValueView) copySlotToSlot(dst._mem, dst._off, mem, sOff, n, lockOffset);
+  else copyFromSlot(mem, sOff, dst, 0, n, lockOffset);
 }

@@ -42,7 +42,7 @@ import {
   HTAB_ELEM_SIZE, KMALLOC_MAX_SIZE, PCPU_MIN_UNIT_SIZE, roundUp, roundUp8,
 } from './uapi.js';
 import { E2BIG, EEXIST, EINVAL, ENOENT, ENOMEM, ENOSPC, ENOTSUPP } from './errno.js';
-import { copyFromSlot, copyFromSlotLocked, copyIntoSlot, copySlotToSlot } from './copy.js';
+import { copyFromSlot, copyFromSlotLocked, copyIntoSlot, copyValueIn } from './copy.js';
 import { ValueView, type SharedMemory } from './layout.js';
 import type { BatchCursor, BpfMapOps, Key, MapAlloc, ValueSource } from './ops.js';
 import type { BpfMap, MapAttr } from './syscall.js';
@@ -331,15 +331,13 @@ export function writeValue(p: HtabPriv, dOff: number, value: ValueSource, locked
   const mem = p.elemMem;
   if (!locked) {
     // The common case, kept free of the lock's try/finally so it stays small enough to inline.
-    if (value instanceof ValueView) copySlotToSlot(mem, dOff, value._mem, value._off, p.valueSize, p.lockOffset);
-    else copyIntoSlot(mem, dOff, value, 0, p.valueSize, p.lockOffset);
+    copyValueIn(mem, dOff, value, p.valueSize, p.lockOffset);
     return;
   }
   const lw = locked ? (dOff + p.lockOffset) >>> 2 : -1;
   if (lw >= 0) spinLockAcquire(mem.i32, lw);
   try {
-    if (value instanceof ValueView) copySlotToSlot(mem, dOff, value._mem, value._off, p.valueSize, p.lockOffset);
-    else copyIntoSlot(mem, dOff, value, 0, p.valueSize, p.lockOffset);
+    copyValueIn(mem, dOff, value, p.valueSize, p.lockOffset);
   } finally {
     if (lw >= 0) spinLockRelease(mem.i32, lw);
   }
@@ -353,9 +351,7 @@ export function pcpuCopyValue(p: HtabPriv, e: number, value: ValueSource, cpu: n
     for (let c = 0; c < p.cpus; c++) copyIntoSlot(mem, pcpuOff(p, e, c), src, c * p.vsRound, p.vsRound, -1);
     return;
   }
-  const off = pcpuOff(p, e, cpu);
-  if (value instanceof ValueView) copySlotToSlot(mem, off, value._mem, value._off, p.valueSize, -1);
-  else copyIntoSlot(mem, off, value, 0, p.valueSize, -1);
+  copyValueIn(mem, pcpuOff(p, e, cpu), value, p.valueSize, -1);
 }
 
 /**

@@ -20,6 +20,7 @@ import { ValueView, type SharedMemory } from './layout.js';
 import type { BpfMapOps, MapAlloc, ValueSource } from './ops.js';
 import type { BpfMap, MapAttr } from './syscall.js';
 import { spinLockAcquire, spinLockRelease } from '../sync/spinlock.js';
+import { copyValueIn, copyValueOut } from './copy.js';
 import { accessFlagsOk, MAX_MAP_BYTES } from './arraymap.js';
 import { BPF_EXIST, BPF_F_ACCESS_MASK, BPF_F_NUMA_NODE, BPF_MAP_TYPE_STACK, BPF_NOEXIST, KMALLOC_MAX_SIZE } from './uapi.js';
 
@@ -40,31 +41,8 @@ interface QueueStackPriv {
   readonly u32: Uint32Array;
 }
 
-// ---- copies between a slot and a program's buffer (bytes) or view (another map's value) -------
-
-/** Copy value_size bytes from a Uint8Array or a view into the slot at dOff. */
-export function copyInFrom(mem: SharedMemory, dOff: number, src: ValueSource, n: number): void {
-  const d = mem.u8;
-  if (src instanceof ValueView) {
-    const s = src._mem.u8;
-    const sOff = src._off;
-    for (let i = 0; i < n; i++) d[dOff + i] = s[sOff + i]!;
-  } else {
-    for (let i = 0; i < n; i++) d[dOff + i] = src[i]!;
-  }
-}
-
-/** Copy value_size bytes of the slot at sOff out to a Uint8Array or a view. */
-export function copyOutTo(mem: SharedMemory, sOff: number, dst: ValueSource, n: number): void {
-  const s = mem.u8;
-  if (dst instanceof ValueView) {
-    const d = dst._mem.u8;
-    const dOff = dst._off;
-    for (let i = 0; i < n; i++) d[dOff + i] = s[sOff + i]!;
-  } else {
-    for (let i = 0; i < n; i++) dst[i] = s[sOff + i]!;
-  }
-}
+// Copies between a slot and the caller's bytes or view are copy.ts's copyValueIn/copyValueOut, with
+// lock offset -1: queue and stack values may hold no bpf_spin_lock.
 
 /** memset(value, 0, value_size): what peek and pop leave in the caller's buffer when empty. */
 export function zeroOut(dst: ValueSource, n: number): void {
@@ -100,7 +78,7 @@ function pushElem(map: BpfMap, value: ValueSource, flags: number): number {
     if (++tail >= p.size) tail = 0;
     u32[TAIL_WORD] = tail;
   }
-  copyInFrom(p.mem, slotOffset(p, head), value, p.valueSize);
+  copyValueIn(p.mem, slotOffset(p, head), value, p.valueSize, -1);
   u32[HEAD_WORD] = next;
   spinLockRelease(i32, LOCK_WORD);
   return 0;
@@ -120,10 +98,10 @@ function getElem(map: BpfMap, out: ValueSource, remove: boolean): number {
   }
   if (p.stack) {
     const index = head === 0 ? p.size - 1 : head - 1;
-    copyOutTo(p.mem, slotOffset(p, index), out, p.valueSize);
+    copyValueOut(p.mem, slotOffset(p, index), out, p.valueSize, -1);
     if (remove) u32[HEAD_WORD] = index;
   } else {
-    copyOutTo(p.mem, slotOffset(p, tail), out, p.valueSize);
+    copyValueOut(p.mem, slotOffset(p, tail), out, p.valueSize, -1);
     if (remove) u32[TAIL_WORD] = tail + 1 >= p.size ? 0 : tail + 1;
   }
   spinLockRelease(i32, LOCK_WORD);

@@ -12,9 +12,14 @@ export function newBarrier(): SharedArrayBuffer {
 export function barrierWait(buffer: SharedArrayBuffer, parties: number): void {
   const b = new Int32Array(buffer);
   if (Atomics.add(b, 0, 1) + 1 === parties) {
-    Atomics.store(b, 1, 1);
-    Atomics.notify(b, 1);
+    openBarrier(b);
     return;
   }
   while (Atomics.load(b, 1) === 0) Atomics.wait(b, 1, 0);
+}
+
+/** Open the start line for everybody waiting at it: the last CPU to arrive, or the coordinator when a CPU will never arrive. */
+export function openBarrier(b: Int32Array): void {
+  Atomics.store(b, 1, 1);
+  Atomics.notify(b, 1);
 }

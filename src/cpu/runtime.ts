@@ -13,7 +13,7 @@ import { TracePipe } from '../maps/trace-pipe.js';
 import {
   DEFAULT_LOCK_TIMEOUT_MS, lockOwnerTable, markLockOwnerDead, releaseHeldLock, setSpinLockTimeout, type SpinLockMode,
 } from '../sync/spinlock.js';
-import { newBarrier } from './barrier.js';
+import { newBarrier, openBarrier } from './barrier.js';
 import { CpuDiedError, HandlerError, LockError, ProgramLoadError, RunError } from './errors.js';
 import { CONTROL_STOP, controlBytes, type TaskSource } from './event-loop.js';
 import { siblingModule } from './module-url.js';
@@ -478,10 +478,7 @@ export class Runtime {
   }
 
   private openBarrier(): void {
-    if (this.barrier) {
-      Atomics.store(this.barrier, 1, 1);
-      Atomics.notify(this.barrier, 1);
-    }
+    if (this.barrier) openBarrier(this.barrier);
   }
 
   private split(options: RunOptions): number[] {

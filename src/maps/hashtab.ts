@@ -42,7 +42,7 @@ import {
   HTAB_ELEM_SIZE, KMALLOC_MAX_SIZE, PCPU_MIN_UNIT_SIZE, roundUp, roundUp8,
 } from './uapi.js';
 import { E2BIG, EEXIST, EINVAL, ENOENT, ENOMEM, ENOSPC, ENOTSUPP } from './errno.js';
-import { copyFromSlot, copyFromSlotLocked, copyIntoSlot, copyValueIn } from './copy.js';
+import { copyFromSlot, copyFromSlotLocked, copyIntoSlot, copyIntoSlotLocked, copySlotToSlot, copyValueIn } from './copy.js';
 import { ValueView, type SharedMemory } from './layout.js';
 import type { BatchCursor, BpfMapOps, Key, MapAlloc, ValueSource } from './ops.js';
 import type { BpfMap, MapAttr } from './syscall.js';
@@ -334,12 +334,17 @@ export function writeValue(p: HtabPriv, dOff: number, value: ValueSource, locked
     copyValueIn(mem, dOff, value, p.valueSize, p.lockOffset);
     return;
   }
-  const lw = locked ? (dOff + p.lockOffset) >>> 2 : -1;
-  if (lw >= 0) spinLockAcquire(mem.i32, lw);
+  // Locked: the caller has refused BPF_F_LOCK on a value without a lock word.
+  if (!(value instanceof ValueView)) {
+    copyIntoSlotLocked(mem, dOff, value, 0, p.valueSize, p.lockOffset);
+    return;
+  }
+  const lw = (dOff + p.lockOffset) >>> 2;
+  spinLockAcquire(mem.i32, lw);
   try {
-    copyValueIn(mem, dOff, value, p.valueSize, p.lockOffset);
+    copySlotToSlot(mem, dOff, value._mem, value._off, p.valueSize, p.lockOffset);
   } finally {
-    if (lw >= 0) spinLockRelease(mem.i32, lw);
+    spinLockRelease(mem.i32, lw);
   }
 }
 

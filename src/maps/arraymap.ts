@@ -194,17 +194,12 @@ export const arrayMapOps: BpfMapOps = {
 };
 
 /**
- * PERCPU_ARRAY shares the array code but for its own program-side lookup (the kernel's
- * percpu_array_map_lookup_elem); its values may hold no bpf_spin_lock (EOPNOTSUPP at creation).
+ * PERCPU_ARRAY shares the array code, program-side lookup included (lookupElem picks this CPU's
+ * slot, as the kernel's percpu_array_map_lookup_elem does); its values may hold no bpf_spin_lock
+ * (EOPNOTSUPP at creation).
  */
 export const percpuArrayMapOps: BpfMapOps = {
   ...arrayMapOps,
   name: 'percpu_array_map_ops',
   spinLockAllowed: false,
-  lookupElem(map, key, cpu) {
-    const p = map.priv as ArrayPriv;
-    const index = typeof key === 'number' ? key >>> 0 : indexOf(key);
-    if (index >= p.maxEntries) return null;
-    return p.views[cpu]![index] ?? newView(map, p, index, cpu);
-  },
 };

@@ -36,7 +36,6 @@ export interface RunTask {
   source: TaskSource;
 }
 export interface HandlerFailure {
-  name: string;
   message: string;
   stack: string;
   index: number;
@@ -124,7 +123,7 @@ export function run(task: RunTask): RunReport {
     events = runEvents(ctx, handlers, task.events, task.source, control);
     // A handler that returned with its lock held: the verifier's "exit inside a locked region".
     const leaked = releaseHeldLock();
-    if (leaked !== null) failure = failureOf(leaked, leaked.lockedAtEvent, control);
+    if (leaked !== null) failure = failureOf(leaked, control);
   } catch (e) {
     events = ctx.index;
     // Whatever the handler held is released, so no other CPU waits for it.
@@ -133,7 +132,7 @@ export function run(task: RunTask): RunReport {
       // Not a failure: this CPU was waiting when the run stopped; the event it was in did not finish.
     } else {
       const err = e instanceof Error ? e : new Error(String(e));
-      failure = failureOf(err, e instanceof SpinLockError && e.fault === 'exit-with-lock' ? e.lockedAtEvent : ctx.index, control);
+      failure = failureOf(err, control);
     }
   } finally {
     setSpinLockStopWord(null);
@@ -143,9 +142,11 @@ export function run(task: RunTask): RunReport {
 }
 
 /** Stop every CPU (one failing handler ends the run, as a faulting program would be detached) and describe the failure. */
-function failureOf(err: Error, index: number, control: Int32Array): HandlerFailure {
+function failureOf(err: Error, control: Int32Array): HandlerFailure {
   Atomics.store(control, CONTROL_STOP, 1);
-  const f: HandlerFailure = { name: err.name, message: err.message, stack: err.stack ?? '', index };
+  // A lock left held is the fault of the event that took it, not of the one that found it.
+  const index = err instanceof SpinLockError && err.fault === 'exit-with-lock' ? err.lockedAtEvent : ctx.index;
+  const f: HandlerFailure = { message: err.message, stack: err.stack ?? '', index };
   if (err instanceof SpinLockError) {
     f.lockFault = err.fault;
     f.verifierMessage = err.verifierMessage;

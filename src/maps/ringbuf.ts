@@ -731,6 +731,26 @@ export class RingBuffer<V extends ValueView = ValueView> {
   }
 
   /**
+   * Consume while the producers run: drain, sleep on their wakeups, again, until `settled` settles;
+   * then drain what is left and return its value (its rejection rejects, without that last drain).
+   * timeoutMs bounds each sleep only so the loop notices the end: the producers' wakeups end it
+   * sooner. waitForData keeps Node's event loop alive while it sleeps. A callback's negative
+   * return ends only the drain it was called in.
+   */
+  async consumeUntil<T>(settled: Promise<T>, callback: RingBufferSampleFn<V>, timeoutMs: number): Promise<T> {
+    let done = false;
+    const end = (): void => { done = true; };
+    void settled.then(end, end);
+    while (!done) {
+      this.consume(callback);
+      await this.waitForData(timeoutMs);
+    }
+    const value = await settled;
+    this.consume(callback);
+    return value;
+  }
+
+  /**
    * Every record, as a copy of its bytes, waiting for more when the ring is empty. The consumer
    * position moves past a record when it is handed out, so breaking out of the loop loses nothing
    * that was not delivered.

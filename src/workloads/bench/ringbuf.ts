@@ -108,23 +108,24 @@ export async function ringbufThroughput(o: RingbufThroughputOptions): Promise<Ri
       const refused0 = sumRefused(refusedMap);
       const t0 = performance.timeOrigin + performance.now();
       const run = rt.run({ probe: `kprobe/${o.mode}`, perCpu: new Array<number>(cpus).fill(eventsPerCpu) });
-      let done = false;
-      void run.then(() => { done = true; }, () => { done = true; });
+      let result;
       if (consumer === 'wakeup') {
         // libbpf's ring_buffer__poll loop: sleep until a producer's wakeup (it wakes a consumer
         // that caught up, on the next commit), then drain.
-        while (!done) await rb.poll(take, 10);
+        result = await rb.consumeUntil(run, take, 10);
       } else {
         // A consumer on a timer (ring_buffer__consume every intervalMs): one drain per tick, so
         // the coordinator takes a core from the producers only briefly, and producers send no
         // futex wakeups (nobody is parked). The ring holds far more than one tick of records.
+        let done = false;
+        void run.then(() => { done = true; }, () => { done = true; });
         while (!done) {
           rb.consume(take);
           await sleep(intervalMs);
         }
+        result = await run;
+        rb.consume(take);
       }
-      const result = await run;
-      rb.consume(take);
       const t1 = performance.timeOrigin + performance.now();
       const dropped = rb.dropped - dropped0;
       const refused = sumRefused(refusedMap) - refused0;

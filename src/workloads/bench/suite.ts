@@ -225,14 +225,12 @@ export class Suite {
       during: (prog) => {
         const rb = ringBuffer(prog.maps.rb!);
         consumed = 0;
-        let running = true;
-        const loop = (async () => {
-          while (running) await rb.poll(count, 20);
-        })();
+        let end!: () => void;
+        const ended = new Promise<void>((resolve) => { end = resolve; });
+        const loop = rb.consumeUntil(ended, count, 20);
         return async () => {
-          running = false;
+          end();
           await loop;
-          rb.consume(count);
         };
       },
       after: (_prog, events) => events - consumed,

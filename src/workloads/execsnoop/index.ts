@@ -48,22 +48,8 @@ export async function consumeWhile(ring: RingBuffer, cpus: number, run: Promise<
       t.lines.push(`${comm.padEnd(16)} ${String(pid).padEnd(7)} ${String(ppid).padEnd(7)} ${String(s.getU32(Event.fields.ret.offset)).padStart(3)} ${file}`);
     }
   };
-  let done = false;
-  void run.then(() => { done = true; }, () => { done = true; });
-  // Atomics.waitAsync does not keep Node's event loop alive: without a timer of our own a CLI
-  // process whose only pending work is this wait (and the CPU workers) exits with code 13.
-  const keepAlive = setInterval(() => {}, 1000);
-  try {
-    while (!done) {
-      ring.consume(cb);
-      // The timeout only lets the loop notice the end of the run; producers' wakeups end the wait.
-      await ring.waitForData(20);
-    }
-    await run;
-    ring.consume(cb);
-  } finally {
-    clearInterval(keepAlive);
-  }
+  // waitForData keeps the process alive while it sleeps (a pending Atomics.waitAsync would not).
+  await ring.consumeUntil(run, cb, 20);
   return t;
 }
 

@@ -47,15 +47,18 @@ function checkValue(map: BpfMap<ValueView>, helper: string, value: ValueSource):
 
 /** bpf_map_lookup_elem(map, key): a live view of the value (this CPU's slot on per-CPU maps), or null. */
 export function bpf_map_lookup_elem<V extends ValueView>(map: BpfMap<V>, key: Key): V | null {
-  // Arrays: the lookup the verifier would inline (map_gen_lookup), one indexed read. Any key that
-  // is not an index of an existing view reads undefined and takes the checked path below.
+  // The common case (a number key, no lock held) is tested once; the rest is checked aside, which
+  // keeps this path small enough to inline into handlers.
   if (typeof key === 'number' && heldLockIndex === -1) {
+    // Arrays: the lookup the verifier would inline (map_gen_lookup), one indexed read. Any key that
+    // is not an index of an existing view reads undefined and goes on to the family's lookup.
     const v = map.genLookup[key];
     if (v !== undefined) return v;
+    // A number key needs a 4- or 8-byte-key map and must not be negative.
+    if (!(key >= 0) || !map.numberKeys) checkKey(map, 'bpf_map_lookup_elem', key);
+  } else {
+    checkKey(map, 'bpf_map_lookup_elem', key);
   }
-  // The common case (a number key on a 4- or 8-byte-key map, no lock held) takes one test; the
-  // rest is checked aside, which keeps this path small enough to inline into handlers.
-  if (typeof key !== 'number' || !(key >= 0) || !map.numberKeys || heldLockIndex !== -1) checkKey(map, 'bpf_map_lookup_elem', key);
   return map.ops.lookupElem(map, key, smpProcessorId) as V | null;
 }
 

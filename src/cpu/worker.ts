@@ -87,7 +87,7 @@ export function ping(): number {
   return lockId;
 }
 
-export async function load(task: LoadTask): Promise<number> {
+export async function load(task: LoadTask): Promise<void> {
   const program = programOf(await import(task.url), task.url);
   // Let a promise the module rejected without a handler end this worker now, during the load that
   // caused it, instead of failing whatever task comes next.
@@ -99,13 +99,11 @@ export async function load(task: LoadTask): Promise<number> {
   }
   programs.set(task.id, program);
   rebuildProbes();
-  return cpu;
 }
 
-export function unload(id: number): number {
+export function unload(id: number): void {
   programs.delete(id);
   rebuildProbes();
-  return cpu;
 }
 
 const NO_HANDLERS: Handler[] = [];

@@ -66,7 +66,7 @@ export function defineProgram(def: ProgramDefinition): Program {
   return Object.freeze({ ...def, [PROGRAM]: true as const });
 }
 
-export function isProgram(x: unknown): x is Program {
+function isProgram(x: unknown): x is Program {
   return typeof x === 'object' && x !== null && (x as Program)[PROGRAM] === true;
 }
 

@@ -80,7 +80,7 @@ const SLICE_MS = 20;
 /** Spins between two looks at the clock when the thread may not park (the main thread, pure spin). */
 const CHECK_EVERY = 4096;
 /** Lock ids: 1 is user space / an unregistered thread; CPU workers get 2 and up. */
-export const LOCK_ID_USER = 1;
+const LOCK_ID_USER = 1;
 const TABLE_WORDS = 1 << 16;
 
 /** How long a waiter waits for one lock before it gives up (ms), unless told otherwise. */
@@ -164,13 +164,13 @@ export function setSpinLockStopWord(words: Int32Array | null, index = 0): void {
 }
 
 /** Who a lock word names as its holder (cpu: holderCpu(word)): 'CPU 3', 'user space', or 'an unknown thread'. */
-export function describeHolder(word: number, cpu: number): string {
+function describeHolder(word: number, cpu: number): string {
   if (cpu >= 0) return `CPU ${cpu}`;
   return word >>> 1 === LOCK_ID_USER ? 'user space' : 'an unknown thread';
 }
 
 /** The CPU a lock word names as its holder, or -1 (free, user space, unknown). */
-export function holderCpu(word: number): number {
+function holderCpu(word: number): number {
   // A free word (0) names id 0, which has no entry.
   const v = ownerEntry(word >>> 1);
   return v === 0 ? -1 : Math.abs(v) - 1;
@@ -203,8 +203,8 @@ export class SpinLockError extends Error {
 
 export const VERIFIER_EXIT_WITH_LOCK = 'BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region';
 export const VERIFIER_CALL_WITH_LOCK = 'function calls are not allowed while holding a lock';
-export const VERIFIER_UNLOCK_WITHOUT_LOCK = 'bpf_spin_unlock without taking a lock';
-export const VERIFIER_UNLOCK_DIFFERENT = 'bpf_spin_unlock of different lock';
+const VERIFIER_UNLOCK_WITHOUT_LOCK = 'bpf_spin_unlock without taking a lock';
+const VERIFIER_UNLOCK_DIFFERENT = 'bpf_spin_unlock of different lock';
 
 // ---- the lock algorithm -------------------------------------------------------------------------
 

@@ -248,7 +248,7 @@ function nullsOf(bucket: number): number {
  */
 export function find(p: HtabPriv, hash: number, key: Key): number {
   const bucket = hash & p.mask;
-  const headW = p.bucketsW + 2 * bucket + BUCKET_HEAD;
+  const headW = bucketHeadW(p, bucket);
   const own = nullsOf(bucket);
   const hashI32 = hash | 0;
   for (;;) {
@@ -271,7 +271,7 @@ export function find(p: HtabPriv, hash: number, key: Key): number {
  */
 export function findLocked(p: HtabPriv, hash: number, key: Key): number {
   const hashI32 = hash | 0;
-  for (let link = p.ctrl[p.bucketsW + 2 * (hash & p.mask) + BUCKET_HEAD]!; link > 0;) {
+  for (let link = p.ctrl[bucketHeadW(p, hash & p.mask)]!; link > 0;) {
     const e = link - 1;
     const w = e * p.elemWords;
     if (p.eI32[w + E_HASH] === hashI32 && keyEquals(p, e, key)) return e;
@@ -282,7 +282,7 @@ export function findLocked(p: HtabPriv, hash: number, key: Key): number {
 
 /** hlist_nulls_add_head_rcu(): publish a fully written element at the head of its bucket. */
 export function linkHead(p: HtabPriv, bucket: number, e: number): void {
-  const headW = p.bucketsW + 2 * bucket + BUCKET_HEAD;
+  const headW = bucketHeadW(p, bucket);
   const head = p.ctrl[headW]!;
   // A plain store: the element is not reachable from this bucket until the head's store below
   // publishes it (a reader still standing on it from its old life sees the old or the new link).
@@ -297,23 +297,28 @@ export function linkHead(p: HtabPriv, bucket: number, e: number): void {
  * makes it visible to the next holder.
  */
 export function unlink(p: HtabPriv, bucket: number, e: number): void {
-  const headW = p.bucketsW + 2 * bucket + BUCKET_HEAD;
+  if (!tryUnlink(p, bucket, e)) throw new Error(`hash map chain corrupted: element ${e} is not in bucket ${bucket}`);
+}
+
+/** unlink(), for an element that may not be in the bucket's chain: false (and nothing changed) when it is not. */
+export function tryUnlink(p: HtabPriv, bucket: number, e: number): boolean {
+  const headW = bucketHeadW(p, bucket);
   const next = p.eI32[e * p.elemWords + E_NEXT]!;
   let link = p.ctrl[headW]!;
   if (link === e + 1) {
     p.ctrl[headW] = next;
-    return;
+    return true;
   }
   while (link > 0) {
     const w = (link - 1) * p.elemWords + E_NEXT;
     const after = p.eI32[w]!;
     if (after === e + 1) {
       p.eI32[w] = next;
-      return;
+      return true;
     }
     link = after;
   }
-  throw new Error(`hash map chain corrupted: element ${e} is not in bucket ${bucket}`);
+  return false;
 }
 
 // ---- values -------------------------------------------------------------------------------------
@@ -431,7 +436,7 @@ function htabUpdate(map: BpfMap, p: HtabPriv, key: Key, value: ValueSource, flag
       return 0;
     }
   }
-  const lockW = p.bucketsW + 2 * bucket + BUCKET_LOCK;
+  const lockW = bucketLockW(p, bucket);
   spinLockAcquire(p.ctrl, lockW);
   try {
     const old = findLocked(p, hash, key);
@@ -477,7 +482,7 @@ function htabPercpuUpdate(p: HtabPriv, key: Key, value: ValueSource, flags: numb
   if (!(flags >= 0 && flags <= BPF_EXIST)) return EINVAL; // BPF_F_LOCK included
   const hash = hashOf(p, key);
   const bucket = hash & p.mask;
-  const lockW = p.bucketsW + 2 * bucket + BUCKET_LOCK;
+  const lockW = bucketLockW(p, bucket);
   spinLockAcquire(p.ctrl, lockW);
   try {
     const old = findLocked(p, hash, key);
@@ -503,7 +508,7 @@ function htabPercpuUpdate(p: HtabPriv, key: Key, value: ValueSource, flags: numb
 function removeElem(p: HtabPriv, key: Key, cpu: number, out: Uint8Array | null, flags: number): number {
   const hash = hashOf(p, key);
   const bucket = hash & p.mask;
-  const lockW = p.bucketsW + 2 * bucket + BUCKET_LOCK;
+  const lockW = bucketLockW(p, bucket);
   let e: number;
   spinLockAcquire(p.ctrl, lockW);
   try {
@@ -573,6 +578,11 @@ export function htabOpen(map: BpfMap): HtabPriv {
   };
 }
 
+/** Word index of a bucket's head link in the control buffer. */
+export function bucketHeadW(p: HtabPriv, bucket: number): number {
+  return p.bucketsW + 2 * bucket + BUCKET_HEAD;
+}
+
 /** Word index of a bucket's lock in the control buffer. */
 export function bucketLockW(p: HtabPriv, bucket: number): number {
   return p.bucketsW + 2 * bucket + BUCKET_LOCK;
@@ -608,7 +618,7 @@ export function htabGetNextKey(map: BpfMap, key: Uint8Array | null, next: Uint8A
     }
   }
   for (; i < p.nBuckets; i++) {
-    const head = Atomics.load(p.ctrl, p.bucketsW + 2 * i + BUCKET_HEAD);
+    const head = Atomics.load(p.ctrl, bucketHeadW(p, i));
     if (head > 0) {
       readKey(p, head - 1, next);
       return 0;
@@ -816,7 +826,7 @@ export function htabStats(map: BpfMap): HtabStats {
   const duplicates: string[] = [];
   const key = new Uint8Array(p.keySize);
   for (let b = 0; b < p.nBuckets; b++) {
-    for (let link = p.ctrl[p.bucketsW + 2 * b + BUCKET_HEAD]!; link > 0; link = p.eI32[(link - 1) * p.elemWords + E_NEXT]!) {
+    for (let link = p.ctrl[bucketHeadW(p, b)]!; link > 0; link = p.eI32[(link - 1) * p.elemWords + E_NEXT]!) {
       linked++;
       readKey(p, link - 1, key);
       const hex = Buffer.from(key).toString('hex');

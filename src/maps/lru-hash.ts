@@ -21,8 +21,8 @@ import {
   BpfLru, LRU_ACTIVE, LRU_FREE, LRU_INACTIVE, LRU_LOCAL_FREE, LRU_LOCAL_PENDING, lruBufferBytes, type DelFromHtab,
 } from './bpf-lru-list.js';
 import {
-  bucketLockW, checkFlags, copyOut, E_HASH, E_NEXT, find, findLocked, hashOf, htabAlloc, htabAllocCheck, htabGetNextKey, htabLookupElemSys,
-  htabLookupBatch, htabOpen, linkHead, pcpuCopyValue, pcpuInitValue, readKey, unlink, valueOff, view, writeKey, writeValue,
+  bucketHeadW, bucketLockW, checkFlags, copyOut, E_HASH, E_NEXT, find, findLocked, hashOf, htabAlloc, htabAllocCheck, htabGetNextKey, htabLookupElemSys,
+  htabLookupBatch, htabOpen, linkHead, pcpuCopyValue, pcpuInitValue, readKey, tryUnlink, unlink, valueOff, view, writeKey, writeValue,
   type HtabPriv,
 } from './hashtab.js';
 
@@ -30,23 +30,14 @@ export interface LruPriv extends HtabPriv {
   readonly lruList: BpfLru;
 }
 
-const BUCKET_STRIDE_W = 2;
-
 /** htab_lru_map_delete_node(): unlink node's element if it is in its bucket's chain (eviction). */
 function deleteNode(p: HtabPriv): DelFromHtab {
   return (node) => {
     // Written when the node was handed out, before the LRU locks that brought it here.
     const bucket = p.eI32[node * p.elemWords + E_HASH]! & p.mask;
     const lockW = bucketLockW(p, bucket);
-    let found = false;
     spinLockAcquire(p.ctrl, lockW);
-    for (let link = p.ctrl[p.bucketsW + BUCKET_STRIDE_W * bucket]!; link > 0; link = p.eI32[(link - 1) * p.elemWords + E_NEXT]!) {
-      if (link - 1 === node) {
-        unlink(p, bucket, node);
-        found = true;
-        break;
-      }
-    }
+    const found = tryUnlink(p, bucket, node);
     spinLockRelease(p.ctrl, lockW);
     return found;
   };
@@ -247,7 +238,7 @@ export function lruStats(map: BpfMap): LruStats {
   const key = new Uint8Array(p.keySize);
   let linked = 0;
   for (let b = 0; b < p.nBuckets; b++) {
-    for (let link = p.ctrl[p.bucketsW + BUCKET_STRIDE_W * b]!; link > 0; link = p.eI32[(link - 1) * p.elemWords + E_NEXT]!) {
+    for (let link = p.ctrl[bucketHeadW(p, b)]!; link > 0; link = p.eI32[(link - 1) * p.elemWords + E_NEXT]!) {
       const e = link - 1;
       linked++;
       const t = types[e]!;

@@ -285,6 +285,7 @@ function stuck(i32: Int32Array, i: number, v: number, started: number): boolean 
 /**
  * The per-CPU record of the held lock: the word's index (-1: none) and its array's slot, and the
  * event (current.index) that took it. Helpers read heldLockIndex to refuse calls under a lock.
+ * heldAtEvent is read only while a lock is held, and bpf_spin_lock sets it, so nothing resets it.
  */
 export let heldLockIndex = -1;
 let heldSlot = -1;
@@ -370,7 +371,6 @@ export function releaseHeldLock(): SpinLockError | null {
   const held = heldWord();
   const at = heldAtEvent;
   heldLockIndex = -1;
-  heldAtEvent = -1;
   if (held !== null) spinLockRelease(held.i32, held.index);
   return new SpinLockError('exit-with-lock', VERIFIER_EXIT_WITH_LOCK,
     `the handler returned${at >= 0 ? ` at event ${at}` : ''} with its bpf_spin_lock still held; call bpf_spin_unlock on every path before returning`,

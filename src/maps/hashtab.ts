@@ -63,7 +63,7 @@ const MAX_BUFFER_BYTES = 2 ** 32;
 const TWO_32 = 4294967296;
 
 // Control buffer.
-export const CTRL_COUNT = 0;
+const CTRL_COUNT = 0;
 const FL_BASE = 16;
 const EXTRA_STRIDE_W = 16;
 const EXTRA_LOCK = 0;
@@ -116,7 +116,7 @@ export function isPercpuType(type: number): boolean {
   return type === BPF_MAP_TYPE_PERCPU_HASH || type === BPF_MAP_TYPE_LRU_PERCPU_HASH;
 }
 
-export function isLruType(type: number): boolean {
+function isLruType(type: number): boolean {
   return type === BPF_MAP_TYPE_LRU_HASH || type === BPF_MAP_TYPE_LRU_PERCPU_HASH;
 }
 
@@ -588,7 +588,6 @@ export function bucketLockW(p: HtabPriv, bucket: number): number {
   return p.bucketsW + 2 * bucket + BUCKET_LOCK;
 }
 
-/** htab_map_get_next_key(): chain order inside a bucket, buckets in index order. */
 /**
  * The syscall lookup of every hash type: a copy of the value (all CPUs' slots for per-CPU maps),
  * under the element's lock with BPF_F_LOCK. LRU maps use it too: a syscall lookup sets no ref bit.
@@ -601,6 +600,7 @@ export function htabLookupElemSys(map: BpfMap, key: Uint8Array | null, out: Uint
   return 0;
 }
 
+/** htab_map_get_next_key(): chain order inside a bucket, buckets in index order. */
 export function htabGetNextKey(map: BpfMap, key: Uint8Array | null, next: Uint8Array): number {
   const p = map.priv as HtabPriv;
   let i = 0;

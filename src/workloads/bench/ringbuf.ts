@@ -13,8 +13,7 @@ import { siblingModule } from '../../cpu/module-url.js';
 import { Runtime } from '../../cpu/runtime.js';
 import type { StructLayout, StructView } from '../../maps/layout.js';
 import { ringBuffer } from '../../maps/ringbuf.js';
-import type { BpfMap } from '../../maps/syscall.js';
-import { Rec, Refused } from './ringbuf-producer.js';
+import { Rec } from './ringbuf-producer.js';
 
 type RecView = StructView<typeof Rec extends StructLayout<infer F> ? F : never>;
 
@@ -105,7 +104,7 @@ export async function ringbufThroughput(o: RingbufThroughputOptions): Promise<Ri
       delivered = 0;
       misordered = 0;
       const dropped0 = rb.dropped;
-      const refused0 = sumRefused(refusedMap);
+      const refused0 = refusedMap.sum(0, 'n');
       const t0 = performance.timeOrigin + performance.now();
       const run = rt.run({ probe: `kprobe/${o.mode}`, perCpu: new Array<number>(cpus).fill(eventsPerCpu) });
       let result;
@@ -128,7 +127,7 @@ export async function ringbufThroughput(o: RingbufThroughputOptions): Promise<Ri
       }
       const t1 = performance.timeOrigin + performance.now();
       const dropped = rb.dropped - dropped0;
-      const refused = sumRefused(refusedMap) - refused0;
+      const refused = refusedMap.sum(0, 'n') - refused0;
       const committed = result.events - refused;
       // From before the run was dispatched: includes the start-up of the run (well under a millisecond).
       const wallNs = Math.max(1, Math.round((t1 - t0) * 1e6));
@@ -150,10 +149,6 @@ export async function ringbufThroughput(o: RingbufThroughputOptions): Promise<Ri
   } finally {
     await rt.close();
   }
-}
-
-function sumRefused(m: BpfMap): number {
-  return m.lookupPerCpu(0).reduce((n, b) => n + (Refused.decode(b).n as number), 0);
 }
 
 const fmt = (x: number): string => (x / 1e6).toFixed(2);

@@ -14,6 +14,7 @@ import type { SpinLockMode } from '../../sync/spinlock.js';
 import type { Row, RowGroup, Sample, Side } from '../../cli/bench/schema.js';
 import { summarize } from '../../cli/bench/compare.js';
 import { allowedCpus, buildKernelReference, KernelLoader, type KernelHook, type KernelProgram } from './kernel.js';
+import { readCounter } from '../race/index.js';
 import { KEYS, MAP_OPS, type MapOpsType } from './map-ops.js';
 import type { PlainStrategy } from './plain-worker.js';
 import { KernelSubject, PlainSubject, RuntimeSubject, SyncSubject, type Measured, type Subject } from './subjects.js';
@@ -94,12 +95,7 @@ function counterAfter() {
   return (prog: LoadedProgram, events: number): number => {
     const c = prog.maps.counter!;
     zero ??= new Uint8Array(c.userValueSize);
-    let observed: number;
-    if (c.isPercpu) observed = c.sum(0);
-    else {
-      const b = c.lookup(0);
-      observed = (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
-    }
+    const { observed } = readCounter(c);
     c.update(0, zero);
     return events - observed;
   };

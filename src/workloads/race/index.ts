@@ -5,6 +5,7 @@ import { Runtime } from '../../cpu/runtime.js';
 import { siblingModule } from '../../cpu/module-url.js';
 import type { SpinLockMode } from '../../sync/spinlock.js';
 import type { DumpEntry } from '../../maps/dump.js';
+import type { BpfMap } from '../../maps/syscall.js';
 import { Config } from './spinlock.js';
 
 export const STRATEGIES = ['racy', 'atomic', 'spinlock', 'percpu'] as const;
@@ -13,6 +14,26 @@ export const PROBE = 'kprobe/sys_clone';
 
 /** The counters are 32-bit (the seed's `int cnt`), except the per-CPU one (u64). */
 export const MAX_EVENTS = 0xffffffff;
+
+export interface CounterReading {
+  /** The count user space reads. */
+  observed: number;
+  /** A per-CPU counter's slots, whose sum `observed` is. */
+  perCpu?: number[];
+}
+
+/**
+ * Read a counter program's count: element 0 of its `counter` map, the `cnt` field of the value
+ * layout (the shared value's, or each CPU's slot, summed as user space does).
+ */
+export function readCounter(counter: BpfMap): CounterReading {
+  const layout = counter.spec.value;
+  if (!layout || !('cnt' in layout.fields)) throw new TypeError(`map '${counter.name}' is not a counter: its value layout has no 'cnt' field`);
+  const cnt = (v: Uint8Array): number => layout.decode(v).cnt as number;
+  if (!counter.isPercpu) return { observed: cnt(counter.lookup(0)) };
+  const perCpu = counter.lookupPerCpu(0).map(cnt);
+  return { observed: perCpu.reduce((a, b) => a + b, 0), perCpu };
+}
 
 export interface RaceOptions {
   cpus: number;
@@ -80,14 +101,7 @@ async function runOne(rt: Runtime, strategy: Strategy, options: RaceOptions): Pr
     options.onStart?.(strategy, rt);
     const run = await rt.run({ probe: PROBE, events: options.events, source: { comm: 'bash', pidBase: 4242, pids: 1 } });
 
-    let observed: number;
-    let perCpuValues: number[] | undefined;
-    if (counter.isPercpu) {
-      perCpuValues = counter.lookupPerCpu(0).map((v) => readLe(v));
-      observed = perCpuValues.reduce((a, b) => a + b, 0);
-    } else {
-      observed = readLe(counter.lookup(0).subarray(0, 4));
-    }
+    const { observed, perCpu: perCpuValues } = readCounter(counter);
     const expected = run.events;
     const lost = expected - observed;
     return {
@@ -108,12 +122,6 @@ async function runOne(rt: Runtime, strategy: Strategy, options: RaceOptions): Pr
   } finally {
     await prog.unload();
   }
-}
-
-function readLe(bytes: Uint8Array): number {
-  let x = 0;
-  for (let i = bytes.length - 1; i >= 0; i--) x = x * 256 + bytes[i]!;
-  return x;
 }
 
 /** Why each strategy behaves as it does, for the lines under the table. */

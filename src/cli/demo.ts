@@ -12,9 +12,7 @@ import { setSmpProcessorId, smpProcessorId } from '../maps/smp.js';
 import { createMap, type BpfMap } from '../maps/syscall.js';
 import { BpfError } from '../maps/errno.js';
 import { BPF_ANY } from '../maps/uapi.js';
-import { programOf } from '../cpu/program.js';
-import { verifyProgram } from '../cpu/verifier.js';
-import { STRATEGIES } from '../workloads/race/index.js';
+import { STRATEGIES, verifyStrategy } from '../workloads/race/index.js';
 import { UsageError, parse } from './args.js';
 import { table, wrap } from './format.js';
 
@@ -163,11 +161,9 @@ export interface VerifierDemoRow {
 }
 
 export async function verifierDemo(): Promise<VerifierDemoRow[]> {
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
   const rows: VerifierDemoRow[] = [];
   for (const s of STRATEGIES) {
-    const url = new URL(`../workloads/race/${s}${ext}`, import.meta.url).href;
-    const findings = verifyProgram(programOf(await import(url), url));
+    const findings = await verifyStrategy(s);
     rows.push({ strategy: s, verdict: findings.length ? 'rejected' : 'accepted', lines: findings.map((f) => `${f.probe}: ${f.message}`) });
   }
   return rows;

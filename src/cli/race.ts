@@ -2,13 +2,12 @@
 
 import { availableParallelism, cpus as hostCpus } from 'node:os';
 import { Runtime } from '../cpu/runtime.js';
-import { EXPLAIN, MAX_EVENTS, STRATEGIES, VERIFIER_NOTE, runRace, type RaceRow, type Strategy } from '../workloads/race/index.js';
+import { EXPLAIN, MAX_EVENTS, STRATEGIES, VERIFIER_NOTE, runRace, verifyStrategy, type RaceRow, type Strategy } from '../workloads/race/index.js';
 import { UsageError, intOption, listOption, parse } from './args.js';
 import { fmtFixed, fmtInt, table, wrap } from './format.js';
 import { guardSignals } from './signals.js';
 import { formatDump } from '../maps/dump.js';
-import { verifyProgram, VerifierError } from '../cpu/verifier.js';
-import { programOf } from '../cpu/program.js';
+import { VerifierError } from '../cpu/verifier.js';
 
 export const RACE_HELP = `usage: percpu-maps race [--cpus N] [--events N] [--strategy S,...] [--json] [--trace] [--dump] [--verifier]
 
@@ -50,9 +49,10 @@ export async function raceCommand(argv: string[]): Promise<number> {
   const strategies = listOption('race', 'strategy', values.strategy, STRATEGIES) ?? [...STRATEGIES];
   const json = values.json === true;
 
+  // Checked here, before any thread starts, so the runtime need not check them again at load.
   if (values.verifier === true) await verifyStrategies(strategies);
 
-  const rt = await Runtime.start({ cpus, onWarning: () => {}, verifier: values.verifier === true });
+  const rt = await Runtime.start({ cpus, onWarning: () => {} });
   let current: Runtime | null = rt;
   const guard = guardSignals(() => current);
   let rows: RaceRow[] = [];
@@ -106,10 +106,8 @@ export async function raceCommand(argv: string[]): Promise<number> {
 
 /** Refuse, before any run, strategies whose program the kernel's verifier would reject. */
 async function verifyStrategies(strategies: readonly Strategy[]): Promise<void> {
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
   for (const s of strategies) {
-    const url = new URL(`../workloads/race/${s}${ext}`, import.meta.url).href;
-    const findings = verifyProgram(programOf(await import(url), url));
+    const findings = await verifyStrategy(s);
     if (findings.length > 0) throw new VerifierError(s, findings);
   }
 }

@@ -14,7 +14,7 @@ import type { SpinLockMode } from '../../sync/spinlock.js';
 import type { Row, RowGroup, Sample, Side } from '../../cli/bench/schema.js';
 import { summarize } from '../../cli/bench/compare.js';
 import { allowedCpus, buildKernelReference, KernelLoader, type KernelHook, type KernelProgram } from './kernel.js';
-import { readCounter } from '../race/index.js';
+import { readCounter, strategyModule } from '../race/index.js';
 import { KEYS, MAP_OPS, type MapOpsType } from './map-ops.js';
 import type { PlainStrategy } from './plain-worker.js';
 import { KernelSubject, PlainSubject, RuntimeSubject, SyncSubject, type Measured, type Subject } from './subjects.js';
@@ -31,16 +31,14 @@ interface CounterDef {
   kernel: KernelProgram;
 }
 
-const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-const race = (name: string) => new URL(`../race/${name}${ext}`, import.meta.url);
 const here = (name: string) => siblingModule(import.meta.url, name);
 
 function counterDef(s: CounterStrategy): CounterDef {
   switch (s) {
-    case 'racy': return { label: 'racy', module: race('racy'), spinLock: 'adaptive', plain: 'racy', kernel: 'racy' };
-    case 'atomic': return { label: 'atomic', module: race('atomic'), spinLock: 'adaptive', plain: 'atomic', kernel: 'atomic' };
-    case 'spinlock': return { label: 'spinlock (adaptive)', module: race('spinlock'), spinLock: 'adaptive', plain: 'spinlock', kernel: 'spinlock' };
-    case 'spin': return { label: 'spinlock (pure spin)', module: race('spinlock'), spinLock: 'spin', plain: 'spin', kernel: 'spinlock' };
+    case 'racy': return { label: 'racy', module: strategyModule('racy'), spinLock: 'adaptive', plain: 'racy', kernel: 'racy' };
+    case 'atomic': return { label: 'atomic', module: strategyModule('atomic'), spinLock: 'adaptive', plain: 'atomic', kernel: 'atomic' };
+    case 'spinlock': return { label: 'spinlock (adaptive)', module: strategyModule('spinlock'), spinLock: 'adaptive', plain: 'spinlock', kernel: 'spinlock' };
+    case 'spin': return { label: 'spinlock (pure spin)', module: strategyModule('spinlock'), spinLock: 'spin', plain: 'spin', kernel: 'spinlock' };
     case 'percpu-8': return { label: 'percpu (stride 8)', module: here('percpu-8'), spinLock: 'adaptive', plain: 'percpu', stride: 8, kernel: 'percpu' };
     case 'percpu-64': return { label: 'percpu (stride 64)', module: here('percpu-64'), spinLock: 'adaptive', plain: 'percpu', stride: 64, kernel: 'percpu' };
     case 'percpu-128': return { label: 'percpu (stride 128)', module: here('percpu-128'), spinLock: 'adaptive', plain: 'percpu', stride: 128, kernel: 'percpu' };

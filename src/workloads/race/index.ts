@@ -3,6 +3,8 @@
 
 import { Runtime } from '../../cpu/runtime.js';
 import { siblingModule } from '../../cpu/module-url.js';
+import { programOf } from '../../cpu/program.js';
+import { verifyProgram, type VerifierFinding } from '../../cpu/verifier.js';
 import type { SpinLockMode } from '../../sync/spinlock.js';
 import type { DumpEntry } from '../../maps/dump.js';
 import type { BpfMap } from '../../maps/syscall.js';
@@ -14,6 +16,17 @@ export const PROBE = 'kprobe/sys_clone';
 
 /** The counters are 32-bit (the seed's `int cnt`), except the per-CPU one (u64). */
 export const MAX_EVENTS = 0xffffffff;
+
+/** The module of a strategy's program (this directory's `<strategy>.ts`, or `.js` in the build). */
+export function strategyModule(strategy: Strategy): URL {
+  return siblingModule(import.meta.url, strategy);
+}
+
+/** What the kernel's verifier would reject in a strategy's program (none: it would load). */
+export async function verifyStrategy(strategy: Strategy): Promise<VerifierFinding[]> {
+  const url = strategyModule(strategy).href;
+  return verifyProgram(programOf(await import(url), url));
+}
 
 export interface CounterReading {
   /** The count user space reads. */
@@ -88,7 +101,7 @@ export async function runRace(options: RaceOptions): Promise<RaceRow[]> {
 }
 
 async function runOne(rt: Runtime, strategy: Strategy, options: RaceOptions): Promise<RaceRow> {
-  const prog = await rt.load(siblingModule(import.meta.url, strategy));
+  const prog = await rt.load(strategyModule(strategy));
   try {
     const counter = prog.maps.counter!;
     const zero = new Uint8Array(counter.userValueSize);

@@ -197,6 +197,11 @@ export class BpfLru {
     this.w[this.nodesW + NODE_W * i + N_REF] = 0;
   }
 
+  /** The element's hash, written into a node as it is handed out (the kernel's hash_offset store). */
+  private setHash(node: number, hash: number): void {
+    this.hash.words[node * this.hash.stride + this.hash.offset] = hash | 0;
+  }
+
   // ---- one list set (global, or one CPU's) ------------------------------------------------------
 
   /** Sentinel of list `type` in set `set` (common: the global set; per-CPU: the CPU). */
@@ -392,7 +397,7 @@ export class BpfLru {
   private addPending(cpu: number, node: number, hash: number): void {
     // Read lock-free by eviction on other CPUs only after they take this CPU's lock; published to
     // lookups by the hash table's linking store.
-    this.hash.words[node * this.hash.stride + this.hash.offset] = hash | 0;
+    this.setHash(node, hash);
     this.setTypeCpu(node, LRU_LOCAL_PENDING, cpu);
     this.clearRef(node);
     this.add(node, this.localPending(cpu));
@@ -484,8 +489,7 @@ export class BpfLru {
       if (this.isEmpty(free)) this.shrink(cpu, PERCPU_FREE_TARGET, free, LRU_FREE);
       if (this.isEmpty(free)) return -1;
       const node = this.next(free);
-      this.hash.words[node * this.hash.stride + this.hash.offset] = hash | 0;
-      this.clearRef(node);
+      this.setHash(node, hash);
       this.moveNode(cpu, node, LRU_INACTIVE);
       return node;
     } finally {

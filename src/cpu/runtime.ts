@@ -232,9 +232,10 @@ export class Runtime {
     for (const l of this.programs.values()) {
       if (l.program === program) throw new ProgramLoadError(`${url} is already loaded; unload it first`);
     }
+    const progName = program.name ?? programName(url);
     if (options.verifier ?? this.verifier) {
       const findings = verifyProgram(program);
-      if (findings.length > 0) throw new VerifierError(program.name ?? programName(url), findings);
+      if (findings.length > 0) throw new VerifierError(progName, findings);
     }
     const created: BpfMap[] = [];
     const handles: Record<string, MapHandle> = {};
@@ -268,7 +269,7 @@ export class Runtime {
       this.programs.set(id, loaded);
       return {
         id,
-        name: program.name ?? programName(url),
+        name: progName,
         url,
         maps: program.maps,
         probes: Object.keys(program.handlers),

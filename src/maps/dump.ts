@@ -3,7 +3,6 @@
 
 import { BpfError } from './errno.js';
 import type { BpfMap } from './syscall.js';
-import { roundUp8 } from './uapi.js';
 
 export interface DumpEntry {
   key: string[];
@@ -19,24 +18,19 @@ const hexByte = (b: number): string => '0x' + b.toString(16).padStart(2, '0');
 export function dumpMap(map: BpfMap): DumpEntry[] {
   if (map.attr.keySize === 0) return [];
   const out: DumpEntry[] = [];
-  const vs = map.attr.valueSize;
   for (const key of map.keys()) {
-    let value: Uint8Array;
+    let value: Uint8Array | Uint8Array[];
     try {
-      value = map.lookup(key);
+      // Per-CPU maps: value_size bytes of each CPU's slot, without the rounding padding.
+      value = map.isPercpu ? map.lookupPerCpu(key) : map.lookup(key);
     } catch (e) {
       // Deleted between get_next_key and lookup (a program runs concurrently): bpftool skips it too.
       if (e instanceof BpfError && e.errno === 'ENOENT') continue;
       throw e;
     }
     const entry: DumpEntry = { key: [...key].map(hexByte) };
-    if (map.isPercpu) {
-      const step = roundUp8(vs);
-      entry.values = [];
-      for (let cpu = 0; cpu < map.cpus; cpu++) entry.values.push({ cpu, value: [...value.subarray(cpu * step, cpu * step + vs)].map(hexByte) });
-    } else {
-      entry.value = [...value].map(hexByte);
-    }
+    if (Array.isArray(value)) entry.values = value.map((v, cpu) => ({ cpu, value: [...v].map(hexByte) }));
+    else entry.value = [...value].map(hexByte);
     out.push(entry);
   }
   return out;

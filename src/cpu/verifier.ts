@@ -181,9 +181,7 @@ function uncheckedUse(src: string, call: Call): string | null {
   const assign = new RegExp(`(?:^|[^\\w$.])(${IDENT})\\s*(?::[^=;]*)?=\\s*(?:\\(\\s*0\\s*,\\s*)?(?:${IDENT}\\.)?$`).exec(before);
   if (assign === null) return null;
   const name = assign[1]!;
-  const use = new RegExp(`(^|[^\\w$.])${escape(name)}(?![\\w$])`, 'g');
-  use.lastIndex = 0;
-  const m = use.exec(after);
+  const m = identifierUse(name).exec(after);
   if (m === null) return null;
   const at = m.index + m[1]!.length;
   const prefix = after.slice(Math.max(0, at - 30), at);
@@ -196,7 +194,12 @@ function uncheckedUse(src: string, call: Call): string | null {
 }
 
 function mentions(src: string, name: string): boolean {
-  return new RegExp(`(^|[^\\w$.])${escape(name)}(?![\\w$])`).test(src);
+  return identifierUse(name).test(src);
+}
+
+/** `name` as a whole identifier, not a property (`.name`); group 1 is the character before it. */
+function identifierUse(name: string): RegExp {
+  return new RegExp(`(^|[^\\w$.])${escape(name)}(?![\\w$])`);
 }
 
 function escape(s: string): string {

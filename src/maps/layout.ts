@@ -128,18 +128,18 @@ export class ValueView {
 
   getU8(offset: number): number { this.check(offset, 1); return this._mem.u8[this._off + offset]!; }
   setU8(offset: number, v: number): void { this.check(offset, 1); this._mem.u8[this._off + offset] = v; }
-  getU32(offset: number): number { this.check(offset, 4); return this._mem.u32[this._w + (offset >>> 2)]!; }
-  setU32(offset: number, v: number): void { this.check(offset, 4); this._mem.u32[this._w + (offset >>> 2)] = v; }
+  getU32(offset: number): number { this.check(offset, 4); return this._u32[this._w + (offset >>> 2)]!; }
+  setU32(offset: number, v: number): void { this.check(offset, 4); this._u32[this._w + (offset >>> 2)] = v; }
   getU64(offset: number): number {
     this.check(offset, 8);
     const w = this._w + (offset >>> 2);
-    return this._mem.u32[w]! + this._mem.u32[w + 1]! * TWO_32;
+    return this._u32[w]! + this._u32[w + 1]! * TWO_32;
   }
   setU64(offset: number, v: number): void {
     this.check(offset, 8);
     const w = this._w + (offset >>> 2);
-    this._mem.u32[w] = v >>> 0;
-    this._mem.u32[w + 1] = Math.floor(v / TWO_32) >>> 0;
+    this._u32[w] = v >>> 0;
+    this._u32[w + 1] = Math.floor(v / TWO_32) >>> 0;
   }
 }
 
@@ -223,8 +223,8 @@ function accessorFor(field: Field, arrayIndex: number): PropertyDescriptor {
       };
     case 's64':
       return {
-        get(this: ValueView) { const i = this._w + w; return this._mem.u32[i]! + this._mem.i32[i + 1]! * TWO_32; },
-        set(this: ValueView, v: number) { const m = this._mem.u32; const i = this._w + w; m[i] = v >>> 0; m[i + 1] = Math.floor(v / TWO_32) >>> 0; },
+        get(this: ValueView) { const i = this._w + w; return this._u32[i]! + this._mem.i32[i + 1]! * TWO_32; },
+        set(this: ValueView, v: number) { const m = this._u32; const i = this._w + w; m[i] = v >>> 0; m[i + 1] = Math.floor(v / TWO_32) >>> 0; },
       };
     case 'bpf_spin_lock':
       // The lock word may only be touched through bpf_spin_lock()/bpf_spin_unlock(), as the verifier insists.

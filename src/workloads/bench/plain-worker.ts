@@ -5,12 +5,15 @@
 // Shared memory (Int32Array/Uint32Array over `memory`):
 //   racy, atomic, spinlock, spin:  word 0 the count, word 1 the lock word (0 free, 1 held, 2 contended)
 //   percpu, percpu-atomic:         CPU c's count at byte c * stride
-// Control (Int32Array over `control`): word 0 stop (set by the main thread), word 1 + cpu progress.
+// Control (Int32Array over `control`, the runtime's layout: cpu/event-loop.ts): word 0 stop (set
+// by the main thread), word 1 + cpu progress.
 // Barrier (Int32Array over the run's barrier): word 0 arrivals, word 1 open.
 
 import { parentPort, workerData } from 'node:worker_threads';
-// The runtime's start line (a standalone module: the reference still runs without the runtime).
+// The runtime's start line and batch size, and its control words (standalone modules: the
+// reference still runs without the runtime).
 import { barrierWait } from '../../cpu/barrier.js';
+import { BATCH, CONTROL_STOP } from '../../cpu/event-loop.js';
 
 export const PLAIN_STRATEGIES = ['racy', 'atomic', 'spinlock', 'spin', 'percpu', 'percpu-atomic'] as const;
 export type PlainStrategy = (typeof PLAIN_STRATEGIES)[number];
@@ -42,7 +45,6 @@ interface Ctx {
   index: number;
 }
 
-const BATCH = 1 << 16;
 const SPINS = 200;
 
 function handlerFor(d: PlainWorkerData): (ctx: Ctx) => void {
@@ -88,7 +90,7 @@ function lockSlow(i32: Int32Array): void {
 function runEvents(handler: (ctx: Ctx) => void, ctx: Ctx, events: number, control: Int32Array): number {
   let done = 0;
   while (done < events) {
-    if (Atomics.load(control, 0) !== 0) break;
+    if (Atomics.load(control, CONTROL_STOP) !== 0) break;
     const end = events - done > BATCH ? done + BATCH : events;
     for (let i = done; i < end; i++) {
       ctx.index = i;

@@ -4,6 +4,8 @@
 // user-space calls in the coordinator.
 
 import { Worker } from 'node:worker_threads';
+import { newBarrier } from '../../cpu/barrier.js';
+import { CONTROL_STOP, controlBytes } from '../../cpu/event-loop.js';
 import { siblingModule } from '../../cpu/module-url.js';
 import { Runtime, type LoadedProgram } from '../../cpu/runtime.js';
 import type { SpinLockMode } from '../../sync/spinlock.js';
@@ -152,7 +154,7 @@ export class PlainSubject implements Subject {
     this.cpus = cpus;
     this.stride = stride;
     this.memory = new SharedArrayBuffer(Math.max(64, cpus * stride + 8));
-    this.control = new SharedArrayBuffer(4 * (1 + cpus));
+    this.control = new SharedArrayBuffer(controlBytes(cpus));
     this.ctl = new Int32Array(this.control);
   }
 
@@ -177,7 +179,7 @@ export class PlainSubject implements Subject {
   private async runOnce(events: number, capMs: number): Promise<Measured> {
     new Uint8Array(this.memory).fill(0);
     this.ctl.fill(0);
-    const barrier = new SharedArrayBuffer(8);
+    const barrier = newBarrier();
     const base = Math.floor(events / this.cpus);
     const rest = events - base * this.cpus;
     const timer = setTimeout(() => this.stop(), capMs);
@@ -213,7 +215,7 @@ export class PlainSubject implements Subject {
   }
 
   stop(): void {
-    Atomics.store(this.ctl, 0, 1);
+    Atomics.store(this.ctl, CONTROL_STOP, 1);
   }
 
   async close(): Promise<void> {

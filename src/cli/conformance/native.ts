@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { DriverError, run } from './bpftool.js';
 import { mapTypeName } from '../../maps/uapi.js';
-import { errnoNameOf, hexOf, infoOutcome, type Outcome } from './schema.js';
+import { bytesOf, errnoNameOf, hexOf, infoOutcome, type Outcome } from './schema.js';
 
 /** The package root: this file sits in src/cli/conformance (or dist/cli/conformance). */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -52,12 +52,6 @@ export async function buildHelper(cc = process.env.CC || 'cc'): Promise<string> 
   }
   renameSync(tmp, bin);
   return bin;
-}
-
-function unhex(hex: string): Uint8Array {
-  const b = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < b.length; i++) b[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return b;
 }
 
 /** One running helper process. */
@@ -121,15 +115,13 @@ export class NativeHelper {
     const init = initial && initial.length > 0 ? ` ${hexOf(initial)}` : '';
     const r = await this.command(`${op} ${key ? hexOf(key) || '=' : '-'} ${flags} ${outLen}${init}`);
     if (!('ok' in r)) return r;
-    const b = new Uint8Array(r.hex.length / 2);
-    for (let i = 0; i < b.length; i++) b[i] = parseInt(r.hex.slice(2 * i, 2 * i + 2), 16);
-    return { bytes: b };
+    return { bytes: bytesOf(r.hex) };
   }
 
   /** A program's bpf_map_lookup_elem on the helper's CPU: this CPU's value, or ENOENT for NULL. */
   async progLookup(key: Uint8Array, valueSize: number): Promise<{ bytes: Uint8Array } | { errno: string }> {
     const r = await this.command(`proglookup ${hexOf(key)} ${valueSize}`);
-    return 'ok' in r ? { bytes: unhex(r.hex) } : r;
+    return 'ok' in r ? { bytes: bytesOf(r.hex) } : r;
   }
 
   /** BPF_MAP_LOOKUP_(AND_DELETE_)BATCH: the errno (null: 0), the count written back, out_batch if written, the data. */
@@ -139,8 +131,8 @@ export class NativeHelper {
     if (!('ok' in r)) throw new DriverError(`native helper: lookupbatch answered ${r.errno}`);
     const [e, n, out, keys, values] = r.hex.split(' ');
     return {
-      errno: Number(e) === 0 ? null : errnoNameOf(Number(e)), count: Number(n), outBatch: out === '-' ? null : unhex(out!),
-      keys: unhex(keys === '=' ? '' : keys!), values: unhex(values === '=' ? '' : values!),
+      errno: Number(e) === 0 ? null : errnoNameOf(Number(e)), count: Number(n), outBatch: out === '-' ? null : bytesOf(out!),
+      keys: bytesOf(keys === '=' ? '' : keys!), values: bytesOf(values === '=' ? '' : values!),
     };
   }
 

@@ -2,7 +2,7 @@
 // The percpu-maps command line.
 
 import { UsageError } from './args.js';
-import { RACE_HELP, raceCommand } from './race.js';
+import { raceCommand } from './race.js';
 import { workloadCommand } from './workload.js';
 
 const HELP = `usage: percpu-maps <command> [options]
@@ -47,8 +47,6 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
 }
-
-export { RACE_HELP };
 
 const exitCode = await main(process.argv.slice(2));
 process.exitCode = exitCode;

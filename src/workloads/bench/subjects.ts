@@ -70,13 +70,11 @@ export interface RuntimeSubjectOptions {
   cpus: number;
   spinLock?: SpinLockMode;
   /** After load: fill maps, start consumers. */
-  setup?: (prog: LoadedProgram, rt: Runtime) => void | Promise<void>;
+  setup?: (prog: LoadedProgram) => void | Promise<void>;
   /** After each run: the lost updates (counters), reset state. */
   after?: (prog: LoadedProgram, events: number) => number | undefined;
   /** While a run goes on, in the coordinator (a ring buffer's consumer); returns a function that ends it. */
   during?: (prog: LoadedProgram) => () => void | Promise<void>;
-  /** Before close (release consumers). */
-  teardown?: (prog: LoadedProgram) => void;
 }
 
 export class RuntimeSubject implements Subject {
@@ -92,7 +90,7 @@ export class RuntimeSubject implements Subject {
   async prepare(p: PrepareOptions): Promise<void> {
     this.rt = await Runtime.start({ cpus: this.o.cpus, spinLock: this.o.spinLock ?? 'adaptive', onWarning: () => {} });
     this.prog = await this.rt.load(this.o.module);
-    await this.o.setup?.(this.prog, this.rt);
+    await this.o.setup?.(this.prog);
     this.events = await warmAndSize(this.o.cpus, p, (e, cap) => this.runOnce(e, cap));
     this.capMs = Math.max(p.sampleMs * CAP_FACTOR, 1000);
   }
@@ -128,7 +126,6 @@ export class RuntimeSubject implements Subject {
   }
 
   async close(): Promise<void> {
-    if (this.prog) this.o.teardown?.(this.prog);
     const rt = this.rt;
     this.rt = null;
     this.prog = null;
@@ -149,6 +146,7 @@ export class PlainSubject implements Subject {
   private readonly strategy: PlainStrategy;
   private readonly stride: number;
 
+  /** `stride`: bytes between two CPUs' percpu counters (default 128, a percpu map's default slab alignment). */
   constructor(strategy: PlainStrategy, cpus: number, stride = 128) {
     this.strategy = strategy;
     this.cpus = cpus;

@@ -81,8 +81,6 @@ interface Plan {
   make: () => Promise<Subject | string>;
 }
 
-const U32_MAX = 0xffffffff;
-
 function newRow(side: Side, group: RowGroup, id: string, label: string, cpus: number, unit: Row['unit'], params: Row['params']): Row {
   return { id, side, group, label, cpus, oversubscribed: cpus > availableParallelism(), unit, status: 'measured', params, samples: [] };
 }
@@ -132,7 +130,7 @@ export class Suite {
             });
           }
           if (want('plain')) {
-            out.push({ row: newRow('plain', 'counter', id, d.label, cpus, 'event', params), counter: true, make: async () => new PlainSubject(d.plain, cpus, d.stride ?? 128) });
+            out.push({ row: newRow('plain', 'counter', id, d.label, cpus, 'event', params), counter: true, make: async () => new PlainSubject(d.plain, cpus, d.stride) });
           }
         }
         if (want('kernel')) {
@@ -356,5 +354,3 @@ function toSample(m: Measured): Sample {
   if (m.capped) s.capped = true;
   return s;
 }
-
-export const MAX_EVENTS_PER_CPU = U32_MAX;

@@ -1,6 +1,6 @@
 // Ready-made workloads: a program, the events that drive it, and what user space prints after.
 
-import type { Runtime, RunResult } from '../cpu/runtime.js';
+import type { LoadedProgram, Runtime, RunResult } from '../cpu/runtime.js';
 import type { DumpEntry } from '../maps/dump.js';
 
 export interface WorkloadOptions {
@@ -28,4 +28,14 @@ export interface Workload {
   defaultEvents: number;
   probe: string;
   run(options: WorkloadOptions): Promise<WorkloadResult>;
+}
+
+/** Load a program, give it to `body`, and unload it however `body` ends (the maps go with it). */
+export async function withProgram<T>(rt: Runtime, module: string | URL, body: (prog: LoadedProgram) => Promise<T>): Promise<T> {
+  const prog = await rt.load(module);
+  try {
+    return await body(prog);
+  } finally {
+    await prog.unload();
+  }
 }

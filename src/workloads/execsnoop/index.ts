@@ -4,7 +4,7 @@
 import { siblingModule } from '../../cpu/module-url.js';
 import type { RunResult } from '../../cpu/runtime.js';
 import { ringBuffer, type RingBuffer } from '../../maps/ringbuf.js';
-import type { Workload, WorkloadOptions, WorkloadResult } from '../workload.js';
+import { withProgram, type Workload, type WorkloadOptions, type WorkloadResult } from '../workload.js';
 import { Event, RING_BYTES } from './program.js';
 
 /** Lines printed in full before the stream is only counted. */
@@ -64,8 +64,7 @@ export const execsnoop: Workload = {
   probe: 'tracepoint/syscalls/sys_exit_execve',
   async run(options: WorkloadOptions): Promise<WorkloadResult> {
     const rt = options.runtime;
-    const prog = await rt.load(siblingModule(import.meta.url, 'program'));
-    try {
+    return withProgram(rt, siblingModule(import.meta.url, 'program'), async (prog) => {
       const ring = ringBuffer(prog.maps.events!, Event);
       const runP = rt.run({ probe: this.probe, events: options.events, source: { pidBase: 4000, pids: 500, comm: 'bash' } });
       const t = await consumeWhile(ring, rt.cpus, runP);
@@ -80,8 +79,6 @@ export const execsnoop: Workload = {
         text: [header(), ...t.lines, t.received > t.lines.length ? `... ${t.received - t.lines.length} more` : '', '', ...summary].join('\n'),
         data: { received: t.received, dropped, execs: run.events, perCpu: t.perCpu, outOfOrder: t.outOfOrder, ringBytes: RING_BYTES },
       };
-    } finally {
-      await prog.unload();
-    }
+    });
   },
 };

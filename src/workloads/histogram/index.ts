@@ -1,7 +1,7 @@
 // The histogram workload: run the program, sum the per-CPU slots, print them as bcc does.
 
 import { siblingModule } from '../../cpu/module-url.js';
-import type { Workload, WorkloadOptions, WorkloadResult } from '../workload.js';
+import { withProgram, type Workload, type WorkloadOptions, type WorkloadResult } from '../workload.js';
 import { MAX_SLOTS } from './program.js';
 
 /** bcc's print_log2_hist layout: one line per slot up to the last non-empty one, 40 stars wide. */
@@ -36,8 +36,7 @@ export const histogram: Workload = {
   probe: 'kretprobe/vfs_read',
   async run(options: WorkloadOptions): Promise<WorkloadResult> {
     const rt = options.runtime;
-    const prog = await rt.load(siblingModule(import.meta.url, 'program'));
-    try {
+    return withProgram(rt, siblingModule(import.meta.url, 'program'), async (prog) => {
       const run = await rt.run({ probe: this.probe, events: options.events });
       const hist = prog.maps.hist!;
       const counts: number[] = [];
@@ -48,8 +47,6 @@ export const histogram: Workload = {
         data: { unit: 'nsecs', slots: counts },
         ...(options.dump ? { maps: { hist: hist.dump() } } : {}),
       };
-    } finally {
-      await prog.unload();
-    }
+    });
   },
 };

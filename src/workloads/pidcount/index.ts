@@ -3,7 +3,7 @@
 
 import { siblingModule } from '../../cpu/module-url.js';
 import type { BpfMap } from '../../maps/syscall.js';
-import type { Workload, WorkloadOptions, WorkloadResult } from '../workload.js';
+import { withProgram, type Workload, type WorkloadOptions, type WorkloadResult } from '../workload.js';
 import { HOT_PID_BASE, HOT_TASKS, MAX_PIDS } from './program.js';
 
 /** Tasks the event source cycles through (besides the busy ones): four times the map's room. */
@@ -50,8 +50,7 @@ export const pidcount: Workload = {
   probe: 'tracepoint/raw_syscalls/sys_enter',
   async run(options: WorkloadOptions): Promise<WorkloadResult> {
     const rt = options.runtime;
-    const prog = await rt.load(siblingModule(import.meta.url, 'program'));
-    try {
+    return withProgram(rt, siblingModule(import.meta.url, 'program'), async (prog) => {
       const run = await rt.run({ probe: this.probe, events: options.events, source: { pidBase: GENERATED_PID_BASE, pids: GENERATED_TASKS, comm: 'worker' } });
       const map = prog.maps.counts!;
       const rows = readCounts(map).sort((a, b) => b.count - a.count || a.pid - b.pid);
@@ -68,8 +67,6 @@ export const pidcount: Workload = {
         data: { maxEntries: map.info().maxEntries, tracked: rows.length, counted, lost: run.events - counted, busyKept: busy.length, top: rows.slice(0, 20) },
         ...(options.dump ? { maps: { counts: map.dump() } } : {}),
       };
-    } finally {
-      await prog.unload();
-    }
+    });
   },
 };

@@ -8,6 +8,7 @@ import { verifyProgram, type VerifierFinding } from '../../cpu/verifier.js';
 import type { SpinLockMode } from '../../sync/spinlock.js';
 import type { DumpEntry } from '../../maps/dump.js';
 import type { BpfMap } from '../../maps/syscall.js';
+import { withProgram } from '../workload.js';
 import { Config } from './spinlock.js';
 
 export const STRATEGIES = ['racy', 'atomic', 'spinlock', 'percpu'] as const;
@@ -101,8 +102,7 @@ export async function runRace(options: RaceOptions): Promise<RaceRow[]> {
 }
 
 async function runOne(rt: Runtime, strategy: Strategy, options: RaceOptions): Promise<RaceRow> {
-  const prog = await rt.load(strategyModule(strategy));
-  try {
+  return withProgram(rt, strategyModule(strategy), async (prog) => {
     const counter = prog.maps.counter!;
     const zero = new Uint8Array(counter.userValueSize);
     const warmup = options.trace ? 0 : (options.warmup ?? Math.min(options.events, 1_000_000));
@@ -132,9 +132,7 @@ async function runOne(rt: Runtime, strategy: Strategy, options: RaceOptions): Pr
       ...(options.trace ? { trace: rt.readTrace() } : {}),
       ...(options.dump ? { maps: Object.fromEntries(Object.entries(prog.maps).map(([n, m]) => [n, m.dump()])) } : {}),
     };
-  } finally {
-    await prog.unload();
-  }
+  });
 }
 
 /** Why each strategy behaves as it does, for the lines under the table. */

@@ -1,0 +1,121 @@
+// openObject: an eBPF object file to a BpfObject (objects.md), one pass per concern in libbpf's
+// order (bpf_object_open): ELF -> license -> BTF (+ fix-ups) -> maps -> functions and code
+// relocations -> map slot initialisers -> per-program linking. Nothing is created and nothing is
+// sent to the kernel: the bytes stay as given, so the same object can go to libbpf unchanged.
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { Btf } from './btf.js';
+import { BtfExt } from './btf-ext.js';
+import { ElfFile } from './elf.js';
+import { fail, ObjectError } from './errors.js';
+import { linkProgram } from './link.js';
+import { collectMapInitSlots, collectMaps } from './maps.js';
+import { collectFunctions } from './programs.js';
+import { matchSection } from './sections.js';
+import type { BpfObject, ObjectProgram, OpenOptions } from './types.js';
+import { SHT_PROGBITS, STB_GLOBAL, STB_WEAK, STT_OBJECT } from './uapi.js';
+
+/** Opens an object from its bytes. Any malformed or unsupported input throws ObjectError. */
+export function openObject(bytes: Uint8Array, options: OpenOptions = {}): BpfObject {
+  const name = options.name ?? 'object';
+  try {
+    return open(bytes, name);
+  } catch (e) {
+    if (e instanceof ObjectError) throw e.inObject(name);
+    throw e;
+  }
+}
+
+/** Opens an object file; its name is libbpf's: the basename up to its first '.'. */
+export function openObjectFile(path: string, options: OpenOptions = {}): BpfObject {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new ObjectError(`cannot read ${path}: ${(e as Error).message}`, { hint: 'check the path' }, options.name ?? objectNameOf(path));
+  }
+  return openObject(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), { name: options.name ?? objectNameOf(path) });
+}
+
+/** libbpf's object name for a path: the file's basename up to its first '.'. */
+export function objectNameOf(path: string): string {
+  const base = basename(path);
+  const dot = base.indexOf('.');
+  return dot >= 0 ? base.slice(0, dot) : base;
+}
+
+function open(bytes: Uint8Array, name: string): BpfObject {
+  const elf = new ElfFile(bytes);
+  if (elf.symtabIndex === 0) fail('no symbol table (a stripped object?)', { hint: 'give the loader the .o that clang -c produced, unstripped' });
+
+  const licenseSec = elf.sectionByName('license');
+  const license = licenseSec !== undefined && licenseSec.type === SHT_PROGBITS ? cString(elf.data(licenseSec)) : '';
+
+  const btfSec = elf.sectionByName('.BTF');
+  const btf = btfSec !== undefined ? Btf.parse(elf.data(btfSec)) : null;
+  if (btf !== null) {
+    btf.fixupDatasecs(
+      (secName) => elf.sectionByName(secName)?.size,
+      (varName) => {
+        const sym = elf.symbols.find((s) => s.name === varName && s.type === STT_OBJECT && (s.bind === STB_GLOBAL || s.bind === STB_WEAK));
+        return sym === undefined ? undefined : { value: sym.value, visibility: sym.visibility };
+      },
+    );
+  }
+  const extSec = elf.sectionByName('.BTF.ext');
+  const ext = extSec !== undefined && btf !== null ? BtfExt.parse(elf.data(extSec), btf) : null;
+
+  const maps = collectMaps(elf, btf, name);
+  const functions = collectFunctions(elf, maps);
+  const entries = functions.funcs.filter((f) => f.shndx !== functions.textShndx);
+  collectMapInitSlots(elf, btf, maps, (symName, shndx, offset) => entries.some((f) => f.name === symName && f.shndx === shndx && f.secInsnOff * 8 === offset));
+
+  if (ext !== null) {
+    // CO-RE needs the running kernel's BTF to rewrite field offsets; we have none to match against.
+    for (const f of functions.funcs) {
+      const relo = ext.coreRelos.get(f.section)?.find((r) => r.insnOff / 8 >= f.secInsnOff && r.insnOff / 8 < f.secInsnOff + f.count);
+      if (relo !== undefined) {
+        fail(`CO-RE relocation (kind ${relo.kind}, type [${relo.typeId}], access '${relo.access}') in '${f.name}' is not supported`, { section: f.section, insn: Math.floor(relo.insnOff / 8), hint: 'read fields with plain loads instead of BPF_CORE_READ/__builtin_preserve_access_index' });
+      }
+    }
+  }
+
+  const programs: ObjectProgram[] = [];
+  for (const f of entries) {
+    const m = matchSection(f.section);
+    if (m === undefined) fail(`program '${f.name}': unknown section name, libbpf cannot tell the program type`, { section: f.section, hint: "use one of libbpf's SEC() names: kprobe/..., tracepoint/..., raw_tp/..., tc, xdp, syscall, fentry/..., ..." });
+    const linked = linkProgram(f, functions, maps, ext);
+    programs.push({
+      name: f.name,
+      section: f.section,
+      type: m.def.type,
+      attachTo: m.attachTo,
+      progType: m.def.progType,
+      attachType: m.def.attachType,
+      autoload: m.autoload,
+      insns: linked.insns,
+      funcs: linked.funcs,
+      lines: linked.lines,
+      funcInfo: linked.funcInfo,
+    });
+  }
+  return { name, license, maps: maps.maps, programs, btf, bytes };
+}
+
+function cString(data: Uint8Array): string {
+  const end = data.indexOf(0);
+  return new TextDecoder('utf-8').decode(end >= 0 ? data.subarray(0, end) : data);
+}
+
+/**
+ * The source line of a linked instruction: the last line record at or before it, skipping records
+ * with line 0 (clang's "no line" markers). undefined without line info.
+ */
+export function lineOf(program: ObjectProgram, insn: number): { file: string; line: number; col: number; text: string } | undefined {
+  let best: (typeof program.lines)[number] | undefined;
+  for (const l of program.lines) {
+    if (l.insn > insn) break;
+    if (l.line !== 0) best = l;
+  }
+  return best === undefined ? undefined : { file: best.file, line: best.line, col: best.col, text: best.text };
+}

@@ -124,9 +124,11 @@ export class ElfFile {
   /** A NUL-terminated string from a STRTAB section. */
   string(strtab: ElfSection, offset: number, what: string): string {
     const data = this.data(strtab);
-    if (offset >= data.length) fail(`${what}: name offset ${offset} is past the end of '${strtab.name}' (${data.length} bytes)`, { section: strtab.name });
+    // While section names are being read, the name table has no name yet.
+    const table = strtab.name === '' ? 'the section name table' : `'${strtab.name}'`;
+    if (offset >= data.length) fail(`${what}: name offset ${offset} is past the end of ${table} (${data.length} bytes)`, { section: strtab.name || undefined });
     const end = data.indexOf(0, offset);
-    if (end < 0) fail(`${what}: name at offset ${offset} has no terminating NUL`, { section: strtab.name });
+    if (end < 0) fail(`${what}: name at offset ${offset} has no terminating NUL in ${table}`, { section: strtab.name || undefined });
     return decodeName(data.subarray(offset, end));
   }
 

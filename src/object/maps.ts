@@ -45,12 +45,11 @@ const LEGACY_KNOWN = 28;
 
 export function collectMaps(elf: ElfFile, btf: Btf | null, objName: string): CollectedMaps {
   const out: CollectedMaps = { maps: [], places: [], btfMapsShndx: 0 };
-  if (btf !== null) {
-    for (const sec of ['.kconfig', '.ksyms']) {
-      if (btf.datasec(sec) !== undefined) {
-        fail(`extern variables (DATASEC '${sec}') are not supported: the loader has no kernel config or kernel symbols to resolve them from`, { section: sec, hint: 'replace the __kconfig/__ksym externs with const volatile globals set from user space' });
-      }
-    }
+  // libbpf turns __kconfig externs into one more data map ('.kconfig') filled from the running
+  // kernel's config, which we do not have. (__ksym externs and kfuncs are refused where code uses
+  // them, with the instruction's index.)
+  if (btf !== null && btf.datasec('.kconfig') !== undefined) {
+    fail("__kconfig extern variables are not supported: the loader has no kernel config to fill the '.kconfig' map from", { section: '.kconfig', hint: 'replace the __kconfig externs with const volatile globals set from user space' });
   }
   const legacy = elf.sectionByName(LEGACY_SECTION);
   if (legacy !== undefined && legacy.type === SHT_PROGBITS) collectLegacy(elf, btf, legacy, out);

@@ -75,7 +75,7 @@ function open(bytes: Uint8Array, name: string): BpfObject {
     for (const f of functions.funcs) {
       const relo = ext.coreRelos.get(f.section)?.find((r) => r.insnOff / 8 >= f.secInsnOff && r.insnOff / 8 < f.secInsnOff + f.count);
       if (relo !== undefined) {
-        fail(`CO-RE relocation (kind ${relo.kind}, type [${relo.typeId}], access '${relo.access}') in '${f.name}' is not supported`, { section: f.section, insn: Math.floor(relo.insnOff / 8), hint: 'read fields with plain loads instead of BPF_CORE_READ/__builtin_preserve_access_index' });
+        fail(`CO-RE relocation ${CORE_KINDS[relo.kind] ?? `kind ${relo.kind}`} (type [${relo.typeId}], access '${relo.access}') in '${f.name}' is not supported: it needs the running kernel's BTF`, { section: f.section, insn: Math.floor(relo.insnOff / 8), hint: 'read fields with plain loads instead of BPF_CORE_READ/__builtin_preserve_access_index' });
       }
     }
   }
@@ -101,6 +101,13 @@ function open(bytes: Uint8Array, name: string): BpfObject {
   }
   return { name, license, maps: maps.maps, programs, btf, bytes };
 }
+
+/** enum bpf_core_relo_kind, for messages. */
+const CORE_KINDS: Record<number, string> = {
+  0: 'field_byte_offset', 1: 'field_byte_size', 2: 'field_exists', 3: 'field_signed', 4: 'field_lshift_u64',
+  5: 'field_rshift_u64', 6: 'type_id_local', 7: 'type_id_target', 8: 'type_exists', 9: 'type_size',
+  10: 'enumval_exists', 11: 'enumval_value', 12: 'type_matches',
+};
 
 function cString(data: Uint8Array): string {
   const end = data.indexOf(0);

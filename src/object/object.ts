@@ -54,13 +54,12 @@ function open(bytes: Uint8Array, name: string): BpfObject {
   const btfSec = elf.sectionByName('.BTF');
   const btf = btfSec !== undefined ? Btf.parse(elf.data(btfSec)) : null;
   if (btf !== null) {
-    btf.fixupDatasecs(
-      (secName) => elf.sectionByName(secName)?.size,
-      (varName) => {
-        const sym = elf.symbols.find((s) => s.name === varName && s.type === STT_OBJECT && (s.bind === STB_GLOBAL || s.bind === STB_WEAK));
-        return sym === undefined ? undefined : { value: sym.value, visibility: sym.visibility };
-      },
-    );
+    // Global variables by name (libbpf's find_elf_var_sym), indexed once: a DATASEC may hold many.
+    const globals = new Map<string, { value: number; visibility: number }>();
+    for (const s of elf.symbols) {
+      if (s.type === STT_OBJECT && (s.bind === STB_GLOBAL || s.bind === STB_WEAK) && !globals.has(s.name)) globals.set(s.name, { value: s.value, visibility: s.visibility });
+    }
+    btf.fixupDatasecs((secName) => elf.sectionByName(secName)?.size, (varName) => globals.get(varName));
   }
   const extSec = elf.sectionByName('.BTF.ext');
   const ext = extSec !== undefined && btf !== null ? BtfExt.parse(elf.data(extSec), btf) : null;

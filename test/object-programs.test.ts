@@ -5,7 +5,7 @@
 // the kernel's view of the loaded programs (`bpftool prog dump xlated`).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { lineOf, openObject, type BpfObject, type ObjectProgram } from '../src/object/index.js';
+import { lineOf, objectNameOf, openObject, openObjectFile, type BpfObject, type ObjectProgram } from '../src/object/index.js';
 import { matchSection } from '../src/object/sections.js';
 
 const open = (file: string): BpfObject => openObject(new Uint8Array(readFileSync(new URL(`./objects/${file}`, import.meta.url))), { name: file.slice(0, file.indexOf('.')) });
@@ -154,5 +154,16 @@ describe('global data references (longobjectname.bpf.o)', () => {
       [0, 2, 3, 0], [5, 2, 3, 4], [10, 2, 0, 8], [13, 2, 1, 0], [17, 2, 3, 8], [22, 2, 3, 16], [26, 2, 1, 8],
       [29, 2, 3, 16], [34, 2, 0, 0], [38, 2, 2, 0], [43, 2, 1, 16], [47, 2, 3, 0], [50, 2, 4, 0],
     ]);
+  });
+});
+
+describe('openObjectFile', () => {
+  it("names the object as libbpf does: the file's basename up to its first '.'", () => {
+    expect(objectNameOf('/x/y/longobjectname.bpf.o')).toBe('longobjectname');
+    expect(openObjectFile(new URL('./objects/seed.bpf.o', import.meta.url).pathname).name).toBe('seed');
+  });
+
+  it('reports an unreadable path as an ObjectError', () => {
+    expect(() => openObjectFile('/nonexistent/x.bpf.o')).toThrow(/^object 'x': cannot read \/nonexistent\/x\.bpf\.o: ENOENT.*; check the path$/);
   });
 });

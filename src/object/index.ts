@@ -1,6 +1,7 @@
 // The loader's public surface (libbpf's side of issue 14): open an eBPF object, get its maps and
 // linked programs. src/index.ts re-exports what users may catch or read.
-export { openObject, openObjectFile, objectNameOf, lineOf } from './object.js';
+export { openObject, lineOf } from './object.js';
+export { openObjectFile, objectNameOf } from './file.js';
 export { ObjectError } from './errors.js';
 export { Btf } from './btf.js';
 export type { BtfType, BtfKind, BtfMember, ValueField } from './btf.js';

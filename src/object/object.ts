@@ -2,8 +2,6 @@
 // order (bpf_object_open): ELF -> license -> BTF (+ fix-ups) -> maps -> functions and code
 // relocations -> map slot initialisers -> per-program linking. Nothing is created and nothing is
 // sent to the kernel: the bytes stay as given, so the same object can go to libbpf unchanged.
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
 import { Btf } from './btf.js';
 import { BtfExt } from './btf-ext.js';
 import { ElfFile } from './elf.js';
@@ -24,24 +22,6 @@ export function openObject(bytes: Uint8Array, options: OpenOptions = {}): BpfObj
     if (e instanceof ObjectError) throw e.inObject(name);
     throw e;
   }
-}
-
-/** Opens an object file; its name is libbpf's: the basename up to its first '.'. */
-export function openObjectFile(path: string, options: OpenOptions = {}): BpfObject {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new ObjectError(`cannot read ${path}: ${(e as Error).message}`, { hint: 'check the path' }, options.name ?? objectNameOf(path));
-  }
-  return openObject(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), { name: options.name ?? objectNameOf(path) });
-}
-
-/** libbpf's object name for a path: the file's basename up to its first '.'. */
-export function objectNameOf(path: string): string {
-  const base = basename(path);
-  const dot = base.indexOf('.');
-  return dot >= 0 ? base.slice(0, dot) : base;
 }
 
 function open(bytes: Uint8Array, name: string): BpfObject {

@@ -70,6 +70,16 @@ describe('BTF-defined maps (maps.bpf.o)', () => {
   });
 });
 
+describe('prog array initialisers (tailcall.bpf.o)', () => {
+  it('records each slot with the entry-point program it points to (libbpf: "slot [1] points to prog \'target_a\'")', () => {
+    const obj = open('tailcall.bpf.o');
+    expect(obj.maps.map(spec)).toEqual([{ ...base, name: 'jump', type: 3, keySize: 4, valueSize: 4, maxEntries: 4, keyTypeId: 0, valueTypeId: 0 }]);
+    expect(obj.maps[0]!.initSlots).toEqual([{ index: 1, target: 'target_a' }, { index: 3, target: 'target_b' }]);
+    expect(obj.maps[0]!.inner).toBeUndefined();
+    expect(obj.programs.map((p) => p.name)).toEqual(['target_a', 'target_b', 'dispatch']);
+  });
+});
+
 describe('legacy SEC("maps") (struct bpf_map_def)', () => {
   it('reads 28-byte records (inner_map_idx, numa_node) at their symbols, in section order', () => {
     const obj = open('legacy.bpf.o');

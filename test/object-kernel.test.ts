@@ -35,7 +35,7 @@ function imm(p: ObjectProgram, i: number): { src: number; imm: number } {
 }
 
 describe.skipIf(!live)('openObject agrees with libbpf loading the same object into the kernel', () => {
-  it.each(['calls.bpf.o', 'longobjectname.bpf.o', 'legacy.bpf.o'])('%s', (file) => {
+  it.each(['calls.bpf.o', 'longobjectname.bpf.o', 'tailcall.bpf.o', 'legacy.bpf.o'])('%s', (file) => {
     const name = file.slice(0, file.indexOf('.'));
     const obj: BpfObject = openObject(new Uint8Array(readFileSync(new URL(`./objects/${file}`, import.meta.url))), { name });
     if (file === 'legacy.bpf.o') {
@@ -82,6 +82,11 @@ describe.skipIf(!live)('openObject agrees with libbpf loading the same object in
       // variable lives there (our rule): accept theirs = ours or ours | MMAPABLE for such maps.
       const mayDiffer = ours!.valueFields === undefined;
       expect(mayDiffer ? [ours!.flags, ours!.flags | MMAPABLE] : [ours!.flags]).toContain(theirs);
+      checked++;
+    }
+    // ".maps relo #0: map 'jump' slot [1] points to prog 'target_a'"
+    for (const m of log.matchAll(/\.maps relo #\d+: map '(\w+)' slot \[(\d+)\] points to (?:map|prog) '(\w+)'/g)) {
+      expect(obj.maps.find((x) => x.name === m[1])!.initSlots).toContainEqual({ index: Number(m[2]), target: m[3] });
       checked++;
     }
     expect(checked).toBeGreaterThan(3);

@@ -89,6 +89,7 @@ describe.skipIf(!live)('openObject agrees with libbpf loading the same object in
       expect(obj.maps.find((x) => x.name === m[1])!.initSlots).toContainEqual({ index: Number(m[2]), target: m[3] });
       checked++;
     }
-    expect(checked).toBeGreaterThan(3);
+    // At least three facts per object, so a change in the log format cannot pass silently.
+    expect(checked).toBeGreaterThanOrEqual(3);
   }, 60_000);
 });

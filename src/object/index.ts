@@ -1,0 +1,8 @@
+// The loader's public surface (libbpf's side of issue 14): open an eBPF object, get its maps and
+// linked programs. src/index.ts re-exports what users may catch or read.
+export { openObject, lineOf } from './object.js';
+export { openObjectFile, objectNameOf } from './file.js';
+export { ObjectError } from './errors.js';
+export { Btf } from './btf.js';
+export type { BtfType, BtfKind, BtfMember, ValueField } from './btf.js';
+export type { BpfObject, ObjectMap, ObjectProgram, ProgramType, LineInfo, OpenOptions } from './types.js';

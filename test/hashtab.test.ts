@@ -11,7 +11,7 @@ import { createMap, openMap, type BpfMap, type MapSpec } from '../src/maps/sysca
 import { htabStats } from '../src/maps/hashtab.js';
 import { jhash2Word1 } from '../src/maps/jhash.js';
 import { PcpuFreelist } from '../src/maps/percpu-freelist.js';
-import { setSmpProcessorId } from '../src/maps/smp.js';
+import { setSmpProcessorId } from '../src/smp/smp.js';
 import type { HashWorkerData, HashWorkerReport } from './fixtures/hashtab-worker.js';
 import { errnoOf } from './helpers.js';
 

@@ -8,7 +8,7 @@
 
 import { bpf_map_delete_elem, bpf_map_lookup_elem, bpf_map_update_elem } from '../maps/helpers.js';
 import { struct, u64 } from '../maps/layout.js';
-import { setSmpProcessorId, smpProcessorId } from '../maps/smp.js';
+import { setSmpProcessorId, smpProcessorId } from '../smp/smp.js';
 import { createMap, type BpfMap } from '../maps/syscall.js';
 import { BpfError } from '../maps/errno.js';
 import { BPF_ANY } from '../maps/uapi.js';

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
 import type { BpfMap, MapHandle } from '../maps/syscall.js';
 import { attachTracePipe } from '../maps/helpers.js';
-import { ktimeOriginMs, setSmpProcessorId, smpProcessorId } from '../maps/smp.js';
+import { ktimeOriginMs, setSmpProcessorId, smpProcessorId } from '../smp/smp.js';
 import { TracePipe } from '../maps/trace-pipe.js';
 import {
   DEFAULT_LOCK_TIMEOUT_MS, lockOwnerTable, markLockOwnerDead, releaseHeldLock, setSpinLockTimeout, type SpinLockMode,

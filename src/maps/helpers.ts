@@ -6,7 +6,7 @@ import { BpfError, EINVAL } from './errno.js';
 import { ValueView } from './layout.js';
 import type { Key, ValueSource } from './ops.js';
 import type { BpfMap } from './syscall.js';
-import { current, ktimeGetNs, smpProcessorId } from './smp.js';
+import { current, ktimeGetNs, smpProcessorId } from '../smp/smp.js';
 import { TracePipe, formatTrace, traceLine } from './trace-pipe.js';
 import { heldLockIndex, lockHeldFault } from '../sync/spinlock.js';
 import { BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, mapTypeName } from './uapi.js';

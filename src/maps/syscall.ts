@@ -8,7 +8,7 @@ import { SharedMemory, ValueView, type FieldType, type StructLayout, type Struct
 import type { BpfMapOps } from './ops.js';
 import { mapOpsFor } from './bpf-types.js';
 import { hintFor } from './hints.js';
-import { bindToThisCpu, smpProcessorId } from './smp.js';
+import { bindToThisCpu, smpProcessorId } from '../smp/smp.js';
 import { dumpMap, type DumpEntry } from './dump.js';
 import { deleteBatch, lookupBatch, updateBatch, type BatchOptions, type BatchResult } from './batch.js';
 import {

@@ -8,7 +8,7 @@ import { array, bpf_spin_lock, struct, u8, type FieldType } from '../../maps/lay
 import { createMap, type BpfMap, type MapSpec } from '../../maps/syscall.js';
 import { BatchError, type BatchResult } from '../../maps/batch.js';
 import { bpf_map_lookup_elem } from '../../maps/helpers.js';
-import { setSmpProcessorId, smpProcessorId } from '../../maps/smp.js';
+import { setSmpProcessorId, smpProcessorId } from '../../smp/smp.js';
 import { BPF_F_RDONLY, BPF_F_WRONLY, BPF_OBJ_NAME_LEN, MAP_TYPE_NAMES, roundUp8 } from '../../maps/uapi.js';
 import { Bpftool, DriverError } from './bpftool.js';
 import { BPFFS, PIN_PREFIX } from './env.js';

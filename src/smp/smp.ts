@@ -1,5 +1,6 @@
 // What a program running on a CPU can ask about where and when it runs: smp_processor_id(),
-// the current task, and the clock of bpf_ktime_get_ns().
+// the current task, and the clock of bpf_ktime_get_ns() (the kernel's include/linux/smp.h and
+// `current`). The lowest layer: the spin lock and the maps both stand on it, and it imports nothing.
 //
 // A simulated CPU is a worker thread whose id never changes; it sets its id once at start. The
 // coordinator sets it around runOn() so a test can make program-side calls "on" a chosen CPU.
@@ -44,12 +45,14 @@ export function setSmpProcessorId(cpu: number): void {
 
 /** The task an event runs in (the kernel's `current`): the event loop points this at its reused context. */
 export interface CurrentTask {
-  pid: number;
-  tgid: number;
-  comm: string;
+  readonly pid: number;
+  readonly tgid: number;
+  readonly comm: string;
+  /** The number of the event on this CPU, -1 outside a run: the spin lock names the event that took a lock. */
+  readonly index: number;
 }
 
-export let current: CurrentTask = { pid: 0, tgid: 0, comm: 'swapper' };
+export let current: CurrentTask = { pid: 0, tgid: 0, comm: 'swapper', index: -1 };
 
 export function setCurrentTask(task: CurrentTask): void {
   current = task;

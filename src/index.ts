@@ -2,7 +2,7 @@
 
 // Maps: the user-space face (libbpf-like, raw bytes), constants, errors.
 export { BpfMap, createMap, declareMap, openMap } from './maps/syscall.js';
-export type { MapSpec, MapAttr, MapHandle, CreateOptions, MapInfo } from './maps/syscall.js';
+export type { MapSpec, MapAttr, MapHandle, CreateOptions, MapInfo } from './maps/bpf.js';
 export { dumpMap, formatDump } from './maps/dump.js';
 export type { DumpEntry } from './maps/dump.js';
 export { BpfError, ERRNO, STRERROR, errnoName } from './maps/errno.js';
@@ -12,7 +12,7 @@ export * from './maps/uapi.js';
 // Value layouts and views.
 export { struct, array, u8, s8, u16, s16, u32, s32, u64, s64, bpf_spin_lock, ValueView, SharedMemory } from './maps/layout.js';
 export type { StructLayout, StructView, Field, FieldType } from './maps/layout.js';
-export type { Key, ValueSource } from './maps/ops.js';
+export type { Key, ValueSource } from './maps/bpf.js';
 
 // The program face: kernel helpers, spin lock, atomics.
 export {

@@ -6,7 +6,9 @@ import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
-import type { BpfMap, MapHandle } from '../maps/syscall.js';
+import type { MapHandle } from '../maps/bpf.js';
+import { isU32, U32_MAX } from '../maps/limits.js';
+import type { BpfMap } from '../maps/syscall.js';
 import { attachTracePipe } from '../maps/helpers.js';
 import { ktimeOriginMs, setSmpProcessorId, smpProcessorId } from '../smp/smp.js';
 import { TracePipe } from '../maps/trace-pipe.js';
@@ -97,7 +99,6 @@ interface Loaded {
 }
 
 const MAX_CPUS = 1024;
-const U32_MAX = 0xffffffff;
 
 
 function programName(url: string): string {
@@ -485,7 +486,7 @@ export class Runtime {
   private split(options: RunOptions): number[] {
     if (options.perCpu !== undefined) {
       const p = options.perCpu;
-      if (!Array.isArray(p) || p.length !== this.cpus || !p.every((n) => Number.isInteger(n) && n >= 0 && n <= U32_MAX)) {
+      if (!Array.isArray(p) || p.length !== this.cpus || !p.every(isU32)) {
         throw new RunError(`perCpu must list ${this.cpus} event counts (integers from 0 to ${U32_MAX}), one per CPU`);
       }
       return [...p];

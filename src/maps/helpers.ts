@@ -4,10 +4,11 @@
 
 import { BpfError, EINVAL } from './errno.js';
 import { ValueView } from './layout.js';
-import type { Key, ValueSource } from './ops.js';
+import type { Key, ValueSource } from './bpf.js';
 import type { BpfMap } from './syscall.js';
 import { current, ktimeGetNs, smpProcessorId } from '../smp/smp.js';
 import { TracePipe, formatTrace, traceLine } from './trace-pipe.js';
+import { TWO_32 } from './limits.js';
 import { heldLockIndex, lockHeldFault } from '../sync/spinlock.js';
 import { BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, mapTypeName } from './uapi.js';
 import { BPF_MAP_TYPE_RINGBUF } from './uapi.js';
@@ -78,7 +79,7 @@ export function bpf_map_delete_elem(map: BpfMap, key: Key): number {
 /** bpf_map_lookup_percpu_elem(map, key, cpu): the slot of another CPU, or null (cpu out of range too). */
 export function bpf_map_lookup_percpu_elem<V extends ValueView>(map: BpfMap<V>, key: Key, cpu: number): V | null {
   checkKey(map, 'bpf_map_lookup_percpu_elem', key);
-  if (!map.isPercpu) {
+  if (!map.ops.percpu) {
     throw new BpfError(map.name, 'bpf_map_lookup_percpu_elem', EINVAL, 'only per-CPU maps have per-CPU slots (the verifier would reject this program)');
   }
   if (!(cpu >= 0 && cpu < map.cpus)) return null;
@@ -233,7 +234,7 @@ export function bpf_ktime_get_ns(): number {
 /** bpf_get_current_pid_tgid(): tgid << 32 | pid, as a number. */
 export function bpf_get_current_pid_tgid(): number {
   if (heldLockIndex !== -1) lockHeldFault('bpf_get_current_pid_tgid');
-  return current.tgid * 4294967296 + current.pid;
+  return current.tgid * TWO_32 + current.pid;
 }
 
 /** bpf_get_current_comm(): the current task's name. */

@@ -6,6 +6,7 @@
 // exact up to 2^53, wrapping modulo 2^64 on write, and no BigInt on the way.
 
 import { SpinLockWord, bpf_spin_lock } from '../sync/spinlock.js';
+import { TWO_32, U32_MAX } from './limits.js';
 
 export { bpf_spin_lock };
 
@@ -74,8 +75,6 @@ export interface Field {
 }
 
 // ---- views -----------------------------------------------------------------------------------
-
-const TWO_32 = 4294967296;
 
 /**
  * A view of one value slot. Raw accessors take byte offsets inside the value and refuse to reach
@@ -212,7 +211,7 @@ function accessorFor(field: Field, arrayIndex: number): PropertyDescriptor {
         set(this: ValueView, v: number) {
           const m = this._u32;
           const i = this._w + w;
-          if (v >= 0 && v <= 0xffffffff) {
+          if (v >= 0 && v <= U32_MAX) {
             m[i] = v;
             m[i + 1] = 0;
           } else {

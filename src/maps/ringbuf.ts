@@ -46,8 +46,8 @@
 
 import { EINVAL, EAGAIN, ENOTSUPP } from './errno.js';
 import { ValueView, type FieldType, type SharedMemory, type StructLayout, type StructView, type ViewClass } from './layout.js';
-import type { BpfMapOps, MapAlloc, ValueSource } from './ops.js';
-import type { BpfMap, MapAttr } from './syscall.js';
+import type { BpfMapCore, BpfMapOps, MapAlloc, MapAttr, ValueSource } from './bpf.js';
+import { TWO_32 } from './limits.js';
 import { isMainThread } from 'node:worker_threads';
 import { lockOwnerDied, thisLockId } from '../sync/spinlock.js';
 import { BPF_F_NUMA_NODE, BPF_MAP_TYPE_RINGBUF } from './uapi.js';
@@ -74,7 +74,6 @@ const LEN_MASK = 0x3fffffff;
 const BUSY = 1 << 31;
 const DISCARD = 1 << 30;
 const INT_MAX = 0x7fffffff;
-const TWO_32 = 4294967296;
 
 // Word indexes into the control buffer.
 const W_PROD_LO = 0;
@@ -116,7 +115,7 @@ const canWait = !isMainThread;
 const CONTROL_BYTES = 1024;
 
 export interface RingbufPriv {
-  readonly map: BpfMap;
+  readonly map: BpfMapCore;
   readonly size: number;
   readonly mask: number;
   readonly ctl: Int32Array;
@@ -519,6 +518,7 @@ export function ringbufQuery(p: RingbufPriv, flags: number): number {
 
 export const ringbufMapOps: BpfMapOps = {
   name: 'ringbuf_map_ops',
+  percpu: false,
   spinLockAllowed: false,
 
   allocCheck() {
@@ -602,12 +602,12 @@ const waitAsync = (Atomics as unknown as {
  * a time: consume() refuses to run while another consume() of the same ring is under way.
  */
 export class RingBuffer<V extends ValueView = ValueView> {
-  readonly map: BpfMap;
+  readonly map: BpfMapCore;
   private readonly p: RingbufPriv;
   private readonly sample: ValueView;
 
   /** `layout`: the record struct; callbacks then get a view of it over each sample. */
-  constructor(map: BpfMap, layout?: StructLayout<any>) {
+  constructor(map: BpfMapCore, layout?: StructLayout<any>) {
     if (map.attr.type !== BPF_MAP_TYPE_RINGBUF || !map.handle) {
       throw new TypeError(`RingBuffer needs a created ring buffer map; '${map.name}' is ${map.handle ? `a map of type ${map.attr.type}` : 'not created yet'}`);
     }
@@ -819,13 +819,13 @@ export class RingBuffer<V extends ValueView = ValueView> {
 }
 
 /** The ring-buffer state of a map opened in this thread (for the helpers). */
-export function ringbufOf(map: BpfMap): RingbufPriv {
+export function ringbufOf(map: BpfMapCore): RingbufPriv {
   return map.priv as RingbufPriv;
 }
 
 /** ring_buffer__new(): the consumer of a ring buffer map, with sample views of `layout` when given. */
-export function ringBuffer(map: BpfMap): RingBuffer<ValueView>;
-export function ringBuffer<F extends Record<string, FieldType>>(map: BpfMap, layout: StructLayout<F>): RingBuffer<StructView<F>>;
-export function ringBuffer(map: BpfMap, layout?: StructLayout<any>): RingBuffer<ValueView> {
+export function ringBuffer(map: BpfMapCore): RingBuffer<ValueView>;
+export function ringBuffer<F extends Record<string, FieldType>>(map: BpfMapCore, layout: StructLayout<F>): RingBuffer<StructView<F>>;
+export function ringBuffer(map: BpfMapCore, layout?: StructLayout<any>): RingBuffer<ValueView> {
   return new RingBuffer(map, layout);
 }

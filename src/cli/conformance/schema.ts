@@ -24,9 +24,11 @@
 // attr.batch.count, out_batch when the kernel wrote it, and for lookups that succeeded or ended
 // with ENOENT the keys and values copied (per-CPU values: every CPU's value_size bytes in a row).
 
+import { mapOpsFor } from '../../maps/bpf-types.js';
 import { ERRNO, type ErrnoName } from '../../maps/errno.js';
 import * as uapi from '../../maps/uapi.js';
-import { MAP_TYPE_NAMES, type MapTypeName, roundUp8 } from '../../maps/uapi.js';
+import { isU32, roundUp8, U32_MAX } from '../../maps/limits.js';
+import { MAP_TYPE_NAMES, type MapTypeName } from '../../maps/uapi.js';
 
 export const OPS = ['create', 'update', 'lookup', 'delete', 'getNextKey', 'lookupAndDelete', 'freeze', 'walk', 'info',
   'progLookup', 'lookupBatch', 'lookupAndDeleteBatch', 'updateBatch', 'deleteBatch'] as const;
@@ -156,7 +158,6 @@ const MAP_FIELDS = new Set(['type', 'keySize', 'valueSize', 'maxEntries', 'flags
 const FILE_FIELDS = new Set(['description', 'recorded', 'steps']);
 const ELEM_FLAGS: Record<string, number> = { BPF_ANY: 0, BPF_NOEXIST: 1, BPF_EXIST: 2, BPF_F_LOCK: 4 };
 const HEX_RE = /^([0-9a-f]{2})*$/;
-const U32_MAX = 0xffffffff;
 
 /** Flag names of uapi.ts (BPF_F_*) and the element-op names, joined by '|'; or a number. */
 export function parseFlags(v: number | string, create: boolean): number {
@@ -172,8 +173,9 @@ export function parseFlags(v: number | string, create: boolean): number {
   return x;
 }
 
+/** A per-CPU type, as its ops table says (a value is one slot per CPU on the user-space face). */
 export function isPercpuType(type: MapTypeName): boolean {
-  return type === 'percpu_array' || type === 'percpu_hash' || type === 'lru_percpu_hash';
+  return mapOpsFor(MAP_TYPE_NAMES[type])?.percpu === true;
 }
 
 export function hexOf(b: Uint8Array): string {
@@ -297,11 +299,11 @@ function validateMap(raw: unknown, fail: (field: string, why: string) => never):
   if (typeof m.type !== 'string' || !(m.type in MAP_TYPE_NAMES)) fail('type', `must be one of ${Object.keys(MAP_TYPE_NAMES).join(', ')}, got ${JSON.stringify(m.type)}`);
   for (const f of ['keySize', 'valueSize', 'maxEntries'] as const) {
     const v = m[f];
-    if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > U32_MAX) fail(f, `must be an integer from 0 to ${U32_MAX}, got ${JSON.stringify(v)}`);
+    if (!isU32(v)) fail(f, `must be an integer from 0 to ${U32_MAX}, got ${JSON.stringify(v)}`);
   }
   if (m.flags !== undefined) {
     if (typeof m.flags === 'number') {
-      if (!Number.isInteger(m.flags) || m.flags < 0 || m.flags > U32_MAX) fail('flags', `must be a u32, got ${m.flags}`);
+      if (!isU32(m.flags)) fail('flags', `must be a u32, got ${m.flags}`);
     } else if (typeof m.flags === 'string') {
       try { parseFlags(m.flags, true); } catch (e) { fail('flags', `${(e as Error).message}; use BPF_F_* names joined by '|', or a number`); }
     } else fail('flags', 'must be a number or BPF_F_* names joined by \'|\'');
@@ -380,7 +382,7 @@ function checkKeyField(key: unknown, ks: number, field: string, fail: (field: st
 }
 
 function validateBatchFields(s: Record<string, unknown>, op: Op, map: MapDef, fail: (field: string, why: string) => never): void {
-  if (s.count !== undefined && (!Number.isInteger(s.count) || (s.count as number) < 0 || (s.count as number) > U32_MAX)) fail('count', 'must be a u32');
+  if (s.count !== undefined && !isU32(s.count)) fail('count', 'must be a u32');
   if (s.batchFlags !== undefined && (!Number.isInteger(s.batchFlags) || (s.batchFlags as number) < 0)) fail('batchFlags', 'must be a non-negative integer');
   if (s.flags !== undefined) {
     if (typeof s.flags === 'number') {
@@ -392,7 +394,7 @@ function validateBatchFields(s: Record<string, unknown>, op: Op, map: MapDef, fa
   if (op === 'lookupBatch' || op === 'lookupAndDeleteBatch') {
     const b = s.inBatch;
     if (typeof b === 'string' && !HEX_RE.test(b)) fail('inBatch', 'must be lower-case hex');
-    if (typeof b === 'number' && !(Number.isInteger(b) && b >= 0 && b <= U32_MAX)) fail('inBatch', 'a number cursor must be a u32');
+    if (typeof b === 'number' && !isU32(b)) fail('inBatch', 'a number cursor must be a u32');
     if (b !== undefined && b !== null && typeof b !== 'string' && typeof b !== 'number') fail('inBatch', 'must be hex, a number or null');
     if (s.count === undefined) fail('count', 'is missing: how many elements the keys and values buffers hold');
     return;

@@ -8,6 +8,7 @@ import { newBarrier } from '../../cpu/barrier.js';
 import { CONTROL_STOP, controlBytes } from '../../cpu/event-loop.js';
 import { siblingModule } from '../../cpu/module-url.js';
 import { Runtime, type LoadedProgram } from '../../cpu/runtime.js';
+import { U32_MAX } from '../../maps/limits.js';
 import type { SpinLockMode } from '../../sync/spinlock.js';
 import type { KernelLoader, KernelProgram } from './kernel.js';
 import type { PlainReport, PlainRun, PlainStrategy, PlainWorkerData } from './plain-worker.js';
@@ -39,7 +40,7 @@ export interface Subject {
 }
 
 /** Per-CPU event counts are u32 in the runtime's split. */
-const MAX_PER_CPU = 0xffffffff;
+const MAX_PER_CPU = U32_MAX;
 /** A sample stops itself after this many times its planned duration (a collapsing spin lock). */
 const CAP_FACTOR = 5;
 

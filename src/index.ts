@@ -37,7 +37,7 @@ export { runRace, STRATEGIES } from './workloads/race/index.js';
 export type { RaceOptions, RaceRow, Strategy } from './workloads/race/index.js';
 
 // Ring buffers: the program helpers and the coordinator's consumer.
-export { bpf_ringbuf_reserve, bpf_ringbuf_submit, bpf_ringbuf_discard, bpf_ringbuf_output, bpf_ringbuf_query } from './maps/helpers.js';
+export { bpf_ringbuf_reserve, bpf_ringbuf_submit, bpf_ringbuf_discard, bpf_ringbuf_output, bpf_ringbuf_query } from './maps/ringbuf-helpers.js';
 export { RingBuffer, ringBuffer, BPF_RB_NO_WAKEUP, BPF_RB_FORCE_WAKEUP, BPF_RB_AVAIL_DATA, BPF_RB_RING_SIZE, BPF_RB_CONS_POS, BPF_RB_PROD_POS } from './maps/ringbuf.js';
 export type { RingBufferSampleFn } from './maps/ringbuf.js';
 

@@ -83,14 +83,14 @@ export interface Field {
 export class ValueView {
   /** The typed arrays over the map's buffer (shared by every view of that buffer). */
   readonly _mem: SharedMemory;
-  /** Byte offset of the value in the buffer (8-byte aligned). */
-  readonly _off: number;
+  /** Byte offset of the value in the buffer (8-byte aligned); changed only by _retarget. */
+  _off: number;
   /** Offset in 32-bit words (_off / 4), precomputed for the field accessors. */
-  readonly _w: number;
+  _w: number;
   /** _mem.u32, held here too: 32- and 64-bit fields then cost one load less per access. */
   readonly _u32: Uint32Array;
-  /** value_size of the map. */
-  readonly _size: number;
+  /** value_size of the map (a ring buffer record: its size). */
+  _size: number;
   /** The lock word's object when the layout holds a bpf_spin_lock, else null. */
   readonly _lock: SpinLockWord | null;
   _bytes: Uint8Array | null;
@@ -109,6 +109,19 @@ export class ValueView {
     // Writing a field the layout does not have throws (modules are strict) instead of silently
     // adding a property.
     Object.preventExtensions(this);
+  }
+
+  /**
+   * Point this view at another slot of the same buffer: the ring buffer lends a few views out for
+   * record after record instead of allocating one each. The byte and array-field views made for
+   * the old slot are dropped. (A `_` name, as struct() reserves those, so no field can hide it.)
+   */
+  _retarget(off: number, size: number): void {
+    this._off = off;
+    this._w = off >>> 2;
+    this._size = size;
+    if (this._bytes !== null) this._bytes = null;
+    if (this._arrays !== null) this._arrays = null;
   }
 
   /** The value's bytes (a live Uint8Array over shared memory; created once per view). */

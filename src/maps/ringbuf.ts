@@ -273,19 +273,6 @@ function takeOverDead(ctl: Int32Array): boolean {
 
 // ---- the producer side ---------------------------------------------------------------------------
 
-type MutableView = { _off: number; _w: number; _size: number; _bytes: Uint8Array | null; _arrays: ArrayBufferView[] | null };
-
-/** Point a recycled view at another record (views are lent out, never allocated in steady state). */
-function retarget(view: ValueView, off: number, size: number): void {
-  const v = view as unknown as MutableView;
-  v._off = off;
-  v._w = off >>> 2;
-  v._size = size;
-  // The lazily made byte and array-field views belong to the old record.
-  if (v._bytes !== null) v._bytes = null;
-  if (v._arrays !== null) v._arrays = null;
-}
-
 function countDrop(ctl: Int32Array): void {
   if (Atomics.add(ctl, W_DROPPED_LO, 1) === -1) Atomics.add(ctl, W_DROPPED_HI, 1);
 }
@@ -415,7 +402,7 @@ export function lendRecordView(p: RingbufPriv, off: number, size: number, View: 
   const pool = poolOf(p, View);
   const view = pool.pop();
   if (view === undefined) return new View(p.data, off + BPF_RINGBUF_HDR_SZ, size, -1);
-  retarget(view, off + BPF_RINGBUF_HDR_SZ, size);
+  view._retarget(off + BPF_RINGBUF_HDR_SZ, size);
   return view;
 }
 
@@ -449,7 +436,7 @@ export function commitRecordView(p: RingbufPriv, view: ValueView, flags: number,
   if (view._size < 0 || !(p.dataI32[off >>> 2]! & BUSY)) return false;
   ringbufCommit(p, off, flags, discard);
   // A view used after its commit fails its bounds checks instead of writing into a new record.
-  retarget(view, view._off, -1);
+  view._retarget(view._off, -1);
   poolOf(p, view.constructor as ViewClass).push(view);
   return true;
 }
@@ -661,7 +648,7 @@ export class RingBuffer<V extends ValueView = ValueView> {
           if (len & BUSY) break outer;
           cons = (cons + recordLen(len & LEN_MASK)) >>> 0;
           if (!(len & DISCARD)) {
-            retarget(sample, off + BPF_RINGBUF_HDR_SZ, len);
+            sample._retarget(off + BPF_RINGBUF_HDR_SZ, len);
             const err = callback(sample as V, len);
             if (typeof err === 'number' && err < 0) {
               // The record counts as consumed even so, as in libbpf.

@@ -11,10 +11,8 @@
 //   kprobe/reserve  bpf_ringbuf_reserve(8) then bpf_ringbuf_submit, to a consuming coordinator
 
 import { defineProgram, type Handler, type ProbeContext, type Program } from '../../cpu/program.js';
-import {
-  bpf_map_delete_elem, bpf_map_lookup_elem, bpf_map_peek_elem, bpf_map_pop_elem, bpf_map_push_elem, bpf_map_update_elem,
-  bpf_ringbuf_reserve, bpf_ringbuf_submit,
-} from '../../maps/helpers.js';
+import { bpf_map_delete_elem, bpf_map_lookup_elem, bpf_map_peek_elem, bpf_map_pop_elem, bpf_map_push_elem, bpf_map_update_elem } from '../../maps/helpers.js';
+import { bpf_ringbuf_reserve, bpf_ringbuf_submit } from '../../maps/ringbuf-helpers.js';
 import { struct, u64 } from '../../maps/layout.js';
 import { declareMap } from '../../maps/syscall.js';
 import { BPF_ANY, type MapTypeName } from '../../maps/uapi.js';

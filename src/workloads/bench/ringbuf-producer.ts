@@ -7,7 +7,8 @@
 // A refused record (no room) is counted in this CPU's slot of `refused`, as a tool counts its drops.
 
 import { defineProgram, type ProbeContext } from '../../cpu/program.js';
-import { bpf_map_lookup_elem, bpf_ringbuf_output, bpf_ringbuf_reserve, bpf_ringbuf_submit } from '../../maps/helpers.js';
+import { bpf_map_lookup_elem } from '../../maps/helpers.js';
+import { bpf_ringbuf_output, bpf_ringbuf_reserve, bpf_ringbuf_submit } from '../../maps/ringbuf-helpers.js';
 import { struct, u32, u64 } from '../../maps/layout.js';
 import { declareMap } from '../../maps/syscall.js';
 

@@ -14,7 +14,7 @@ import { BpfError } from '../maps/errno.js';
 import { BPF_ANY } from '../maps/uapi.js';
 import { STRATEGIES, verifyStrategy } from '../workloads/race/index.js';
 import { UsageError, parse } from './args.js';
-import { table, wrap } from './format.js';
+import { table, wrap } from '../bench/format.js';
 
 const DEMOS = {
   'use-after-delete': 'a CPU keeps writing through a view of a hash element another CPU deleted',

@@ -6,8 +6,8 @@ import { formatDump } from '../maps/dump.js';
 import { U32_MAX } from '../maps/limits.js';
 import { WORKLOADS } from '../workloads/index.js';
 import { UsageError, intOption, parse } from './args.js';
-import { fmtFixed, fmtInt, wrap } from './format.js';
-import { guardSignals } from './signals.js';
+import { fmtFixed, fmtInt, wrap } from '../bench/format.js';
+import { guardSignals } from '../cpu/signals.js';
 
 const list = () => WORKLOADS.map((w) => `  ${w.name.padEnd(12)} ${w.title}`).join('\n');
 

@@ -7,15 +7,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { PACKAGE_ROOT, sourceFile } from '../../cpu/module-url.js';
 import { DriverError, run } from './bpftool.js';
 import { mapTypeName } from '../../maps/uapi.js';
 import { bytesOf, errnoNameOf, hexOf, infoOutcome, type Outcome } from './schema.js';
 
-/** The package root: this file sits in src/cli/conformance (or dist/cli/conformance). */
-export const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const SOURCE = join(PACKAGE_ROOT, 'src', 'cli', 'conformance', 'bpf-helper.c');
+/** The helper's C source, beside this module (from dist too: the package ships src). */
+const SOURCE = sourceFile(import.meta.url, './bpf-helper.c');
 
 /** Where the helper binary goes: .native/ in the package, or the temp dir when that is read-only. */
 function outputDir(): string {

@@ -1,8 +1,8 @@
 // One side of `bench --against`: the bench command on its own, without the CLI's command table,
 // so a revision whose CLI predates `bench` still runs the harness copied into its worktree.
 
-import { UsageError } from '../args.js';
-import { benchCommand } from '../bench.js';
+import { UsageError } from './args.js';
+import { benchCommand } from './bench.js';
 
 try {
   process.exitCode = await benchCommand(process.argv.slice(2));

@@ -1,7 +1,7 @@
 // The benchmark's terminal output: the counter matrix with its references side by side, map
 // operations, user-space rows, within-run ratios, the targets, and a comparison.
 
-import { fmtFixed, table } from '../format.js';
+import { fmtFixed, table } from './format.js';
 import { withinRunRatios, type Comparison, type GateReport } from './compare.js';
 import type { BenchResult, Row, Side } from './schema.js';
 import { checkTargets } from './targets.js';

@@ -4,18 +4,18 @@
 
 import { availableParallelism } from 'node:os';
 import { Bench } from 'tinybench';
-import { siblingModule } from '../../cpu/module-url.js';
-import type { LoadedProgram } from '../../cpu/runtime.js';
-import { mapOpsFor } from '../../maps/bpf-types.js';
-import { ringBuffer } from '../../maps/ringbuf.js';
-import { createMap, type BpfMap } from '../../maps/syscall.js';
-import { MAP_TYPE_NAMES } from '../../maps/uapi.js';
-import type { SpinLockMode } from '../../sync/spinlock.js';
-import type { Row, RowGroup, Sample, Side } from '../../cli/bench/schema.js';
-import { summarize } from '../../cli/bench/compare.js';
+import { siblingModule } from '../cpu/module-url.js';
+import type { LoadedProgram } from '../cpu/runtime.js';
+import { mapOpsFor } from '../maps/bpf-types.js';
+import { ringBuffer } from '../maps/ringbuf.js';
+import { createMap, type BpfMap } from '../maps/syscall.js';
+import { MAP_TYPE_NAMES } from '../maps/uapi.js';
+import type { SpinLockMode } from '../sync/spinlock.js';
+import type { Row, RowGroup, Sample, Side } from './schema.js';
+import { summarize } from './compare.js';
 import { allowedCpus, buildKernelReference, KernelLoader, type KernelHook, type KernelProgram } from './kernel.js';
-import { readCounter, strategyModule } from '../race/index.js';
-import { KEYS, MAP_OPS, type MapOpsType } from './map-ops.js';
+import { readCounter, strategyModule } from '../workloads/race/index.js';
+import { KEYS, MAP_OPS, type MapOpsType } from './programs/map-ops.js';
 import type { PlainStrategy } from './plain-worker.js';
 import { KernelSubject, PlainSubject, RuntimeSubject, SyncSubject, type Measured, type Subject } from './subjects.js';
 
@@ -31,7 +31,8 @@ interface CounterDef {
   kernel: KernelProgram;
 }
 
-const here = (name: string) => siblingModule(import.meta.url, name);
+/** A program module of programs/. */
+const here = (name: string) => siblingModule(import.meta.url, `programs/${name}`);
 
 function counterDef(s: CounterStrategy): CounterDef {
   switch (s) {

@@ -12,8 +12,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 // The runtime's start line and batch size, and its control words (standalone modules: the
 // reference still runs without the runtime).
-import { barrierWait } from '../../cpu/barrier.js';
-import { BATCH, CONTROL_STOP } from '../../cpu/event-loop.js';
+import { barrierWait } from '../cpu/barrier.js';
+import { BATCH, CONTROL_STOP } from '../cpu/event-loop.js';
 
 export const PLAIN_STRATEGIES = ['racy', 'atomic', 'spinlock', 'spin', 'percpu', 'percpu-atomic'] as const;
 export type PlainStrategy = (typeof PLAIN_STRATEGIES)[number];

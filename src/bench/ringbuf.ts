@@ -4,16 +4,17 @@
 // records/s end to end (from the start of the run until the last record is consumed) and checks
 // the stream: each CPU's sequence numbers strictly increasing, nothing committed lost or doubled.
 //
-//   npx tsx src/workloads/bench/ringbuf.ts [--mode output|reserve|both] [--events per CPU]
+//   npx tsx src/bench/ringbuf.ts [--mode output|reserve|both] [--events per CPU]
 //     [--reps N] [--cpus N] [--consumer timer|wakeup] [--interval ms]
 
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { siblingModule } from '../../cpu/module-url.js';
-import { Runtime } from '../../cpu/runtime.js';
-import type { StructLayout, StructView } from '../../maps/layout.js';
-import { ringBuffer } from '../../maps/ringbuf.js';
-import { Rec } from './ringbuf-producer.js';
+import { siblingModule } from '../cpu/module-url.js';
+import { Runtime } from '../cpu/runtime.js';
+import type { StructLayout, StructView } from '../maps/layout.js';
+import { U32_MAX } from '../maps/limits.js';
+import { ringBuffer } from '../maps/ringbuf.js';
+import { Rec } from './programs/ringbuf-producer.js';
 
 type RecView = StructView<typeof Rec extends StructLayout<infer F> ? F : never>;
 
@@ -81,10 +82,10 @@ export async function ringbufThroughput(o: RingbufThroughputOptions): Promise<Ri
   const repetitions = o.repetitions ?? 5;
   const consumer = o.consumer ?? 'timer';
   const intervalMs = o.intervalMs ?? 2;
-  if (eventsPerCpu >= 2 ** 32) throw new RangeError('eventsPerCpu must stay below 2^32 (the output record carries a u32 sequence)');
+  if (eventsPerCpu > U32_MAX) throw new RangeError('eventsPerCpu must stay below 2^32 (the output record carries a u32 sequence)');
   const rt = await Runtime.start({ cpus, onWarning: () => {} });
   try {
-    const prog = await rt.load(siblingModule(import.meta.url, 'ringbuf-producer'));
+    const prog = await rt.load(siblingModule(import.meta.url, 'programs/ringbuf-producer'));
     const map = prog.maps.rb!;
     const refusedMap = prog.maps.refused!;
     const rb = ringBuffer(map, Rec);

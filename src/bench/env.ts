@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, release } from 'node:os';
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../../workloads/bench/kernel.js';
+import { PACKAGE_ROOT } from '../cpu/module-url.js';
 import type { Environment } from './schema.js';
 
 function packageVersion(name: string): string {

@@ -2,17 +2,18 @@
 // runs REV (A) and this tree (B) one after the other in rounds, A B, B A, A B ... so drift on a
 // noisy machine hits both alike, and compares the pooled samples with the gate's statistics.
 //
-// The benchmark harness itself (src/cli/bench*, src/workloads/bench, the race programs, the
-// kernel programs) is copied from this tree into the worktree before it is built, so the two sides
-// run the same workloads and only the code under test differs. A revision whose runtime cannot
-// host the current harness fails to build, and the error says so.
+// The benchmark harness itself (src/bench with its programs and kernel sources, the bench command,
+// the race programs) is copied from this tree into the worktree before it is built, so the two
+// sides run the same workloads and only the code under test differs. A revision whose runtime
+// cannot host the current harness fails to build, and the error says so: revisions before the
+// layout of issue 10 (src/bench, maps/bpf.ts) cannot; build those by hand and run them in turn.
 
 import { execFile, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../../workloads/bench/kernel.js';
-import { guardSignals } from '../signals.js';
+import { PACKAGE_ROOT } from '../cpu/module-url.js';
+import { guardSignals } from '../cpu/signals.js';
 import { gate, summarize, type GateScope } from './compare.js';
 import { renderHtml } from './report-html.js';
 import { parseResult, type BenchResult, type Row } from './schema.js';
@@ -20,7 +21,7 @@ import { renderComparison, renderResult } from './table.js';
 
 /** What is copied from this tree into the worktree (paths relative to the package root). */
 export const HARNESS = [
-  'src/cli/bench.ts', 'src/cli/bench', 'src/workloads/bench', 'bench/kernel',
+  'src/cli/bench.ts', 'src/cli/bench-child.ts', 'src/bench',
   'src/workloads/race/racy.ts', 'src/workloads/race/atomic.ts', 'src/workloads/race/spinlock.ts', 'src/workloads/race/percpu.ts',
 ];
 
@@ -83,7 +84,7 @@ export async function prepareWorktree(revision: string, log: (s: string) => void
 
 /** How to start the bench child of a tree: its built dist, or this process's own sources under tsx. */
 function childCommand(root: string, fromSource: boolean): string[] {
-  return fromSource ? ['--import', 'tsx', join(root, 'src', 'cli', 'bench', 'child.ts')] : [join(root, 'dist', 'cli', 'bench', 'child.js')];
+  return fromSource ? ['--import', 'tsx', join(root, 'src', 'cli', 'bench-child.ts')] : [join(root, 'dist', 'cli', 'bench-child.js')];
 }
 
 function runChild(args: string[], label: string, log: (s: string) => void, onSpawn: (kill: () => void) => void): Promise<number> {

@@ -1,5 +1,5 @@
-// The kernel reference: the race lab's four counters as real eBPF programs (bench/kernel/
-// counters.bpf.c), built with clang for the BPF target and run by our libbpf loader (bench/kernel/
+// The kernel reference: the race lab's four counters as real eBPF programs (kernel/counters.bpf.c
+// beside this file), built with clang for the BPF target and run by our libbpf loader (kernel/
 // loader.c) through BPF_PROG_TEST_RUN on several CPUs at once. Both are built at bench time into
 // .native/bench-kernel/ (gitignored), keyed by a hash of their sources. Anything missing (clang,
 // libbpf headers, bpf() permission) becomes one line saying what and how to get it.
@@ -10,11 +10,10 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT, sourceFile } from '../cpu/module-url.js';
 
-/** The package root: this file is src/workloads/bench/kernel.ts (or dist/workloads/bench/kernel.js). */
-export const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const KERNEL_SOURCES = join(PACKAGE_ROOT, 'bench', 'kernel');
+/** The C sources of the kernel reference, beside this module (src/bench/kernel/, also from dist). */
+export const KERNEL_SOURCES = sourceFile(import.meta.url, './kernel/');
 
 /** The kernel programs and the map each one counts in. */
 export const KERNEL_PROGRAMS = {

@@ -2,9 +2,9 @@
 // line per row otherwise), Ctrl-C keeps the rows measured so far, and the result with its
 // environment.
 
-import { fmtInt } from '../format.js';
-import { guardSignals } from '../signals.js';
-import { Suite, type SuiteOptions } from '../../workloads/bench/suite.js';
+import { fmtInt } from './format.js';
+import { guardSignals } from '../cpu/signals.js';
+import { Suite, type SuiteOptions } from './suite.js';
 import { environment } from './env.js';
 import { RESULT_FORMAT, type BenchResult, type Row, type Settings } from './schema.js';
 import { fmtM } from './table.js';

@@ -4,12 +4,12 @@
 // user-space calls in the coordinator.
 
 import { Worker } from 'node:worker_threads';
-import { newBarrier } from '../../cpu/barrier.js';
-import { CONTROL_STOP, controlBytes } from '../../cpu/event-loop.js';
-import { siblingModule } from '../../cpu/module-url.js';
-import { Runtime, type LoadedProgram } from '../../cpu/runtime.js';
-import { U32_MAX } from '../../maps/limits.js';
-import type { SpinLockMode } from '../../sync/spinlock.js';
+import { newBarrier } from '../cpu/barrier.js';
+import { CONTROL_STOP, controlBytes } from '../cpu/event-loop.js';
+import { siblingModule } from '../cpu/module-url.js';
+import { Runtime, type LoadedProgram } from '../cpu/runtime.js';
+import { U32_MAX } from '../maps/limits.js';
+import type { SpinLockMode } from '../sync/spinlock.js';
 import type { KernelLoader, KernelProgram } from './kernel.js';
 import type { PlainReport, PlainRun, PlainStrategy, PlainWorkerData } from './plain-worker.js';
 

@@ -17,7 +17,7 @@ import {
 } from '../src/index.js';
 import { bpf_ringbuf_reserve } from '../src/maps/ringbuf-helpers.js';
 import { Runtime, type RuntimeOptions, type RunOptions } from '../src/cpu/runtime.js';
-import { parseScenario } from '../src/cli/conformance/index.js';
+import { parseScenario } from '../src/conformance/index.js';
 import { parseResult } from '../src/bench/schema.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -13,7 +13,7 @@ const COMMANDS: Record<string, { summary: string; run: Command }> = {
   workload: { summary: 'ready-made programs: histogram (PERCPU_ARRAY), pidcount (LRU_HASH), execsnoop (RINGBUF)', run: workloadCommand },
   conformance: {
     summary: 'check every map operation against recorded (or live) Linux kernel outcomes',
-    run: async (argv) => (await import('./conformance/index.js')).conformanceCommand(argv),
+    run: async (argv) => (await import('./conformance.js')).conformanceCommand(argv),
   },
   demo: { summary: 'teaching demos: use-after-delete, verifier', run: async (argv) => (await import('./demo.js')).demoCommand(argv) },
   bench: { summary: 'benchmarks side by side with plain JS and the kernel; the regression gate', run: async (argv) => (await import('./bench.js')).benchCommand(argv) },

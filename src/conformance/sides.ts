@@ -3,15 +3,15 @@
 
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { BpfError } from '../../maps/errno.js';
-import { array, bpf_spin_lock, struct, u8, type FieldType } from '../../maps/layout.js';
-import type { MapSpec } from '../../maps/bpf.js';
-import { createMap, type BpfMap } from '../../maps/syscall.js';
-import { BatchError, type BatchResult } from '../../maps/batch.js';
-import { bpf_map_lookup_elem } from '../../maps/helpers.js';
-import { setSmpProcessorId, smpProcessorId } from '../../smp/smp.js';
-import { roundUp8 } from '../../maps/limits.js';
-import { BPF_F_RDONLY, BPF_F_WRONLY, BPF_OBJ_NAME_LEN, MAP_TYPE_NAMES } from '../../maps/uapi.js';
+import { BpfError } from '../maps/errno.js';
+import { array, bpf_spin_lock, struct, u8, type FieldType } from '../maps/layout.js';
+import type { MapSpec } from '../maps/bpf.js';
+import { createMap, type BpfMap } from '../maps/syscall.js';
+import { BatchError, type BatchResult } from '../maps/batch.js';
+import { bpf_map_lookup_elem } from '../maps/helpers.js';
+import { setSmpProcessorId, smpProcessorId } from '../smp/smp.js';
+import { roundUp8 } from '../maps/limits.js';
+import { BPF_F_RDONLY, BPF_F_WRONLY, BPF_OBJ_NAME_LEN, MAP_TYPE_NAMES } from '../maps/uapi.js';
 import { Bpftool, DriverError } from './bpftool.js';
 import { BPFFS, PIN_PREFIX } from './env.js';
 import type { NativeHelper } from './native.js';

@@ -8,9 +8,9 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { PACKAGE_ROOT, sourceFile } from '../../cpu/module-url.js';
+import { PACKAGE_ROOT, sourceFile } from '../cpu/module-url.js';
 import { DriverError, run } from './bpftool.js';
-import { mapTypeName } from '../../maps/uapi.js';
+import { mapTypeName } from '../maps/uapi.js';
 import { bytesOf, errnoNameOf, hexOf, infoOutcome, type Outcome } from './schema.js';
 
 /** The helper's C source, beside this module (from dist too: the package ships src). */

@@ -1,15 +1,7 @@
-// `percpu-maps conformance [--live] [--record] [scenario...]`: every user-space map operation of
-// the scenarios in test/conformance, judged by the live Linux kernel (or by its recorded outcomes).
+// `percpu-maps conformance [--live] [--record] [scenario...]`: the arguments of kernel conformance
+// (src/conformance), which does the work.
 
-import { formatSummary } from './report.js';
-import { runConformance, type ConformanceOptions, type Mode, type Summary } from './runner.js';
-
-export { runConformance, scenarioFiles, formatScenario, SCENARIO_DIR } from './runner.js';
-export type { ConformanceOptions, Difference, Mode, Skip, Summary } from './runner.js';
-export { formatSummary } from './report.js';
-export { parseScenario, validateScenario, ScenarioError } from './schema.js';
-export type { Scenario, Step, Outcome, MapDef } from './schema.js';
-export { probeKernel } from './env.js';
+import { formatSummary, runConformance, type ConformanceOptions, type Mode, type Summary } from '../conformance/index.js';
 
 export const USAGE = `usage: percpu-maps conformance [--live] [--record] [scenario...]
 

@@ -24,11 +24,11 @@
 // attr.batch.count, out_batch when the kernel wrote it, and for lookups that succeeded or ended
 // with ENOENT the keys and values copied (per-CPU values: every CPU's value_size bytes in a row).
 
-import { mapOpsFor } from '../../maps/bpf-types.js';
-import { ERRNO, type ErrnoName } from '../../maps/errno.js';
-import * as uapi from '../../maps/uapi.js';
-import { isU32, roundUp8, U32_MAX } from '../../maps/limits.js';
-import { MAP_TYPE_NAMES, type MapTypeName } from '../../maps/uapi.js';
+import { mapOpsFor } from '../maps/bpf-types.js';
+import { ERRNO, type ErrnoName } from '../maps/errno.js';
+import * as uapi from '../maps/uapi.js';
+import { isU32, roundUp8, U32_MAX } from '../maps/limits.js';
+import { MAP_TYPE_NAMES, type MapTypeName } from '../maps/uapi.js';
 
 export const OPS = ['create', 'update', 'lookup', 'delete', 'getNextKey', 'lookupAndDelete', 'freeze', 'walk', 'info',
   'progLookup', 'lookupBatch', 'lookupAndDeleteBatch', 'updateBatch', 'deleteBatch'] as const;

@@ -5,11 +5,11 @@
 
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { mapOpsFor } from '../../maps/bpf-types.js';
-import { MAP_TYPE_NAMES } from '../../maps/uapi.js';
+import { mapOpsFor } from '../maps/bpf-types.js';
+import { MAP_TYPE_NAMES } from '../maps/uapi.js';
 import { DriverError } from './bpftool.js';
 import { probeKernel, type KernelEnv } from './env.js';
-import { PACKAGE_ROOT } from '../../cpu/module-url.js';
+import { PACKAGE_ROOT } from '../cpu/module-url.js';
 import { NativeHelper } from './native.js';
 import { parseScenario, outcomeText, ScenarioError, type MapDef, type Outcome, type Scenario, type Step } from './schema.js';
 import { KernelSide, OursSide } from './sides.js';

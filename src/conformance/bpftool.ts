@@ -3,7 +3,7 @@
 // with exit code -ENOENT), the element as JSON for reads, or {"error": "<what>: <strerror>"}.
 
 import { execFile } from 'node:child_process';
-import { STRERROR, type ErrnoName } from '../../maps/errno.js';
+import { STRERROR, type ErrnoName } from '../maps/errno.js';
 import type { Outcome } from './schema.js';
 import { hexOf, infoOutcome } from './schema.js';
 

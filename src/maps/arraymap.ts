@@ -12,12 +12,12 @@
 //   c * slabStride + i * elemSize   value_size  element i, CPU c's slot      CPU c's programs; user updates
 //   slabStride = round_up(max_entries * elemSize, slabAlign)
 
-import { BPF_EXIST, BPF_F_ACCESS_MASK, BPF_F_INNER_MAP, BPF_F_LOCK, BPF_F_MMAPABLE, BPF_F_NUMA_NODE, BPF_F_PRESERVE_ELEMS,
+import { BPF_EXIST, BPF_F_INNER_MAP, BPF_F_LOCK, BPF_F_MMAPABLE, BPF_F_NUMA_NODE, BPF_F_PRESERVE_ELEMS,
   BPF_NOEXIST } from './uapi.js';
 import { E2BIG, EEXIST, EINVAL, ENOENT, ENOMEM } from './errno.js';
 import { copyFromSlot, copyFromSlotLocked, copyIntoSlot, copyIntoSlotLocked, copyValueIn } from './copy.js';
 import { ValueView, type SharedMemory } from './layout.js';
-import { accessFlagsOk, MAX_MAP_BYTES, PCPU_MIN_UNIT_SIZE, type BpfMapCore, type BpfMapOps, type Key, type MapAlloc, type ValueSource } from './bpf.js';
+import { BPF_F_ACCESS_MASK, accessFlagsOk, MAX_MAP_BYTES, PCPU_MIN_UNIT_SIZE, type BpfMapCore, type BpfMapOps, type Key, type MapAlloc, type ValueSource } from './bpf.js';
 import { roundUp, roundUp8 } from './limits.js';
 
 const ARRAY_CREATE_FLAG_MASK = BPF_F_NUMA_NODE | BPF_F_MMAPABLE | BPF_F_ACCESS_MASK | BPF_F_PRESERVE_ELEMS | BPF_F_INNER_MAP;

@@ -22,9 +22,9 @@ import { randomBytes } from 'node:crypto';
 import { E2BIG, EINVAL, ENOENT, ENOMEM, EOPNOTSUPP } from './errno.js';
 import { jhash, jhash2 } from './jhash.js';
 import { ValueView } from './layout.js';
-import { accessFlagsOk, KMALLOC_MAX_SIZE, MAX_MAP_BYTES, type BpfMapCore, type BpfMapOps, type MapAlloc, type MapAttr, type ValueSource } from './bpf.js';
+import { BPF_F_ACCESS_MASK, accessFlagsOk, KMALLOC_MAX_SIZE, MAX_MAP_BYTES, type BpfMapCore, type BpfMapOps, type MapAlloc, type MapAttr, type ValueSource } from './bpf.js';
 import { U32_MAX } from './limits.js';
-import { BPF_ANY, BPF_F_ACCESS_MASK, BPF_F_NUMA_NODE, BPF_F_ZERO_SEED } from './uapi.js';
+import { BPF_ANY, BPF_F_NUMA_NODE, BPF_F_ZERO_SEED } from './uapi.js';
 
 const BLOOM_CREATE_FLAG_MASK = BPF_F_NUMA_NODE | BPF_F_ZERO_SEED | BPF_F_ACCESS_MASK;
 const BITS_PER_LONG = 64;

@@ -10,7 +10,7 @@
 
 import type { SharedMemory, StructLayout, ValueView, ViewClass } from './layout.js';
 import { roundUp8 } from './limits.js';
-import { BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG } from './uapi.js';
+import { BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY, BPF_F_WRONLY_PROG } from './uapi.js';
 
 // ---- what a user asks for, and what the kernel keeps ------------------------------------------
 
@@ -201,6 +201,9 @@ export const MAX_BUFFER_BYTES = 2 ** 32;
  * array. The kernel would create some larger maps on a big machine; here they fail with ENOMEM.
  */
 export const MAX_MAP_BYTES = 2 ** 32 - 8;
+
+/** The access flags every map type accepts at creation (each family adds its own flags to them). */
+export const BPF_F_ACCESS_MASK = BPF_F_RDONLY | BPF_F_RDONLY_PROG | BPF_F_WRONLY | BPF_F_WRONLY_PROG;
 
 /** bpf_map_flags_access_ok(): RDONLY_PROG and WRONLY_PROG together make no sense. */
 export function accessFlagsOk(flags: number): boolean {

@@ -37,14 +37,14 @@
 
 import { webcrypto } from 'node:crypto';
 import {
-  BPF_EXIST, BPF_F_ACCESS_MASK, BPF_F_LOCK, BPF_F_NO_COMMON_LRU, BPF_F_NO_PREALLOC, BPF_F_NUMA_NODE, BPF_F_ZERO_SEED,
+  BPF_EXIST, BPF_F_LOCK, BPF_F_NO_COMMON_LRU, BPF_F_NO_PREALLOC, BPF_F_NUMA_NODE, BPF_F_ZERO_SEED,
   BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_NOEXIST,
 } from './uapi.js';
 import { E2BIG, EEXIST, EINVAL, ENOENT, ENOMEM, ENOSPC, ENOTSUPP } from './errno.js';
 import { copyFromSlot, copyFromSlotLocked, copyIntoSlot, copyIntoSlotLocked, copySlotToSlot, copyValueIn } from './copy.js';
 import { ValueView, type SharedMemory } from './layout.js';
 import {
-  accessFlagsOk, KMALLOC_MAX_SIZE, MAX_BUFFER_BYTES, MAX_MAP_BYTES, PCPU_MIN_UNIT_SIZE,
+  BPF_F_ACCESS_MASK, accessFlagsOk, KMALLOC_MAX_SIZE, MAX_BUFFER_BYTES, MAX_MAP_BYTES, PCPU_MIN_UNIT_SIZE,
   type BatchCursor, type BpfMapCore, type BpfMapOps, type Key, type MapAlloc, type MapAttr, type ValueSource,
 } from './bpf.js';
 import { roundUp, roundUp8, TWO_32, U32_MAX } from './limits.js';

@@ -17,10 +17,10 @@
 
 import { E2BIG, EINVAL, ENOENT, ENOMEM } from './errno.js';
 import { ValueView, type SharedMemory } from './layout.js';
-import { accessFlagsOk, KMALLOC_MAX_SIZE, MAX_MAP_BYTES, type BpfMapCore, type BpfMapOps, type MapAlloc, type MapAttr, type ValueSource } from './bpf.js';
+import { BPF_F_ACCESS_MASK, accessFlagsOk, KMALLOC_MAX_SIZE, MAX_MAP_BYTES, type BpfMapCore, type BpfMapOps, type MapAlloc, type MapAttr, type ValueSource } from './bpf.js';
 import { spinLockAcquire, spinLockRelease } from '../sync/spinlock.js';
 import { copyValueIn, copyValueOut } from './copy.js';
-import { BPF_EXIST, BPF_F_ACCESS_MASK, BPF_F_NUMA_NODE, BPF_MAP_TYPE_STACK, BPF_NOEXIST } from './uapi.js';
+import { BPF_EXIST, BPF_F_NUMA_NODE, BPF_MAP_TYPE_STACK, BPF_NOEXIST } from './uapi.js';
 
 const QUEUE_STACK_CREATE_FLAG_MASK = BPF_F_NUMA_NODE | BPF_F_ACCESS_MASK;
 

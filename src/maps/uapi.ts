@@ -54,7 +54,5 @@ export const BPF_F_MMAPABLE = 1 << 10;
 export const BPF_F_PRESERVE_ELEMS = 1 << 11;
 export const BPF_F_INNER_MAP = 1 << 12;
 
-export const BPF_F_ACCESS_MASK = BPF_F_RDONLY | BPF_F_RDONLY_PROG | BPF_F_WRONLY | BPF_F_WRONLY_PROG;
-
 /** BPF_OBJ_NAME_LEN: a map name is at most 15 characters plus its NUL. */
 export const BPF_OBJ_NAME_LEN = 16;

@@ -103,10 +103,6 @@ export function setSpinLockMode(mode: SpinLockMode): void {
   pureSpin = mode === 'spin';
 }
 
-export function spinLockMode(): SpinLockMode {
-  return pureSpin ? 'spin' : 'adaptive';
-}
-
 /** The process's owner table (created on first use in the thread that starts runtimes). */
 export function lockOwnerTable(): SharedArrayBuffer {
   if (table === null) {

@@ -47,7 +47,7 @@ import {
   BPF_F_ACCESS_MASK, accessFlagsOk, KMALLOC_MAX_SIZE, MAX_BUFFER_BYTES, MAX_MAP_BYTES, PCPU_MIN_UNIT_SIZE,
   type BatchCursor, type BpfMapCore, type BpfMapOps, type Key, type MapAlloc, type MapAttr, type ValueSource,
 } from './bpf.js';
-import { roundUp, roundUp8, TWO_32, U32_MAX } from './limits.js';
+import { roundUp, roundUp8, TWO_32 as LIMITS_TWO_32, U32_MAX } from './limits.js';
 import { FL_STRIDE_W, PcpuFreelist } from './percpu-freelist.js';
 import { jhash2Mix, jhash2Word1Mix, jhash2Word2Mix, jhashMix, jhashLow30 } from './jhash.js';
 import { spinLockAcquire, spinLockRelease } from '../sync/spinlock.js';
@@ -58,6 +58,8 @@ const HTAB_CREATE_FLAG_MASK = BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NU
  * U32_MAX / 16 fail with E2BIG. The live kernel creates max_entries 2^27 and refuses 2^27 + 1.
  */
 const KERNEL_BUCKET_SIZE = 16;
+/** 2^32 for 8-byte number keys, a module-level copy: the hash path reads it per lookup (see layout.ts). */
+const TWO_32 = LIMITS_TWO_32;
 /** sizeof(struct htab_elem): the header in front of each hash element's key. */
 const HTAB_ELEM_SIZE = 48;
 

@@ -9,9 +9,12 @@ import type { Key, ValueSource } from './bpf.js';
 import type { BpfMap } from './syscall.js';
 import { current, ktimeGetNs, smpProcessorId } from '../smp/smp.js';
 import { TracePipe, formatTrace, traceLine } from './trace-pipe.js';
-import { TWO_32 } from './limits.js';
+import * as limits from './limits.js';
 import { heldLockIndex, lockHeldFault } from '../sync/spinlock.js';
 import { BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, mapTypeName } from './uapi.js';
+
+/** A module-level copy for bpf_get_current_pid_tgid, which handlers call per event (see layout.ts). */
+const TWO_32 = limits.TWO_32;
 
 /**
  * A key of the wrong size is a program bug the kernel's verifier would reject before the program

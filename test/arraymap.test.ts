@@ -4,7 +4,7 @@ import {
   BPF_F_WRONLY, BPF_F_WRONLY_PROG, BPF_NOEXIST, BpfError, bpf_map_lookup_elem, bpf_map_update_elem, bpf_spin_lock,
   bpf_spin_unlock, createMap, struct, u32, u64,
 } from '../src/index.js';
-import { setSmpProcessorId } from '../src/maps/smp.js';
+import { setSmpProcessorId } from '../src/smp/smp.js';
 import { errnoOf, le32 } from './helpers.js';
 
 

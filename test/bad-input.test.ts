@@ -15,10 +15,10 @@ import {
   BpfError, bpf_map_lookup_elem, bpf_map_lookup_percpu_elem, bpf_map_push_elem, bpf_map_update_elem, bpf_spin_lock,
   createMap, declareMap, struct, u32, type MapSpec,
 } from '../src/index.js';
-import { bpf_ringbuf_reserve } from '../src/maps/helpers.js';
+import { bpf_ringbuf_reserve } from '../src/maps/ringbuf-helpers.js';
 import { Runtime, type RuntimeOptions, type RunOptions } from '../src/cpu/runtime.js';
-import { parseScenario } from '../src/cli/conformance/index.js';
-import { parseResult } from '../src/cli/bench/schema.js';
+import { parseScenario } from '../src/conformance/index.js';
+import { parseResult } from '../src/bench/schema.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CPUS = 2;

@@ -3,7 +3,8 @@ import { BatchError } from '../src/maps/batch.js';
 import { BpfError } from '../src/maps/errno.js';
 import { jhash2Word1 } from '../src/maps/jhash.js';
 import { bpf_spin_lock, struct, u32 } from '../src/maps/layout.js';
-import { createMap, type BpfMap, type MapSpec } from '../src/maps/syscall.js';
+import type { MapSpec } from '../src/maps/bpf.js';
+import { createMap, type BpfMap } from '../src/maps/syscall.js';
 import { BPF_F_LOCK, BPF_F_RDONLY, BPF_F_WRONLY, BPF_F_ZERO_SEED } from '../src/maps/uapi.js';
 import { le32 } from './helpers.js';
 

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { benchCommand } from '../src/cli/bench.js';
-import { compareRatios, compareRows, gate, ratioDefs, summarize } from '../src/cli/bench/compare.js';
-import { parseResult, RESULT_FORMAT, RESULT_SCHEMA, validateAgainst, type BenchResult, type Row, type Side } from '../src/cli/bench/schema.js';
+import { compareRatios, compareRows, gate, ratioDefs, summarize } from '../src/bench/compare.js';
+import { parseResult, RESULT_FORMAT, RESULT_SCHEMA, validateAgainst, type BenchResult, type Row, type Side } from '../src/bench/schema.js';
 
 /** Samples of 1e6 events at the given rates (events/s). */
 function samplesAt(rates: number[]) {

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { summarize } from '../src/cli/bench/compare.js';
-import { renderHtml } from '../src/cli/bench/report-html.js';
-import { RESULT_FORMAT, type BenchResult, type Row, type Side } from '../src/cli/bench/schema.js';
+import { summarize } from '../src/bench/compare.js';
+import { renderHtml } from '../src/bench/report-html.js';
+import { RESULT_FORMAT, type BenchResult, type Row, type Side } from '../src/bench/schema.js';
 
 function findChromium(): string | null {
   for (const name of [process.env.CHROMIUM, 'chromium', 'chromium-browser', 'google-chrome'].filter(Boolean) as string[]) {

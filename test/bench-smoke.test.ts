@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { benchCommand } from '../src/cli/bench.js';
-import { parseResult, RESULT_SCHEMA, validateAgainst, type BenchResult } from '../src/cli/bench/schema.js';
+import { parseResult, RESULT_SCHEMA, validateAgainst, type BenchResult } from '../src/bench/schema.js';
 
 describe('percpu-maps bench --smoke', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
@@ -82,7 +82,7 @@ describe('percpu-maps bench --smoke', () => {
 
 describe('stopping a run (Ctrl-C)', () => {
   it('keeps the rows measured before the stop and runs no row after it', async () => {
-    const { Suite } = await import('../src/workloads/bench/suite.js');
+    const { Suite } = await import('../src/bench/suite.js');
     const suite = new Suite({
       cpus: [1], mapCpus: [1], userCpus: [1], groups: ['counter'], sides: ['plain'], strategies: ['atomic', 'percpu-128', 'racy'],
       samples: 2, sampleMs: 2, warmupMs: 2, dumpEntries: 10,

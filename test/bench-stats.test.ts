@@ -2,7 +2,7 @@
 // qt() and t.test() give), the distribution-free interval of a median, and Node core's stars.
 
 import { describe, expect, it } from 'vitest';
-import { median, medianInterval, stars, tCritical, tTwoSidedP, welch, welchContrast } from '../src/cli/bench/stats.js';
+import { median, medianInterval, stars, tCritical, tTwoSidedP, welch, welchContrast } from '../src/bench/stats.js';
 
 describe('Student t distribution', () => {
   it('gives the 97.5% quantiles R gives (qt(0.975, df))', () => {

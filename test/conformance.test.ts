@@ -6,10 +6,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  conformanceCommand, formatSummary, parseScenario, probeKernel, runConformance, scenarioFiles, ScenarioError,
-  type Summary,
-} from '../src/cli/conformance/index.js';
+import { conformanceCommand } from '../src/cli/conformance.js';
+import { formatSummary, parseScenario, probeKernel, runConformance, scenarioFiles, ScenarioError, type Summary } from '../src/conformance/index.js';
 
 const FILES = scenarioFiles(undefined);
 

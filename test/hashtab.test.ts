@@ -7,11 +7,12 @@ import {
 import { BpfError } from '../src/maps/errno.js';
 import { bpf_map_delete_elem, bpf_map_lookup_elem, bpf_map_lookup_percpu_elem, bpf_map_update_elem } from '../src/maps/helpers.js';
 import { bpf_spin_lock, struct, u32 } from '../src/maps/layout.js';
-import { createMap, openMap, type BpfMap, type MapSpec } from '../src/maps/syscall.js';
+import type { MapSpec } from '../src/maps/bpf.js';
+import { createMap, openMap, type BpfMap } from '../src/maps/syscall.js';
 import { htabStats } from '../src/maps/hashtab.js';
 import { jhash2Word1 } from '../src/maps/jhash.js';
 import { PcpuFreelist } from '../src/maps/percpu-freelist.js';
-import { setSmpProcessorId } from '../src/maps/smp.js';
+import { setSmpProcessorId } from '../src/smp/smp.js';
 import type { HashWorkerData, HashWorkerReport } from './fixtures/hashtab-worker.js';
 import { errnoOf } from './helpers.js';
 

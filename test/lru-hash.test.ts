@@ -5,8 +5,9 @@ import { bpf_map_lookup_elem, bpf_map_update_elem } from '../src/maps/helpers.js
 import { bpf_spin_lock, struct, u32 } from '../src/maps/layout.js';
 import { lruTargetFree } from '../src/maps/bpf-lru-list.js';
 import { lruListOf, lruStats } from '../src/maps/lru-hash.js';
-import { setSmpProcessorId } from '../src/maps/smp.js';
-import { createMap, type BpfMap, type MapSpec } from '../src/maps/syscall.js';
+import { setSmpProcessorId } from '../src/smp/smp.js';
+import type { MapSpec } from '../src/maps/bpf.js';
+import { createMap, type BpfMap } from '../src/maps/syscall.js';
 import { BPF_ANY, BPF_EXIST, BPF_F_NO_COMMON_LRU, BPF_F_NO_PREALLOC, BPF_F_ZERO_SEED, BPF_NOEXIST } from '../src/maps/uapi.js';
 import { errnoOf } from './helpers.js';
 

@@ -8,9 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { BpfError, createMap, type MapSpec } from '../src/index.js';
-import {
-  bpf_ringbuf_discard, bpf_ringbuf_output, bpf_ringbuf_query, bpf_ringbuf_reserve, bpf_ringbuf_submit,
-} from '../src/maps/helpers.js';
+import { bpf_ringbuf_discard, bpf_ringbuf_output, bpf_ringbuf_query, bpf_ringbuf_reserve, bpf_ringbuf_submit } from '../src/maps/ringbuf-helpers.js';
 import { EAGAIN, EINVAL } from '../src/maps/errno.js';
 import { struct, u32, u64, ValueView } from '../src/maps/layout.js';
 import { lockOwnerTable } from '../src/sync/spinlock.js';

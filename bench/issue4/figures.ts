@@ -1,7 +1,7 @@
 // The issue 4 figures (not a timed test): LRU hash updates with eviction from 2 CPUs and batch
 // lookup of a 100,000-entry hash map. Each figure is measured `repeat` times; the best is reported
 // (the machine is shared). Run: npx tsx bench/issue4/figures.ts <figure> [repeat]. The ring buffer
-// figure has its own command: node dist/workloads/bench/ringbuf.js --events 2000000 --reps 5
+// figure has its own command: node dist/bench/ringbuf.js --events 2000000 --reps 5
 import { Runtime } from '../../src/cpu/runtime.js';
 import { createMap } from '../../src/maps/syscall.js';
 

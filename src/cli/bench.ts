@@ -1,21 +1,14 @@
-// `percpu-maps bench`: the benchmark suite (counters side by side with plain JS and the kernel,
-// map operations from handlers, user-space calls), its JSON and HTML reports, and the regression
-// gate (--compare, --against, --update-baseline).
+// `percpu-maps bench`: the arguments of the benchmark (src/bench): presets, selection, output and
+// the regression gate (--compare, --against, --update-baseline). Parsing and checking them is all
+// that happens here; runBench and runAgainst do the work.
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
-import { COUNTER_STRATEGIES, type SuiteOptions } from '../workloads/bench/suite.js';
-import { PACKAGE_ROOT } from '../workloads/bench/kernel.js';
-import { UsageError, intOption, listOption, parse } from './args.js';
-import { DEFAULT_THRESHOLD, gate, type GateScope } from './bench/compare.js';
-import { measure } from './bench/measure.js';
-import { renderHtml } from './bench/report-html.js';
-import { GROUPS, RESULT_SCHEMA, SIDES, parseResult, type BenchResult, type RowGroup, type Settings, type Side } from './bench/schema.js';
-import { renderComparison, renderResult } from './bench/table.js';
-import { runAgainst } from './bench/against.js';
-
-export const BASELINE = join(PACKAGE_ROOT, 'bench', 'baseline.json');
+import { readFileSync } from 'node:fs';
+import { runAgainst } from '../bench/against.js';
+import { DEFAULT_THRESHOLD, type GateScope } from '../bench/compare.js';
+import { runBench, type BenchPlan, type PresetName } from '../bench/run.js';
+import { GROUPS, RESULT_SCHEMA, SIDES, parseResult, type BenchResult, type RowGroup, type Side } from '../bench/schema.js';
+import { COUNTER_STRATEGIES } from '../bench/suite.js';
+import { UsageError, intOption, listOption, parse, type ParsedArgs } from './args.js';
 
 export const BENCH_HELP = `usage: percpu-maps bench [--quick | --smoke] [options]
 
@@ -58,65 +51,40 @@ regression gate:
   --rounds N         rounds of A B for --against (default 4)
   --update-baseline  write the result to bench/baseline.json`;
 
-interface Preset {
-  samples: number;
-  sampleMs: number;
-  warmupMs: number;
-  cpus: number[];
-  strategies: (typeof COUNTER_STRATEGIES)[number][];
-  mapCpus: number[];
-  userCpus: number[];
-  dumpEntries: number;
-}
+const OPTIONS = {
+  quick: { type: 'boolean' },
+  smoke: { type: 'boolean' },
+  cpus: { type: 'string' },
+  group: { type: 'string' },
+  side: { type: 'string' },
+  strategy: { type: 'string' },
+  filter: { type: 'string' },
+  samples: { type: 'string' },
+  'sample-ms': { type: 'string' },
+  'warmup-ms': { type: 'string' },
+  'kernel-hook': { type: 'string' },
+  json: { type: 'boolean' },
+  out: { type: 'string' },
+  html: { type: 'string' },
+  'no-html': { type: 'boolean' },
+  input: { type: 'string' },
+  compare: { type: 'string' },
+  threshold: { type: 'string' },
+  gate: { type: 'string' },
+  against: { type: 'string' },
+  rounds: { type: 'string' },
+  'update-baseline': { type: 'boolean' },
+  schema: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
-function preset(name: Settings['preset']): Preset {
-  const cores = availableParallelism();
-  switch (name) {
-    case 'full':
-      return { samples: 10, sampleMs: 100, warmupMs: 300, cpus: [1, 2, 4, 8], strategies: [...COUNTER_STRATEGIES], mapCpus: [...new Set([1, Math.min(cores, 2)])], userCpus: [1, 2, 4, 8, 16, 64], dumpEntries: 100_000 };
-    case 'quick':
-      return { samples: 5, sampleMs: 40, warmupMs: 120, cpus: [1, 2, 4, 8], strategies: [...COUNTER_STRATEGIES], mapCpus: [...new Set([1, Math.min(cores, 2)])], userCpus: [1, 2, 8, 64], dumpEntries: 100_000 };
-    case 'smoke':
-      return { samples: 2, sampleMs: 2, warmupMs: 5, cpus: [2], strategies: ['atomic', 'spinlock', 'percpu-128'], mapCpus: [1], userCpus: [2], dumpEntries: 1000 };
-  }
-}
+type Values = ParsedArgs['values'];
 
-function stamp(d: Date): string {
-  return d.toISOString().replace(/[:]/g, '-').replace(/\..*$/, '');
-}
-
-function writeFile(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, text);
-}
+/** A string option's value (a boolean cannot reach here for them: parseArgs checks the types). */
+const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
 
 export async function benchCommand(argv: string[]): Promise<number> {
-  const { values } = parse('bench', argv, {
-    quick: { type: 'boolean' },
-    smoke: { type: 'boolean' },
-    cpus: { type: 'string' },
-    group: { type: 'string' },
-    side: { type: 'string' },
-    strategy: { type: 'string' },
-    filter: { type: 'string' },
-    samples: { type: 'string' },
-    'sample-ms': { type: 'string' },
-    'warmup-ms': { type: 'string' },
-    'kernel-hook': { type: 'string' },
-    json: { type: 'boolean' },
-    out: { type: 'string' },
-    html: { type: 'string' },
-    'no-html': { type: 'boolean' },
-    input: { type: 'string' },
-    compare: { type: 'string' },
-    threshold: { type: 'string' },
-    gate: { type: 'string' },
-    against: { type: 'string' },
-    rounds: { type: 'string' },
-    'update-baseline': { type: 'boolean' },
-    schema: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const { values } = parse('bench', argv, OPTIONS);
   if (values.help) {
     process.stdout.write(BENCH_HELP + '\n');
     return 0;
@@ -125,15 +93,30 @@ export async function benchCommand(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(RESULT_SCHEMA, null, 2) + '\n');
     return 0;
   }
+  const { plan, rounds } = benchPlan(values);
+  if (values.input !== undefined && values.against !== undefined) throw new UsageError('bench', '--input and --against both give the results to report; pick one');
+  // Read the baseline first: a bad file should fail before minutes of measuring.
+  const compare = str(values.compare);
+  if (compare !== undefined) plan.base = { path: compare, result: readResult(compare) };
+  const against = str(values.against);
+  if (against !== undefined) {
+    const log = (s: string) => process.stderr.write(s + '\n');
+    return runAgainst({ revision: against, rounds, argv: forwardArgs(argv), thresholdPct: plan.thresholdPct, scope: plan.scope, json: plan.json, log,
+      outPath: str(values.out), htmlPath: str(values.html) });
+  }
+  const input = str(values.input);
+  if (input !== undefined) plan.input = readResult(input);
+  return runBench(plan);
+}
+
+/** The options as a plan, checked in the order they are listed in the help: a bad value is a UsageError naming the option. */
+function benchPlan(values: Values): { plan: BenchPlan; rounds: number } {
   if (values.quick && values.smoke) throw new UsageError('bench', '--quick and --smoke are two presets; pick one');
-  const presetName: Settings['preset'] = values.smoke ? 'smoke' : values.quick ? 'quick' : 'full';
-  const p = preset(presetName);
-  const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
-  const cpusRaw = str(values.cpus);
-  const cpus = cpusRaw === undefined ? p.cpus : cpusRaw.split(',').map((c) => intOption('bench', 'cpus', c.trim(), 1, 1024)!);
-  const groups = listOption('bench', 'group', values.group, GROUPS) ?? [...GROUPS];
-  const sides = listOption('bench', 'side', values.side, SIDES) ?? [...SIDES];
-  const strategies = listOption('bench', 'strategy', values.strategy, COUNTER_STRATEGIES) ?? p.strategies;
+  const preset: PresetName = values.smoke ? 'smoke' : values.quick ? 'quick' : 'full';
+  const cpus = str(values.cpus)?.split(',').map((c) => intOption('bench', 'cpus', c.trim(), 1, 1024)!);
+  const groups = (listOption('bench', 'group', values.group, GROUPS) ?? [...GROUPS]) as RowGroup[];
+  const sides = (listOption('bench', 'side', values.side, SIDES) ?? [...SIDES]) as Side[];
+  const strategies = listOption('bench', 'strategy', values.strategy, COUNTER_STRATEGIES);
   let filter: RegExp | undefined;
   if (str(values.filter) !== undefined) {
     try {
@@ -142,73 +125,30 @@ export async function benchCommand(argv: string[]): Promise<number> {
       throw new UsageError('bench', `--filter is not a regular expression: ${(e as Error).message}`);
     }
   }
-  const samples = intOption('bench', 'samples', values.samples, 1, 10_000) ?? p.samples;
-  const sampleMs = intOption('bench', 'sample-ms', values['sample-ms'], 1, 600_000) ?? p.sampleMs;
-  const warmupMs = intOption('bench', 'warmup-ms', values['warmup-ms'], 0, 600_000) ?? p.warmupMs;
+  const samples = intOption('bench', 'samples', values.samples, 1, 10_000);
+  const sampleMs = intOption('bench', 'sample-ms', values['sample-ms'], 1, 600_000);
+  const warmupMs = intOption('bench', 'warmup-ms', values['warmup-ms'], 0, 600_000);
   const hook = str(values['kernel-hook']) ?? 'tc';
   if (hook !== 'tc' && hook !== 'xdp') throw new UsageError('bench', `--kernel-hook must be tc or xdp, got '${hook}'`);
   const thresholdPct = values.threshold === undefined ? DEFAULT_THRESHOLD * 100 : Number(values.threshold);
   if (!(thresholdPct >= 0 && thresholdPct < 1000)) throw new UsageError('bench', `--threshold must be a percentage from 0 to 1000, got '${String(values.threshold)}'`);
   const scope = listOption('bench', 'gate', values.gate, ['rows', 'ratios'] as const) as GateScope[] | undefined;
   const rounds = intOption('bench', 'rounds', values.rounds, 1, 100) ?? 4;
-  const json = values.json === true;
-  const log = (s: string) => process.stderr.write(s + '\n');
-  if (values.input !== undefined && values.against !== undefined) throw new UsageError('bench', '--input and --against both give the results to report; pick one');
-
-  // Read the baseline first: a bad file should fail before minutes of measuring.
-  const comparePath = str(values.compare);
-  const base = comparePath !== undefined ? parseResult(comparePath, readText(comparePath)) : undefined;
-
-  const settings: Settings = { preset: presetName, samples, sampleMs, warmupMs, cpus, groups: groups as RowGroup[], ...(filter ? { filter: filter.source } : {}) };
-  const suiteOptions: SuiteOptions = {
-    cpus, mapCpus: p.mapCpus, userCpus: p.userCpus, groups: groups as RowGroup[], sides: sides as Side[], strategies, samples, sampleMs, warmupMs,
-    dumpEntries: p.dumpEntries, kernelHook: hook, ...(filter ? { filter } : {}),
+  const plan: BenchPlan = {
+    preset, cpus, groups, sides, strategies, filter, samples, sampleMs, warmupMs, kernelHook: hook, json: values.json === true,
+    outPath: str(values.out), htmlPath: values['no-html'] ? null : str(values.html), thresholdPct, scope, updateBaseline: values['update-baseline'] === true,
   };
-
-  if (str(values.against) !== undefined) {
-    return runAgainst({ revision: str(values.against)!, rounds, argv: forwardArgs(argv), thresholdPct, scope, json, log, outPath: str(values.out), htmlPath: str(values.html) });
-  }
-
-  let result: BenchResult;
-  let exitCode = 0;
-  if (str(values.input) !== undefined) {
-    result = parseResult(str(values.input)!, readText(str(values.input)!));
-  } else {
-    const run = await measure(suiteOptions, settings, log, json);
-    result = run.result;
-    exitCode = run.exitCode;
-  }
-
-  const outPath = str(values.out) ?? (str(values.input) !== undefined ? undefined : join('bench', 'results', `${stamp(new Date(result.createdAt))}.json`));
-  const htmlPath = values['no-html'] ? undefined : str(values.html) ?? (outPath ? outPath.replace(/\.json$/, '') + '.html' : undefined);
-  let comparison: { report: ReturnType<typeof gate>; baseLabel: string } | undefined;
-  if (base) comparison = { report: gate(base, result, { threshold: thresholdPct / 100, ...(scope ? { scope } : {}) }), baseLabel: `${comparePath} (${base.env.commit.slice(0, 12)}, ${base.createdAt})` };
-
-  if (outPath) writeFile(outPath, JSON.stringify(result, null, 1) + '\n');
-  if (htmlPath) writeFile(htmlPath, renderHtml(result, comparison));
-  if (values['update-baseline']) {
-    if (result.interrupted) throw new Error('the run was interrupted; not writing a partial baseline');
-    writeFile(BASELINE, JSON.stringify(result, null, 1) + '\n');
-  }
-
-  if (json) {
-    process.stdout.write(JSON.stringify(result, null, 1) + '\n');
-  } else {
-    process.stdout.write(renderResult(result) + '\n');
-    if (comparison) process.stdout.write('\n' + renderComparison(comparison.report, comparison.baseLabel, thresholdPct) + '\n');
-    const files = [outPath && `JSON ${relative(process.cwd(), resolve(outPath))}`, htmlPath && `HTML report ${relative(process.cwd(), resolve(htmlPath))}`, values['update-baseline'] && `baseline ${relative(process.cwd(), BASELINE)}`].filter(Boolean);
-    if (files.length) process.stdout.write(`\nwrote ${files.join(', ')}\n`);
-  }
-  if (comparison && comparison.report.exitCode !== 0) return exitCode || comparison.report.exitCode;
-  return exitCode;
+  return { plan, rounds };
 }
 
-function readText(path: string): string {
+function readResult(path: string): BenchResult {
+  let text: string;
   try {
-    return readFileSync(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (e) {
     throw new UsageError('bench', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  return parseResult(path, text);
 }
 
 /** The selection options to hand to both sides of --against (not the output or gate options). */

@@ -8,13 +8,13 @@
 
 import { bpf_map_delete_elem, bpf_map_lookup_elem, bpf_map_update_elem } from '../maps/helpers.js';
 import { struct, u64 } from '../maps/layout.js';
-import { setSmpProcessorId, smpProcessorId } from '../maps/smp.js';
+import { setSmpProcessorId, smpProcessorId } from '../smp/smp.js';
 import { createMap, type BpfMap } from '../maps/syscall.js';
 import { BpfError } from '../maps/errno.js';
 import { BPF_ANY } from '../maps/uapi.js';
 import { STRATEGIES, verifyStrategy } from '../workloads/race/index.js';
 import { UsageError, parse } from './args.js';
-import { table, wrap } from './format.js';
+import { table, wrap } from '../bench/format.js';
 
 const DEMOS = {
   'use-after-delete': 'a CPU keeps writing through a view of a hash element another CPU deleted',

@@ -5,27 +5,26 @@ import { UsageError } from './args.js';
 import { raceCommand } from './race.js';
 import { workloadCommand } from './workload.js';
 
+type Command = (argv: string[]) => Promise<number>;
+
+/** Every command, once: its one-line summary for the help, and how to run it (the heavy ones load on first use). */
+const COMMANDS: Record<string, { summary: string; run: Command }> = {
+  race: { summary: 'the sys_clone counter four ways (racy, atomic, spinlock, percpu) on simulated CPUs', run: raceCommand },
+  workload: { summary: 'ready-made programs: histogram (PERCPU_ARRAY), pidcount (LRU_HASH), execsnoop (RINGBUF)', run: workloadCommand },
+  conformance: {
+    summary: 'check every map operation against recorded (or live) Linux kernel outcomes',
+    run: async (argv) => (await import('./conformance.js')).conformanceCommand(argv),
+  },
+  demo: { summary: 'teaching demos: use-after-delete, verifier', run: async (argv) => (await import('./demo.js')).demoCommand(argv) },
+  bench: { summary: 'benchmarks side by side with plain JS and the kernel; the regression gate', run: async (argv) => (await import('./bench.js')).benchCommand(argv) },
+};
+
 const HELP = `usage: percpu-maps <command> [options]
 
 commands:
-  race          the sys_clone counter four ways (racy, atomic, spinlock, percpu) on simulated CPUs
-  workload      ready-made programs: histogram (PERCPU_ARRAY), pidcount (LRU_HASH), execsnoop (RINGBUF)
-  conformance   check every map operation against recorded (or live) Linux kernel outcomes
-  bench         benchmarks side by side with plain JS and the kernel; the regression gate
-  demo          teaching demos: use-after-delete, verifier
-  help          this text
+${[...Object.entries(COMMANDS).map(([name, c]) => [name, c.summary]), ['help', 'this text']].map(([name, summary]) => `  ${name!.padEnd(12)}  ${summary}`).join('\n')}
 
 Run 'percpu-maps <command> --help' for a command's options.`;
-
-type Command = (argv: string[]) => Promise<number>;
-
-const commands: Record<string, Command> = {
-  race: raceCommand,
-  workload: workloadCommand,
-  conformance: async (argv) => (await import('./conformance/index.js')).conformanceCommand(argv),
-  demo: async (argv) => (await import('./demo.js')).demoCommand(argv),
-  bench: async (argv) => (await import('./bench.js')).benchCommand(argv),
-};
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -33,9 +32,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP + '\n');
     return name === undefined ? 2 : 0;
   }
-  const command = commands[name];
+  const command = COMMANDS[name]?.run;
   try {
-    if (!command) throw new UsageError('', `unknown command '${name}'; commands: ${Object.keys(commands).join(', ')}`);
+    if (!command) throw new UsageError('', `unknown command '${name}'; commands: ${Object.keys(COMMANDS).join(', ')}`);
     return await command(rest);
   } catch (e) {
     if (e instanceof UsageError) {

@@ -4,8 +4,8 @@ import { availableParallelism, cpus as hostCpus } from 'node:os';
 import { Runtime } from '../cpu/runtime.js';
 import { EXPLAIN, MAX_EVENTS, STRATEGIES, VERIFIER_NOTE, runRace, verifyStrategy, type RaceRow, type Strategy } from '../workloads/race/index.js';
 import { UsageError, intOption, listOption, parse } from './args.js';
-import { fmtFixed, fmtInt, table, wrap } from './format.js';
-import { guardSignals } from './signals.js';
+import { fmtFixed, fmtInt, table, wrap } from '../bench/format.js';
+import { guardSignals } from '../cpu/signals.js';
 import { formatDump } from '../maps/dump.js';
 import { VerifierError } from '../cpu/verifier.js';
 

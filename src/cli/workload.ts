@@ -3,10 +3,11 @@
 import { availableParallelism } from 'node:os';
 import { Runtime } from '../cpu/runtime.js';
 import { formatDump } from '../maps/dump.js';
+import { U32_MAX } from '../maps/limits.js';
 import { WORKLOADS } from '../workloads/index.js';
 import { UsageError, intOption, parse } from './args.js';
-import { fmtFixed, fmtInt, wrap } from './format.js';
-import { guardSignals } from './signals.js';
+import { fmtFixed, fmtInt, wrap } from '../bench/format.js';
+import { guardSignals } from '../cpu/signals.js';
 
 const list = () => WORKLOADS.map((w) => `  ${w.name.padEnd(12)} ${w.title}`).join('\n');
 
@@ -37,7 +38,7 @@ export async function workloadCommand(argv: string[]): Promise<number> {
   const workload = WORKLOADS.find((w) => w.name === positionals[0]);
   if (!workload) throw new UsageError('workload', `unknown workload '${positionals[0]}'; choose from ${WORKLOADS.map((w) => w.name).join(', ')}`);
   const cpus = intOption('workload', 'cpus', values.cpus, 1, 1024) ?? availableParallelism();
-  const events = intOption('workload', 'events', values.events, 1, 0xffffffff * cpus) ?? workload.defaultEvents;
+  const events = intOption('workload', 'events', values.events, 1, U32_MAX * cpus) ?? workload.defaultEvents;
 
   const rt = await Runtime.start({ cpus, onWarning: () => {} });
   const guard = guardSignals(() => rt);

@@ -4,7 +4,7 @@
 // is one per CPU and reused for every event; between batches the loop checks the run's stop word
 // and publishes its progress, so the hot loop itself touches no shared word but the program's own.
 
-import { ktimeGetNs } from '../maps/smp.js';
+import { ktimeGetNs, type CurrentTask } from '../smp/smp.js';
 import type { Handler, ProbeContext } from './program.js';
 
 /** Events between two looks at the stop word (and two progress updates). */
@@ -23,7 +23,7 @@ export interface TaskSource {
   comm: string;
 }
 
-export class EventContext implements ProbeContext {
+export class EventContext implements ProbeContext, CurrentTask {
   readonly cpu: number;
   /** The event's number on this CPU: the only field the loop writes per event. */
   index = 0;

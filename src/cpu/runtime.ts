@@ -6,9 +6,12 @@ import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
-import type { BpfMap, MapHandle } from '../maps/syscall.js';
+import type { MapHandle } from '../maps/bpf.js';
+import { BpfError } from '../maps/errno.js';
+import { isU32, U32_MAX } from '../maps/limits.js';
+import type { BpfMap } from '../maps/syscall.js';
 import { attachTracePipe } from '../maps/helpers.js';
-import { ktimeOriginMs, setSmpProcessorId, smpProcessorId } from '../maps/smp.js';
+import { ktimeOriginMs, setSmpProcessorId, smpProcessorId } from '../smp/smp.js';
 import { TracePipe } from '../maps/trace-pipe.js';
 import {
   DEFAULT_LOCK_TIMEOUT_MS, lockOwnerTable, markLockOwnerDead, releaseHeldLock, setSpinLockTimeout, type SpinLockMode,
@@ -97,7 +100,6 @@ interface Loaded {
 }
 
 const MAX_CPUS = 1024;
-const U32_MAX = 0xffffffff;
 
 
 function programName(url: string): string {
@@ -258,9 +260,11 @@ export class Runtime {
         await Promise.allSettled(this.pools.map((p, cpu) => (settled[cpu]!.status === 'fulfilled' ? p.run(id, { name: 'unload' }) : null)));
         const reason = (settled[failed] as PromiseRejectedResult).reason as Error;
         const death = this.deaths[failed];
-        if (death !== null || /worker exited|Terminating worker/.test(String(reason?.message))) {
+        // piscina removes a worker that exits (or is terminated) before it fails the worker's task,
+        // and its 'workerDestroy' event has marked the CPU stale by now (refreshStale cleared the
+        // set before this load): a stale CPU died, any other failed its import and lives on.
+        if (death !== null || this.stale.has(failed)) {
           this.deaths[failed] = null;
-          this.stale.add(failed);
           throw new ProgramLoadError(`cannot load ${url}: CPU ${failed} died while importing it (${death ?? reason?.message}); ` +
             'its worker is replaced with the same CPU id. Fix the module and load it again.', { cause: reason });
         }
@@ -277,7 +281,7 @@ export class Runtime {
       };
     } catch (e) {
       for (const m of created) m.detach();
-      if (e instanceof ProgramLoadError || (e as Error).name === 'BpfError') throw e;
+      if (e instanceof ProgramLoadError || e instanceof BpfError) throw e;
       throw new ProgramLoadError(`cannot load ${url}: ${(e as Error).message}`, { cause: e });
     }
   }
@@ -485,7 +489,7 @@ export class Runtime {
   private split(options: RunOptions): number[] {
     if (options.perCpu !== undefined) {
       const p = options.perCpu;
-      if (!Array.isArray(p) || p.length !== this.cpus || !p.every((n) => Number.isInteger(n) && n >= 0 && n <= U32_MAX)) {
+      if (!Array.isArray(p) || p.length !== this.cpus || !p.every(isU32)) {
         throw new RunError(`perCpu must list ${this.cpus} event counts (integers from 0 to ${U32_MAX}), one per CPU`);
       }
       return [...p];

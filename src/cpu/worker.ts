@@ -4,10 +4,10 @@
 // Tasks: load a program (bind its maps to the shared handles), unload it, run a probe's events.
 
 import { workerData } from 'piscina';
-import { setCurrentTask, setKtimeOrigin, setSmpProcessorId } from '../maps/smp.js';
+import { setCurrentTask, setKtimeOrigin, setSmpProcessorId } from '../smp/smp.js';
 import { attachTracePipe } from '../maps/helpers.js';
 import { TracePipe } from '../maps/trace-pipe.js';
-import type { MapHandle } from '../maps/syscall.js';
+import type { MapHandle } from '../maps/bpf.js';
 import {
   registerLockOwner, releaseHeldLock, setSpinLockMode, setSpinLockStopWord, setSpinLockTimeout, SpinLockError, type SpinLockMode,
 } from '../sync/spinlock.js';

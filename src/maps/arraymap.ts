@@ -12,21 +12,16 @@
 //   c * slabStride + i * elemSize   value_size  element i, CPU c's slot      CPU c's programs; user updates
 //   slabStride = round_up(max_entries * elemSize, slabAlign)
 
-import { BPF_EXIST, BPF_F_ACCESS_MASK, BPF_F_INNER_MAP, BPF_F_LOCK, BPF_F_MMAPABLE, BPF_F_NUMA_NODE, BPF_F_PRESERVE_ELEMS,
-  BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG, BPF_MAP_TYPE_ARRAY, BPF_NOEXIST, PCPU_MIN_UNIT_SIZE, roundUp, roundUp8 } from './uapi.js';
-import { E2BIG, EEXIST, EINVAL, ENOENT } from './errno.js';
+import { BPF_EXIST, BPF_F_INNER_MAP, BPF_F_LOCK, BPF_F_MMAPABLE, BPF_F_NUMA_NODE, BPF_F_PRESERVE_ELEMS,
+  BPF_NOEXIST } from './uapi.js';
+import { E2BIG, EEXIST, EINVAL, ENOENT, ENOMEM } from './errno.js';
 import { copyFromSlot, copyFromSlotLocked, copyIntoSlot, copyIntoSlotLocked, copyValueIn } from './copy.js';
 import { ValueView, type SharedMemory } from './layout.js';
-import type { BpfMapOps, Key, MapAlloc, ValueSource } from './ops.js';
-import type { BpfMap, MapAttr } from './syscall.js';
+import { BPF_F_ACCESS_MASK, accessFlagsOk, MAX_MAP_BYTES, PCPU_MIN_UNIT_SIZE, type BpfMapCore, type BpfMapOps, type Key, type MapAlloc, type ValueSource } from './bpf.js';
+import { roundUp, roundUp8 } from './limits.js';
 
 const ARRAY_CREATE_FLAG_MASK = BPF_F_NUMA_NODE | BPF_F_MMAPABLE | BPF_F_ACCESS_MASK | BPF_F_PRESERVE_ELEMS | BPF_F_INNER_MAP;
 const INT_MAX = 0x7fffffff;
-/**
- * The largest shared buffer a map may use: Node 20 cannot view more than 2^32 bytes with one typed
- * array. The kernel would create some larger maps on a big machine; here they fail with ENOMEM.
- */
-export const MAX_MAP_BYTES = 2 ** 32 - 8;
 
 interface ArrayPriv {
   readonly percpu: boolean;
@@ -36,15 +31,6 @@ interface ArrayPriv {
   readonly mem: SharedMemory;
   /** Views by CPU, then index (ARRAY: one row for every CPU), created on first lookup. */
   readonly views: (ValueView | undefined)[][];
-}
-
-/** bpf_map_flags_access_ok(): RDONLY_PROG and WRONLY_PROG together make no sense. */
-export function accessFlagsOk(flags: number): boolean {
-  return (flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)) !== (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG);
-}
-
-function isPercpu(attr: MapAttr): boolean {
-  return attr.type !== BPF_MAP_TYPE_ARRAY;
 }
 
 /** An index from a program key (u32, as the kernel reads it) or from 4 user bytes. */
@@ -61,145 +47,142 @@ function viewRow(p: ArrayPriv, cpu: number): (ValueView | undefined)[] {
   return p.views[p.percpu ? cpu : 0]!;
 }
 
-function view(map: BpfMap, p: ArrayPriv, index: number, cpu: number): ValueView {
+function view(map: BpfMapCore, p: ArrayPriv, index: number, cpu: number): ValueView {
   return viewRow(p, cpu)[index] ?? newView(map, p, index, cpu);
 }
 
 // Kept out of view() so the lookup path stays small enough for the JIT to inline into handlers.
-function newView(map: BpfMap, p: ArrayPriv, index: number, cpu: number): ValueView {
+function newView(map: BpfMapCore, p: ArrayPriv, index: number, cpu: number): ValueView {
   const v = new map.View(p.mem, slotOffset(p, index, cpu), map.attr.valueSize, map.attr.lockOffset);
   viewRow(p, cpu)[index] = v;
   return v;
 }
 
 /** Copy a program's value (bytes or a view) into one slot. */
-function writeSlot(map: BpfMap, p: ArrayPriv, off: number, value: ValueSource, locked: boolean): void {
+function writeSlot(map: BpfMapCore, p: ArrayPriv, off: number, value: ValueSource, locked: boolean): void {
   const vs = map.attr.valueSize;
   const lockOffset = map.attr.lockOffset;
   if (locked && !(value instanceof ValueView)) copyIntoSlotLocked(p.mem, off, value, 0, vs, lockOffset);
   else copyValueIn(p.mem, off, value, vs, lockOffset);
 }
 
-export const arrayMapOps: BpfMapOps = {
-  name: 'array_map_ops',
-  spinLockAllowed: true,
-  // generic_map_lookup_batch / generic_map_update_batch (no delete batches: elements cannot go).
-  genericBatch: { lookup: true, update: true },
-
-  allocCheck(attr) {
-    const percpu = isPercpu(attr);
-    if (attr.maxEntries === 0 || attr.keySize !== 4 || attr.valueSize === 0 ||
-        (attr.flags & ~ARRAY_CREATE_FLAG_MASK) || !accessFlagsOk(attr.flags) ||
-        (percpu && (attr.flags & BPF_F_NUMA_NODE))) {
-      return EINVAL;
-    }
-    if (percpu && (attr.flags & (BPF_F_MMAPABLE | BPF_F_INNER_MAP))) return EINVAL;
-    // BPF_F_PRESERVE_ELEMS belongs to perf event arrays only.
-    if (attr.flags & BPF_F_PRESERVE_ELEMS) return EINVAL;
-    if (attr.valueSize > INT_MAX) return E2BIG;
-    if (percpu && roundUp8(attr.valueSize) > PCPU_MIN_UNIT_SIZE) return E2BIG;
-    return 0;
-  },
-
-  alloc(attr, cpus): MapAlloc | number {
-    const elemSize = roundUp8(attr.valueSize);
-    const percpu = isPercpu(attr);
-    const slabStride = percpu ? roundUp(attr.maxEntries * elemSize, attr.slabAlign) : 0;
-    const bytes = percpu ? slabStride * cpus : attr.maxEntries * elemSize;
-    if (bytes > MAX_MAP_BYTES) return -12; // ENOMEM
-    return { bufferSizes: [Math.max(bytes, 8)], meta: { elemSize, slabStride } };
-  },
-
-  open(map) {
-    const { elemSize, slabStride } = map.getHandle().meta as { elemSize: number; slabStride: number };
-    const percpu = isPercpu(map.attr);
-    const priv: ArrayPriv = {
-      percpu,
-      maxEntries: map.attr.maxEntries,
-      elemSize,
-      slabStride,
-      mem: map.mems[0]!,
-      views: Array.from({ length: percpu ? map.cpus : 1 }, () => []),
-    };
-    map.priv = priv;
-  },
-
-  lookupElem(map, key, cpu) {
-    const p = map.priv as ArrayPriv;
-    const index = indexOf(key);
-    if (index >= p.maxEntries) return null;
-    return view(map, p, index, cpu);
-  },
-
-  mapGenLookup(map, cpu) {
-    return viewRow(map.priv as ArrayPriv, cpu);
-  },
-
-  updateElem(map, key, value, flags, cpu, onAllCpus) {
-    const p = map.priv as ArrayPriv;
-    const index = indexOf(key);
-    if (p.percpu && onAllCpus) {
-      // bpf_percpu_array_update(): user space writes every CPU's slot, round_up(value_size, 8)
-      // bytes each, one CPU after another (not atomic across CPUs).
-      if (flags > BPF_EXIST) return EINVAL;
-      if (index >= p.maxEntries) return E2BIG;
-      if (flags === BPF_NOEXIST) return EEXIST;
-      const src = value as Uint8Array;
-      for (let c = 0; c < map.cpus; c++) {
-        copyIntoSlot(p.mem, slotOffset(p, index, c), src, c * p.elemSize, p.elemSize, -1);
-      }
-      return 0;
-    }
-    if ((flags & ~BPF_F_LOCK) > BPF_EXIST) return EINVAL;
-    if (index >= p.maxEntries) return E2BIG;
-    // Every element always exists, so "create only" can never succeed (checked after the index).
-    if (flags & BPF_NOEXIST) return EEXIST;
-    if ((flags & BPF_F_LOCK) && map.attr.lockOffset < 0) return EINVAL;
-    writeSlot(map, p, slotOffset(p, index, cpu), value, (flags & BPF_F_LOCK) !== 0);
-    return 0;
-  },
-
-  deleteElem() {
-    return EINVAL;
-  },
-
-  lookupElemSys(map, key, out, flags) {
-    const p = map.priv as ArrayPriv;
-    const index = indexOf(key!);
-    if (index >= p.maxEntries) return ENOENT;
-    if (p.percpu) {
-      // bpf_percpu_array_copy(): every CPU's slot, round_up(value_size, 8) bytes each.
-      for (let c = 0; c < map.cpus; c++) copyFromSlot(p.mem, slotOffset(p, index, c), out, c * p.elemSize, p.elemSize, -1);
-      return 0;
-    }
-    const off = slotOffset(p, index, 0);
-    if (flags & BPF_F_LOCK) copyFromSlotLocked(p.mem, off, out, 0, map.attr.valueSize, map.attr.lockOffset);
-    else copyFromSlot(p.mem, off, out, 0, map.attr.valueSize, map.attr.lockOffset);
-    return 0;
-  },
-
-  getNextKey(map, key, next) {
-    const p = map.priv as ArrayPriv;
-    const index = key === null ? p.maxEntries : indexOf(key);
-    let nextIndex: number;
-    if (index >= p.maxEntries) nextIndex = 0;
-    else if (index === p.maxEntries - 1) return ENOENT;
-    else nextIndex = index + 1;
-    next[0] = nextIndex & 0xff;
-    next[1] = (nextIndex >>> 8) & 0xff;
-    next[2] = (nextIndex >>> 16) & 0xff;
-    next[3] = nextIndex >>> 24;
-    return 0;
-  },
-};
-
 /**
- * PERCPU_ARRAY shares the array code, program-side lookup included (lookupElem picks this CPU's
- * slot, as the kernel's percpu_array_map_lookup_elem does); its values may hold no bpf_spin_lock
- * (EOPNOTSUPP at creation).
+ * ARRAY and PERCPU_ARRAY share the code, program-side lookup included (lookupElem picks this CPU's
+ * slot, as the kernel's percpu_array_map_lookup_elem does); a per-CPU value may hold no
+ * bpf_spin_lock (EOPNOTSUPP at creation).
  */
-export const percpuArrayMapOps: BpfMapOps = {
-  ...arrayMapOps,
-  name: 'percpu_array_map_ops',
-  spinLockAllowed: false,
-};
+function makeOps(name: string, percpu: boolean): BpfMapOps {
+  return {
+    name,
+    percpu,
+    spinLockAllowed: !percpu,
+    // generic_map_lookup_batch / generic_map_update_batch (no delete batches: elements cannot go).
+    genericBatch: { lookup: true, update: true },
+
+    allocCheck(attr) {
+      if (attr.maxEntries === 0 || attr.keySize !== 4 || attr.valueSize === 0 ||
+          (attr.flags & ~ARRAY_CREATE_FLAG_MASK) || !accessFlagsOk(attr.flags) ||
+          (percpu && (attr.flags & BPF_F_NUMA_NODE))) {
+        return EINVAL;
+      }
+      if (percpu && (attr.flags & (BPF_F_MMAPABLE | BPF_F_INNER_MAP))) return EINVAL;
+      // BPF_F_PRESERVE_ELEMS belongs to perf event arrays only.
+      if (attr.flags & BPF_F_PRESERVE_ELEMS) return EINVAL;
+      if (attr.valueSize > INT_MAX) return E2BIG;
+      if (percpu && roundUp8(attr.valueSize) > PCPU_MIN_UNIT_SIZE) return E2BIG;
+      return 0;
+    },
+
+    alloc(attr, cpus): MapAlloc | number {
+      const elemSize = roundUp8(attr.valueSize);
+      const slabStride = percpu ? roundUp(attr.maxEntries * elemSize, attr.slabAlign) : 0;
+      const bytes = percpu ? slabStride * cpus : attr.maxEntries * elemSize;
+      if (bytes > MAX_MAP_BYTES) return ENOMEM;
+      return { bufferSizes: [Math.max(bytes, 8)], meta: { elemSize, slabStride } };
+    },
+
+    open(map) {
+      const { elemSize, slabStride } = map.getHandle().meta as { elemSize: number; slabStride: number };
+      const priv: ArrayPriv = {
+        percpu,
+        maxEntries: map.attr.maxEntries,
+        elemSize,
+        slabStride,
+        mem: map.mems[0]!,
+        views: Array.from({ length: percpu ? map.cpus : 1 }, () => []),
+      };
+      map.priv = priv;
+    },
+
+    lookupElem(map, key, cpu) {
+      const p = map.priv as ArrayPriv;
+      const index = indexOf(key);
+      if (index >= p.maxEntries) return null;
+      return view(map, p, index, cpu);
+    },
+
+    mapGenLookup(map, cpu) {
+      return viewRow(map.priv as ArrayPriv, cpu);
+    },
+
+    updateElem(map, key, value, flags, cpu, onAllCpus) {
+      const p = map.priv as ArrayPriv;
+      const index = indexOf(key);
+      if (p.percpu && onAllCpus) {
+        // bpf_percpu_array_update(): user space writes every CPU's slot, round_up(value_size, 8)
+        // bytes each, one CPU after another (not atomic across CPUs).
+        if (flags > BPF_EXIST) return EINVAL;
+        if (index >= p.maxEntries) return E2BIG;
+        if (flags === BPF_NOEXIST) return EEXIST;
+        const src = value as Uint8Array;
+        for (let c = 0; c < map.cpus; c++) {
+          copyIntoSlot(p.mem, slotOffset(p, index, c), src, c * p.elemSize, p.elemSize, -1);
+        }
+        return 0;
+      }
+      if ((flags & ~BPF_F_LOCK) > BPF_EXIST) return EINVAL;
+      if (index >= p.maxEntries) return E2BIG;
+      // Every element always exists, so "create only" can never succeed (checked after the index).
+      if (flags & BPF_NOEXIST) return EEXIST;
+      if ((flags & BPF_F_LOCK) && map.attr.lockOffset < 0) return EINVAL;
+      writeSlot(map, p, slotOffset(p, index, cpu), value, (flags & BPF_F_LOCK) !== 0);
+      return 0;
+    },
+
+    deleteElem() {
+      return EINVAL;
+    },
+
+    lookupElemSys(map, key, out, flags) {
+      const p = map.priv as ArrayPriv;
+      const index = indexOf(key!);
+      if (index >= p.maxEntries) return ENOENT;
+      if (p.percpu) {
+        // bpf_percpu_array_copy(): every CPU's slot, round_up(value_size, 8) bytes each.
+        for (let c = 0; c < map.cpus; c++) copyFromSlot(p.mem, slotOffset(p, index, c), out, c * p.elemSize, p.elemSize, -1);
+        return 0;
+      }
+      const off = slotOffset(p, index, 0);
+      if (flags & BPF_F_LOCK) copyFromSlotLocked(p.mem, off, out, 0, map.attr.valueSize, map.attr.lockOffset);
+      else copyFromSlot(p.mem, off, out, 0, map.attr.valueSize, map.attr.lockOffset);
+      return 0;
+    },
+
+    getNextKey(map, key, next) {
+      const p = map.priv as ArrayPriv;
+      const index = key === null ? p.maxEntries : indexOf(key);
+      let nextIndex: number;
+      if (index >= p.maxEntries) nextIndex = 0;
+      else if (index === p.maxEntries - 1) return ENOENT;
+      else nextIndex = index + 1;
+      next[0] = nextIndex & 0xff;
+      next[1] = (nextIndex >>> 8) & 0xff;
+      next[2] = (nextIndex >>> 16) & 0xff;
+      next[3] = nextIndex >>> 24;
+      return 0;
+    },
+  };
+}
+
+export const arrayMapOps: BpfMapOps = makeOps('array_map_ops', false);
+export const percpuArrayMapOps: BpfMapOps = makeOps('percpu_array_map_ops', true);

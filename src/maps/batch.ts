@@ -12,16 +12,14 @@
 
 import { BpfError, EFAULT, EINVAL, ENOENT, ENOSPC, ENOTSUPP, EPERM } from './errno.js';
 import { hintFor } from './hints.js';
-import type { BatchCursor } from './ops.js';
-import type { BpfMap } from './syscall.js';
-import { BPF_F_LOCK, BPF_F_RDONLY, BPF_F_WRONLY } from './uapi.js';
+import { mapValueSize, type BatchCursor, type BpfMapCore } from './bpf.js';
+import { isU32, U32_MAX } from './limits.js';
+import { BPF_F_LOCK, BPF_F_RDONLY, BPF_F_WRONLY, mapTypeName } from './uapi.js';
 
 export const OP_LOOKUP_BATCH = 'BPF_MAP_LOOKUP_BATCH';
 export const OP_LOOKUP_AND_DELETE_BATCH = 'BPF_MAP_LOOKUP_AND_DELETE_BATCH';
 export const OP_UPDATE_BATCH = 'BPF_MAP_UPDATE_BATCH';
 export const OP_DELETE_BATCH = 'BPF_MAP_DELETE_BATCH';
-
-const U32_MAX = 0xffffffff;
 
 export interface BatchOptions {
   /** elem_flags: 0, or BPF_F_LOCK for values holding a bpf_spin_lock (locked copies). */
@@ -69,11 +67,12 @@ export class BatchError extends BpfError {
   }
 }
 
-function batchHint(map: BpfMap, op: string, code: number, detail?: string): string {
+function batchHint(map: BpfMapCore, op: string, code: number, detail?: string): string {
   if (code === ENOTSUPP) {
+    const typeName = mapTypeName(map.attr.type) ?? String(map.attr.type);
     return op === OP_LOOKUP_BATCH || op === OP_UPDATE_BATCH
-      ? `${map.info().typeName} maps have no batch commands (arrays and hashes do)`
-      : `${map.info().typeName} maps have no ${op === OP_DELETE_BATCH ? 'delete' : 'lookup-and-delete'} batch (only hash maps do)`;
+      ? `${typeName} maps have no batch commands (arrays and hashes do)`
+      : `${typeName} maps have no ${op === OP_DELETE_BATCH ? 'delete' : 'lookup-and-delete'} batch (only hash maps do)`;
   }
   if (code === ENOSPC) return 'one hash bucket holds more elements than count: call again with a larger count';
   if (code === EINVAL && detail === 'batchflags') return 'the batch flags word must be 0 for hash maps';
@@ -85,18 +84,18 @@ function batchHint(map: BpfMap, op: string, code: number, detail?: string): stri
   return hintFor(map.attr, elemOp, code, detail, map);
 }
 
-function fail(map: BpfMap, op: string, code: number, count: number, outBatch: Uint8Array | null, detail?: string): never {
+function fail(map: BpfMapCore, op: string, code: number, count: number, outBatch: Uint8Array | null, detail?: string): never {
   throw new BatchError(map.name, op, code, batchHint(map, op, code, detail), count, outBatch);
 }
 
-function checkCount(map: BpfMap, op: string, count: unknown): number {
-  if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > U32_MAX) {
+function checkCount(map: BpfMapCore, op: string, count: unknown): number {
+  if (!isU32(count)) {
     throw new BpfError(map.name, op, EINVAL, `count must be a u32 (the number of elements the buffers hold), got ${String(count)}`);
   }
   return count;
 }
 
-function checkFlagWord(map: BpfMap, op: string, what: string, v: unknown): number {
+function checkFlagWord(map: BpfMapCore, op: string, what: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
     throw new BpfError(map.name, op, EINVAL, `${what} must be a non-negative integer, got ${String(v)}`);
   }
@@ -104,14 +103,14 @@ function checkFlagWord(map: BpfMap, op: string, what: string, v: unknown): numbe
 }
 
 /** bpf_map_do_batch(): the access checks, then whether the type has the command at all. */
-function doBatchChecks(map: BpfMap, op: string, count: number, read: boolean, write: boolean, has: boolean): void {
+function doBatchChecks(map: BpfMapCore, op: string, count: number, read: boolean, write: boolean, has: boolean): void {
   if (read && (map.attr.flags & BPF_F_WRONLY)) fail(map, op, EPERM, count, null);
   if (write && ((map.attr.flags & BPF_F_RDONLY) || map.frozen)) fail(map, op, EPERM, count, null);
   if (!has) fail(map, op, ENOTSUPP, count, null);
 }
 
 /** The elem_flags check every batch command starts with. */
-function checkElemFlags(map: BpfMap, op: string, elemFlags: number, count: number): void {
+function checkElemFlags(map: BpfMapCore, op: string, elemFlags: number, count: number): void {
   if (elemFlags & ~BPF_F_LOCK || elemFlags > U32_MAX) fail(map, op, EINVAL, count, null);
   if ((elemFlags & BPF_F_LOCK) && map.attr.lockOffset < 0) fail(map, op, EINVAL, count, null, 'lock');
 }
@@ -121,7 +120,7 @@ function u32le(x: number): Uint8Array {
 }
 
 /** BPF_MAP_LOOKUP_BATCH and BPF_MAP_LOOKUP_AND_DELETE_BATCH. */
-export function lookupBatch(map: BpfMap, inBatch: Uint8Array | number | null, count: number, options: BatchOptions, doDelete: boolean): BatchResult {
+export function lookupBatch(map: BpfMapCore, inBatch: Uint8Array | number | null, count: number, options: BatchOptions, doDelete: boolean): BatchResult {
   const op = doDelete ? OP_LOOKUP_AND_DELETE_BATCH : OP_LOOKUP_BATCH;
   const max = checkCount(map, op, count);
   const elemFlags = checkFlagWord(map, op, 'elemFlags', options.elemFlags ?? 0);
@@ -131,7 +130,7 @@ export function lookupBatch(map: BpfMap, inBatch: Uint8Array | number | null, co
   const generic = !doDelete && ops.genericBatch?.lookup === true;
   doBatchChecks(map, op, max, true, doDelete, own !== undefined || generic);
   const ks = map.attr.keySize;
-  const uvs = map.userValueSize;
+  const uvs = mapValueSize(map);
   const keys = new Uint8Array(max * ks);
   const values = new Uint8Array(max * uvs);
   let ret: number;
@@ -144,7 +143,7 @@ export function lookupBatch(map: BpfMap, inBatch: Uint8Array | number | null, co
       if (typeof inBatch === 'number') bucket = inBatch;
       else if (inBatch instanceof Uint8Array && inBatch.length === 4) bucket = (inBatch[0]! | (inBatch[1]! << 8) | (inBatch[2]! << 16) | (inBatch[3]! << 24)) >>> 0;
       else throw new BpfError(map.name, op, EFAULT, 'a hash map\'s batch cursor is a u32 bucket index: pass a number, 4 bytes, or null to start');
-      if (!(Number.isInteger(bucket) && bucket >= 0 && bucket <= U32_MAX)) throw new BpfError(map.name, op, EINVAL, `the cursor must be a u32, got ${bucket}`);
+      if (!isU32(bucket)) throw new BpfError(map.name, op, EINVAL, `the cursor must be a u32, got ${bucket}`);
     }
     checkElemFlags(map, op, elemFlags, max);
     const res: BatchCursor = { count: max, outBatch: -1 };
@@ -173,10 +172,10 @@ export function lookupBatch(map: BpfMap, inBatch: Uint8Array | number | null, co
  * generic_map_lookup_batch(): get_next_key from the cursor key on, copying each element; a key
  * whose element vanished meanwhile is skipped. out_batch is the last key visited.
  */
-function genericLookupBatch(map: BpfMap, prev: Uint8Array | null, max: number, keys: Uint8Array, values: Uint8Array,
+function genericLookupBatch(map: BpfMapCore, prev: Uint8Array | null, max: number, keys: Uint8Array, values: Uint8Array,
   elemFlags: number): { ret: number; done: number; outBatch: Uint8Array | null } {
   const ks = map.attr.keySize;
-  const uvs = map.userValueSize;
+  const uvs = mapValueSize(map);
   const value = new Uint8Array(uvs);
   let key = new Uint8Array(ks);
   let spare = new Uint8Array(ks);
@@ -199,7 +198,7 @@ function genericLookupBatch(map: BpfMap, prev: Uint8Array | null, max: number, k
 }
 
 /** The keys (and values) buffers of an update or delete batch: `count` elements, packed. */
-function batchCount(map: BpfMap, op: string, keys: Uint8Array, values: Uint8Array | null, count: number | undefined): number {
+function batchCount(map: BpfMapCore, op: string, keys: Uint8Array, values: Uint8Array | null, count: number | undefined): number {
   const ks = map.attr.keySize;
   if (!(keys instanceof Uint8Array) || (ks > 0 && keys.length % ks !== 0)) {
     throw new BpfError(map.name, op, EINVAL, `keys must be a Uint8Array of whole keys (${ks} bytes each)`);
@@ -207,14 +206,14 @@ function batchCount(map: BpfMap, op: string, keys: Uint8Array, values: Uint8Arra
   const n = count ?? (ks > 0 ? keys.length / ks : 0);
   checkCount(map, op, n);
   if (n * ks > keys.length) throw new BpfError(map.name, op, EFAULT, `count is ${n} but keys holds ${keys.length / ks} keys`);
-  if (values !== null && (!(values instanceof Uint8Array) || n * map.userValueSize > values.length)) {
-    throw new BpfError(map.name, op, EFAULT, `values must hold count x ${map.userValueSize} bytes (${map.isPercpu ? 'cpus x round_up(value_size, 8) per element' : 'value_size per element'})`);
+  if (values !== null && (!(values instanceof Uint8Array) || n * mapValueSize(map) > values.length)) {
+    throw new BpfError(map.name, op, EFAULT, `values must hold count x ${mapValueSize(map)} bytes (${map.ops.percpu ? 'cpus x round_up(value_size, 8) per element' : 'value_size per element'})`);
   }
   return n;
 }
 
 /** BPF_MAP_UPDATE_BATCH (generic_map_update_batch): update key i with value i, in order, stopping at the first error. */
-export function updateBatch(map: BpfMap, keys: Uint8Array, values: Uint8Array, count: number | undefined, elemFlags: number): number {
+export function updateBatch(map: BpfMapCore, keys: Uint8Array, values: Uint8Array, count: number | undefined, elemFlags: number): number {
   const op = OP_UPDATE_BATCH;
   const max = batchCount(map, op, keys, values, count);
   checkFlagWord(map, op, 'elemFlags', elemFlags);
@@ -222,7 +221,7 @@ export function updateBatch(map: BpfMap, keys: Uint8Array, values: Uint8Array, c
   checkElemFlags(map, op, elemFlags, max);
   if (max === 0) return 0;
   const ks = map.attr.keySize;
-  const uvs = map.userValueSize;
+  const uvs = mapValueSize(map);
   let cp = 0;
   for (; cp < max; cp++) {
     const err = map.ops.updateElem(map, keys.subarray(cp * ks, (cp + 1) * ks), values.subarray(cp * uvs, (cp + 1) * uvs), elemFlags, map.userCpu, true);
@@ -232,7 +231,7 @@ export function updateBatch(map: BpfMap, keys: Uint8Array, values: Uint8Array, c
 }
 
 /** BPF_MAP_DELETE_BATCH (generic_map_delete_batch): delete each key in order, stopping at the first error. */
-export function deleteBatch(map: BpfMap, keys: Uint8Array, count: number | undefined, elemFlags: number): number {
+export function deleteBatch(map: BpfMapCore, keys: Uint8Array, count: number | undefined, elemFlags: number): number {
   const op = OP_DELETE_BATCH;
   const max = batchCount(map, op, keys, null, count);
   checkFlagWord(map, op, 'elemFlags', elemFlags);

@@ -22,13 +22,11 @@ import { randomBytes } from 'node:crypto';
 import { E2BIG, EINVAL, ENOENT, ENOMEM, EOPNOTSUPP } from './errno.js';
 import { jhash, jhash2 } from './jhash.js';
 import { ValueView } from './layout.js';
-import type { BpfMapOps, MapAlloc, ValueSource } from './ops.js';
-import type { BpfMap, MapAttr } from './syscall.js';
-import { accessFlagsOk, MAX_MAP_BYTES } from './arraymap.js';
-import { BPF_ANY, BPF_F_ACCESS_MASK, BPF_F_NUMA_NODE, BPF_F_ZERO_SEED, KMALLOC_MAX_SIZE } from './uapi.js';
+import { BPF_F_ACCESS_MASK, accessFlagsOk, KMALLOC_MAX_SIZE, MAX_MAP_BYTES, type BpfMapCore, type BpfMapOps, type MapAlloc, type MapAttr, type ValueSource } from './bpf.js';
+import { U32_MAX } from './limits.js';
+import { BPF_ANY, BPF_F_NUMA_NODE, BPF_F_ZERO_SEED } from './uapi.js';
 
 const BLOOM_CREATE_FLAG_MASK = BPF_F_NUMA_NODE | BPF_F_ZERO_SEED | BPF_F_ACCESS_MASK;
-const U32_MAX = 0xffffffff;
 const BITS_PER_LONG = 64;
 
 interface BloomPriv {
@@ -59,7 +57,7 @@ function hash(p: BloomPriv, bytes: Uint8Array, off: number, i: number): number {
   return (h & p.mask) >>> 0;
 }
 
-function pushElem(map: BpfMap, value: ValueSource, flags: number): number {
+function pushElem(map: BpfMapCore, value: ValueSource, flags: number): number {
   const p = map.priv as BloomPriv;
   if (flags !== BPF_ANY) return EINVAL;
   const bytes = value instanceof ValueView ? value._mem.u8 : value;
@@ -71,7 +69,7 @@ function pushElem(map: BpfMap, value: ValueSource, flags: number): number {
   return 0;
 }
 
-function peekElem(map: BpfMap, value: ValueSource): number {
+function peekElem(map: BpfMapCore, value: ValueSource): number {
   const p = map.priv as BloomPriv;
   const bytes = value instanceof ValueView ? value._mem.u8 : value;
   const off = value instanceof ValueView ? value._off : 0;
@@ -85,6 +83,7 @@ function peekElem(map: BpfMap, value: ValueSource): number {
 
 export const bloomFilterMapOps: BpfMapOps = {
   name: 'bloom_filter_map_ops',
+  percpu: false,
   spinLockAllowed: false,
 
   allocCheck(attr: MapAttr) {
@@ -154,7 +153,7 @@ export const bloomFilterMapOps: BpfMapOps = {
 };
 
 /** The filter's parameters as this thread sees them (for tests and dumps). */
-export function bloomParams(map: BpfMap): { nrHashFuncs: number; mask: number; seed: number } {
+export function bloomParams(map: BpfMapCore): { nrHashFuncs: number; mask: number; seed: number } {
   const p = map.priv as BloomPriv;
   return { nrHashFuncs: p.nrHashFuncs, mask: p.mask, seed: p.seed };
 }

@@ -1,6 +1,6 @@
 // Which ops table serves which map type (the kernel's include/linux/bpf_types.h).
 
-import type { BpfMapOps } from './ops.js';
+import type { BpfMapOps } from './bpf.js';
 import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY } from './uapi.js';
 import { arrayMapOps, percpuArrayMapOps } from './arraymap.js';
 import { BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_PERCPU_HASH } from './uapi.js';

@@ -4,7 +4,7 @@
 
 import { spinLockAcquire, spinLockRelease } from '../sync/spinlock.js';
 import { ValueView, type SharedMemory } from './layout.js';
-import type { ValueSource } from './ops.js';
+import type { ValueSource } from './bpf.js';
 
 /** Bytes of `src` (at sOff) into the map slot at dOff, n bytes, leaving the lock word alone. */
 export function copyIntoSlot(mem: SharedMemory, dOff: number, src: Uint8Array, sOff: number, n: number, lockOffset: number): void {

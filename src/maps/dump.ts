@@ -1,8 +1,8 @@
 // Map dumps as `bpftool map dump` prints them: JSON (`-j`) and the plain text form, so a dump of
 // a simulated map reads like one of a kernel map.
 
+import type { BpfMapCore } from './bpf.js';
 import { BpfError } from './errno.js';
-import type { BpfMap } from './syscall.js';
 
 export interface DumpEntry {
   key: string[];
@@ -12,17 +12,24 @@ export interface DumpEntry {
   values?: { cpu: number; value: string[] }[];
 }
 
+/** What a dump reads of a map: its user-space lookups (a BpfMap has them). */
+export interface DumpableMap extends BpfMapCore {
+  keys(): Iterable<Uint8Array>;
+  lookup(key: Uint8Array): Uint8Array;
+  lookupPerCpu(key: Uint8Array): Uint8Array[];
+}
+
 const hexByte = (b: number): string => '0x' + b.toString(16).padStart(2, '0');
 
 /** Every element in get_next_key order, as `bpftool -j map dump` gives it. Keyless maps dump as []. */
-export function dumpMap(map: BpfMap): DumpEntry[] {
+export function dumpMap(map: DumpableMap): DumpEntry[] {
   if (map.attr.keySize === 0) return [];
   const out: DumpEntry[] = [];
   for (const key of map.keys()) {
     let value: Uint8Array | Uint8Array[];
     try {
       // Per-CPU maps: value_size bytes of each CPU's slot, without the rounding padding.
-      value = map.isPercpu ? map.lookupPerCpu(key) : map.lookup(key);
+      value = map.ops.percpu ? map.lookupPerCpu(key) : map.lookup(key);
     } catch (e) {
       // Deleted between get_next_key and lookup (a program runs concurrently): bpftool skips it too.
       if (e instanceof BpfError && e.errno === 'ENOENT') continue;

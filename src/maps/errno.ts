@@ -35,10 +35,7 @@ export const EBUSY = -ERRNO.EBUSY;
 export const EEXIST = -ERRNO.EEXIST;
 export const EINVAL = -ERRNO.EINVAL;
 export const ENOSPC = -ERRNO.ENOSPC;
-export const ERANGE = -ERRNO.ERANGE;
-export const EDEADLK = -ERRNO.EDEADLK;
 export const EOPNOTSUPP = -ERRNO.EOPNOTSUPP;
-export const ETIMEDOUT = -ERRNO.ETIMEDOUT;
 export const ENOTSUPP = -ERRNO.ENOTSUPP;
 
 /** The errno name of a negative (or positive) error number, e.g. -2 -> 'ENOENT'. */

@@ -37,16 +37,17 @@
 
 import { webcrypto } from 'node:crypto';
 import {
-  BPF_EXIST, BPF_F_ACCESS_MASK, BPF_F_LOCK, BPF_F_NO_COMMON_LRU, BPF_F_NO_PREALLOC, BPF_F_NUMA_NODE, BPF_F_ZERO_SEED,
-  BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_HASH, BPF_NOEXIST,
-  HTAB_ELEM_SIZE, KMALLOC_MAX_SIZE, PCPU_MIN_UNIT_SIZE, roundUp, roundUp8,
+  BPF_EXIST, BPF_F_LOCK, BPF_F_NO_COMMON_LRU, BPF_F_NO_PREALLOC, BPF_F_NUMA_NODE, BPF_F_ZERO_SEED,
+  BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_NOEXIST,
 } from './uapi.js';
 import { E2BIG, EEXIST, EINVAL, ENOENT, ENOMEM, ENOSPC, ENOTSUPP } from './errno.js';
 import { copyFromSlot, copyFromSlotLocked, copyIntoSlot, copyIntoSlotLocked, copySlotToSlot, copyValueIn } from './copy.js';
 import { ValueView, type SharedMemory } from './layout.js';
-import type { BatchCursor, BpfMapOps, Key, MapAlloc, ValueSource } from './ops.js';
-import type { BpfMap, MapAttr } from './syscall.js';
-import { accessFlagsOk, MAX_MAP_BYTES } from './arraymap.js';
+import {
+  BPF_F_ACCESS_MASK, accessFlagsOk, KMALLOC_MAX_SIZE, MAX_BUFFER_BYTES, MAX_MAP_BYTES, PCPU_MIN_UNIT_SIZE,
+  type BatchCursor, type BpfMapCore, type BpfMapOps, type Key, type MapAlloc, type MapAttr, type ValueSource,
+} from './bpf.js';
+import { roundUp, roundUp8, TWO_32 as LIMITS_TWO_32, U32_MAX } from './limits.js';
 import { FL_STRIDE_W, PcpuFreelist } from './percpu-freelist.js';
 import { jhash2Mix, jhash2Word1Mix, jhash2Word2Mix, jhashMix, jhashLow30 } from './jhash.js';
 import { spinLockAcquire, spinLockRelease } from '../sync/spinlock.js';
@@ -57,10 +58,10 @@ const HTAB_CREATE_FLAG_MASK = BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NU
  * U32_MAX / 16 fail with E2BIG. The live kernel creates max_entries 2^27 and refuses 2^27 + 1.
  */
 const KERNEL_BUCKET_SIZE = 16;
-const U32_MAX = 0xffffffff;
-/** A Uint8Array (which every buffer gets, see SharedMemory) holds at most 2^32 bytes in Node 20. */
-const MAX_BUFFER_BYTES = 2 ** 32;
-const TWO_32 = 4294967296;
+/** 2^32 for 8-byte number keys, a module-level copy: the hash path reads it per lookup (see layout.ts). */
+const TWO_32 = LIMITS_TWO_32;
+/** sizeof(struct htab_elem): the header in front of each hash element's key. */
+const HTAB_ELEM_SIZE = 48;
 
 // Control buffer.
 const CTRL_COUNT = 0;
@@ -112,10 +113,6 @@ export interface HtabPriv {
   readonly views: (ValueView | undefined)[];
 }
 
-export function isPercpuType(type: number): boolean {
-  return type === BPF_MAP_TYPE_PERCPU_HASH || type === BPF_MAP_TYPE_LRU_PERCPU_HASH;
-}
-
 function isLruType(type: number): boolean {
   return type === BPF_MAP_TYPE_LRU_HASH || type === BPF_MAP_TYPE_LRU_PERCPU_HASH;
 }
@@ -130,8 +127,7 @@ function roundupPowOfTwo(n: number): number {
  * htab_map_alloc_check(), for the whole hash family, in the kernel's order. (BPF_F_ZERO_SEED needs
  * CAP_SYS_ADMIN in the kernel; the simulator runs as root.)
  */
-export function htabAllocCheck(attr: MapAttr): number {
-  const percpu = isPercpuType(attr.type);
+export function htabAllocCheck(attr: MapAttr, percpu: boolean): number {
   const lru = isLruType(attr.type);
   const percpuLru = (attr.flags & BPF_F_NO_COMMON_LRU) !== 0;
   const prealloc = (attr.flags & BPF_F_NO_PREALLOC) === 0;
@@ -151,8 +147,7 @@ export function htabAllocCheck(attr: MapAttr): number {
  * elements, and BPF_F_NO_COMMON_LRU rounds max_entries up to a multiple of the CPUs (down when
  * that overflows a u32) so that every CPU's list gets the same number of elements.
  */
-export function htabAlloc(attr: MapAttr, cpus: number): MapAlloc | number {
-  const percpu = isPercpuType(attr.type);
+export function htabAlloc(attr: MapAttr, cpus: number, percpu: boolean): MapAlloc | number {
   const hasExtra = !percpu && !isLruType(attr.type);
   let maxEntries = attr.maxEntries;
   if (attr.flags & BPF_F_NO_COMMON_LRU) {
@@ -388,7 +383,7 @@ export function pcpuInitValue(p: HtabPriv, e: number, value: ValueSource, cpu: n
   }
 }
 
-export function view(map: BpfMap, p: HtabPriv, e: number, cpu: number): ValueView {
+export function view(map: BpfMapCore, p: HtabPriv, e: number, cpu: number): ValueView {
   const slot = p.percpu ? cpu * p.nElems + e : e;
   let v = p.views[slot];
   if (v === undefined) {
@@ -419,7 +414,7 @@ function allocNew(p: HtabPriv, cpu: number): number {
 }
 
 /** htab_map_update_elem(): HASH. */
-function htabUpdate(map: BpfMap, p: HtabPriv, key: Key, value: ValueSource, flags: number, cpu: number): number {
+function htabUpdate(map: BpfMapCore, p: HtabPriv, key: Key, value: ValueSource, flags: number, cpu: number): number {
   const locked = (flags & BPF_F_LOCK) !== 0;
   const op = locked ? flags - BPF_F_LOCK : flags;
   if (!(op >= 0 && op <= BPF_EXIST)) return EINVAL;
@@ -538,10 +533,10 @@ export function copyOut(p: HtabPriv, e: number, out: Uint8Array, flags: number, 
 }
 
 /** This thread's view of a hash-family map's shared memory (any of the four types). */
-export function htabOpen(map: BpfMap): HtabPriv {
+export function htabOpen(map: BpfMapCore): HtabPriv {
   const meta = map.getHandle().meta as Record<'seed' | 'nBuckets' | 'nElems' | 'elemSize' | 'slabStride' | 'extraW' | 'bucketsW', number>;
   const attr = map.attr;
-  const percpu = isPercpuType(attr.type);
+  const percpu = map.ops.percpu;
   const lru = isLruType(attr.type);
   const ctrl = map.mems[0]!.i32;
   const elemMem = map.mems[1]!;
@@ -592,7 +587,7 @@ export function bucketLockW(p: HtabPriv, bucket: number): number {
  * The syscall lookup of every hash type: a copy of the value (all CPUs' slots for per-CPU maps),
  * under the element's lock with BPF_F_LOCK. LRU maps use it too: a syscall lookup sets no ref bit.
  */
-export function htabLookupElemSys(map: BpfMap, key: Uint8Array | null, out: Uint8Array, flags: number): number {
+export function htabLookupElemSys(map: BpfMapCore, key: Uint8Array | null, out: Uint8Array, flags: number): number {
   const p = map.priv as HtabPriv;
   const e = find(p, hashOf(p, key!), key!);
   if (e < 0) return ENOENT;
@@ -601,7 +596,7 @@ export function htabLookupElemSys(map: BpfMap, key: Uint8Array | null, out: Uint
 }
 
 /** htab_map_get_next_key(): chain order inside a bucket, buckets in index order. */
-export function htabGetNextKey(map: BpfMap, key: Uint8Array | null, next: Uint8Array): number {
+export function htabGetNextKey(map: BpfMapCore, key: Uint8Array | null, next: Uint8Array): number {
   const p = map.priv as HtabPriv;
   let i = 0;
   if (key !== null) {
@@ -636,7 +631,7 @@ export function htabGetNextKey(map: BpfMap, key: Uint8Array | null, next: Uint8A
  * as the kernel's batch_flink list does). res.count and res.outBatch are set when the kernel
  * writes them.
  */
-export function htabLookupBatch(map: BpfMap, inBatch: number | null, maxCount: number, keys: Uint8Array, values: Uint8Array,
+export function htabLookupBatch(map: BpfMapCore, inBatch: number | null, maxCount: number, keys: Uint8Array, values: Uint8Array,
   elemFlags: number, flags: number, doDelete: boolean, res: BatchCursor, free: (p: HtabPriv, e: number) => void): number {
   const p = map.priv as HtabPriv;
   if (flags !== 0) return EINVAL;
@@ -742,15 +737,16 @@ function htabFree(cpu: number): (p: HtabPriv, e: number) => void {
 function makeOps(name: string, percpu: boolean): BpfMapOps {
   return {
     name,
+    percpu,
     // The BTF check: a bpf_spin_lock is allowed in HASH values, not in per-CPU ones.
     spinLockAllowed: !percpu,
 
     allocCheck(attr) {
-      return htabAllocCheck(attr);
+      return htabAllocCheck(attr, percpu);
     },
 
     alloc(attr, cpus) {
-      return htabAlloc(attr, cpus);
+      return htabAlloc(attr, cpus, percpu);
     },
 
     init(map) {
@@ -819,7 +815,7 @@ export interface HtabStats {
   readonly duplicates: readonly string[];
 }
 
-export function htabStats(map: BpfMap): HtabStats {
+export function htabStats(map: BpfMapCore): HtabStats {
   const p = map.priv as HtabPriv;
   let linked = 0;
   const seen = new Set<string>();

@@ -1,18 +1,20 @@
 // The program face: the kernel helpers a handler calls (kernel/bpf/helpers.c). Kernel names and
 // return conventions: a view or null, 0 or a negative errno. Arguments are checked here, once; the
-// family ops behind them do not check again. Nothing here allocates on the success path.
+// family ops behind them do not check again. Nothing here allocates on the success path. The ring
+// buffer's helpers live beside it (ringbuf-helpers.ts), as kernel/bpf/ringbuf.c holds its own.
 
 import { BpfError, EINVAL } from './errno.js';
 import { ValueView } from './layout.js';
-import type { Key, ValueSource } from './ops.js';
+import type { Key, ValueSource } from './bpf.js';
 import type { BpfMap } from './syscall.js';
-import { current, ktimeGetNs, smpProcessorId } from './smp.js';
+import { current, ktimeGetNs, smpProcessorId } from '../smp/smp.js';
 import { TracePipe, formatTrace, traceLine } from './trace-pipe.js';
+import * as limits from './limits.js';
 import { heldLockIndex, lockHeldFault } from '../sync/spinlock.js';
 import { BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, mapTypeName } from './uapi.js';
-import { BPF_MAP_TYPE_RINGBUF } from './uapi.js';
-import type { FieldType, StructLayout, StructView } from './layout.js';
-import { commitRecordView, lendRecordView, ringbufOf, ringbufOutput, ringbufQuery, ringbufReserve, ringOfRecord, type RingbufPriv } from './ringbuf.js';
+
+/** A module-level copy for bpf_get_current_pid_tgid, which handlers call per event (see layout.ts). */
+const TWO_32 = limits.TWO_32;
 
 /**
  * A key of the wrong size is a program bug the kernel's verifier would reject before the program
@@ -78,7 +80,7 @@ export function bpf_map_delete_elem(map: BpfMap, key: Key): number {
 /** bpf_map_lookup_percpu_elem(map, key, cpu): the slot of another CPU, or null (cpu out of range too). */
 export function bpf_map_lookup_percpu_elem<V extends ValueView>(map: BpfMap<V>, key: Key, cpu: number): V | null {
   checkKey(map, 'bpf_map_lookup_percpu_elem', key);
-  if (!map.isPercpu) {
+  if (!map.ops.percpu) {
     throw new BpfError(map.name, 'bpf_map_lookup_percpu_elem', EINVAL, 'only per-CPU maps have per-CPU slots (the verifier would reject this program)');
   }
   if (!(cpu >= 0 && cpu < map.cpus)) return null;
@@ -88,10 +90,7 @@ export function bpf_map_lookup_percpu_elem<V extends ValueView>(map: BpfMap<V>, 
 // ---- queue, stack and bloom filter -------------------------------------------------------------
 
 /** Helper numbers (enum bpf_func_id), as the verifier names helpers in its messages. */
-const HELPER_IDS: Record<string, number> = {
-  bpf_map_push_elem: 87, bpf_map_pop_elem: 88, bpf_map_peek_elem: 89,
-  bpf_ringbuf_output: 130, bpf_ringbuf_reserve: 131, bpf_ringbuf_submit: 132, bpf_ringbuf_discard: 133, bpf_ringbuf_query: 134,
-};
+const HELPER_IDS: Record<string, number> = { bpf_map_push_elem: 87, bpf_map_pop_elem: 88, bpf_map_peek_elem: 89 };
 
 /** The verifier's check_map_func_compatibility for push/pop/peek: which map types each helper takes. */
 function checkPushPopPeek(map: BpfMap, helper: string, bloomToo: boolean): void {
@@ -137,87 +136,6 @@ export function bpf_map_peek_elem(map: BpfMap, value: ValueSource): number {
   return map.ops.peekElem!(map, value, smpProcessorId);
 }
 
-// ---- ring buffer -----------------------------------------------------------------------------
-// The success paths stay small, so V8 can inline them into a handler: every check that fails
-// throws from a function of its own (the error texts would otherwise fill the inlining budget).
-
-/** A ring buffer helper called under a bpf_spin_lock or on another map type: the verifier's error. */
-function ringbufFault(map: BpfMap, helper: string): never {
-  if (heldLockIndex !== -1) lockHeldFault(helper);
-  throw new BpfError(map.name, helper, EINVAL,
-    `cannot pass map_type ${map.attr.type} into func ${helper}#${HELPER_IDS[helper]} (the verifier's words: ${helper} works on ring buffer maps only, not on ${mapTypeName(map.attr.type) ?? `type ${map.attr.type}`} maps)`);
-}
-
-function ringbufMap(map: BpfMap, helper: string): RingbufPriv {
-  if (heldLockIndex !== -1 || map.attr.type !== BPF_MAP_TYPE_RINGBUF) ringbufFault(map, helper);
-  return ringbufOf(map);
-}
-
-function reserveFault(map: BpfMap, size: number, layout: StructLayout<any> | undefined): never {
-  if (!Number.isInteger(size)) {
-    throw new BpfError(map.name, 'bpf_ringbuf_reserve', EINVAL, `the size must be an integer, got ${String(size)} (the verifier would reject this program)`);
-  }
-  throw new BpfError(map.name, 'bpf_ringbuf_reserve', EINVAL,
-    `the record struct is ${layout!.size} bytes but only ${size} are reserved (the verifier would reject accesses past the reservation)`);
-}
-
-/**
- * bpf_ringbuf_reserve(map, size, flags[, layout]): a view of `size` bytes reserved in the ring (of
- * the struct `layout` when given), or null when flags are not 0, the size is one the kernel
- * refuses (a record larger than the ring) or there is no room (counted as a drop). Every record
- * must then be submitted or discarded exactly once.
- */
-export function bpf_ringbuf_reserve(map: BpfMap, size: number, flags: number): ValueView | null;
-export function bpf_ringbuf_reserve<F extends Record<string, FieldType>>(map: BpfMap, size: number, flags: number, layout: StructLayout<F>): StructView<F> | null;
-export function bpf_ringbuf_reserve(map: BpfMap, size: number, flags: number, layout?: StructLayout<any>): ValueView | null {
-  const p = ringbufMap(map, 'bpf_ringbuf_reserve');
-  if (!Number.isInteger(size) || (layout !== undefined && layout.size > size)) reserveFault(map, size, layout);
-  if (flags !== 0) return null;
-  // size is a u64: a negative number is a huge one, which no ring can hold.
-  const off = ringbufReserve(p, size < 0 ? Infinity : size);
-  return off < 0 ? null : lendRecordView(p, off, size, layout === undefined ? ValueView : layout.View);
-}
-
-function commitFault(helper: string, record: ValueView): never {
-  if (heldLockIndex !== -1) lockHeldFault(helper);
-  const p = ringOfRecord(record);
-  if (p === undefined) {
-    throw new BpfError('(none)', helper, EINVAL, 'the argument is not a record from bpf_ringbuf_reserve (the verifier would reject this program)');
-  }
-  throw new BpfError(p.map.name, helper, EINVAL, 'this record was already submitted or discarded (the verifier would reject this program)');
-}
-
-function commitHelper(helper: string, record: ValueView, flags: number, discard: boolean): void {
-  const p = heldLockIndex === -1 ? ringOfRecord(record) : undefined;
-  if (p === undefined || !commitRecordView(p, record, flags, discard)) commitFault(helper, record);
-}
-
-/** bpf_ringbuf_submit(record, flags): publish the record (flags: BPF_RB_NO_WAKEUP or BPF_RB_FORCE_WAKEUP). */
-export function bpf_ringbuf_submit(record: ValueView, flags: number): void {
-  commitHelper('bpf_ringbuf_submit', record, flags, false);
-}
-
-/** bpf_ringbuf_discard(record, flags): give the space back; the consumer skips the record. */
-export function bpf_ringbuf_discard(record: ValueView, flags: number): void {
-  commitHelper('bpf_ringbuf_discard', record, flags, true);
-}
-
-function outputFault(map: BpfMap): never {
-  throw new BpfError(map.name, 'bpf_ringbuf_output', EINVAL, 'data must be a Uint8Array or a view (the verifier would reject this program)');
-}
-
-/** bpf_ringbuf_output(map, data, flags): copy `data` into a new record. 0, -EINVAL (flags) or -EAGAIN (no room). */
-export function bpf_ringbuf_output(map: BpfMap, data: ValueSource, flags: number): number {
-  const p = ringbufMap(map, 'bpf_ringbuf_output');
-  if (!(data instanceof Uint8Array) && !(data instanceof ValueView)) outputFault(map);
-  return ringbufOutput(p, data, flags);
-}
-
-/** bpf_ringbuf_query(map, flags): BPF_RB_AVAIL_DATA, BPF_RB_RING_SIZE, BPF_RB_CONS_POS or BPF_RB_PROD_POS; 0 otherwise. */
-export function bpf_ringbuf_query(map: BpfMap, flags: number): number {
-  return ringbufQuery(ringbufMap(map, 'bpf_ringbuf_query'), flags);
-}
-
 /** bpf_get_smp_processor_id(): the CPU this program runs on. */
 export function bpf_get_smp_processor_id(): number {
   if (heldLockIndex !== -1) lockHeldFault('bpf_get_smp_processor_id');
@@ -233,7 +151,7 @@ export function bpf_ktime_get_ns(): number {
 /** bpf_get_current_pid_tgid(): tgid << 32 | pid, as a number. */
 export function bpf_get_current_pid_tgid(): number {
   if (heldLockIndex !== -1) lockHeldFault('bpf_get_current_pid_tgid');
-  return current.tgid * 4294967296 + current.pid;
+  return current.tgid * TWO_32 + current.pid;
 }
 
 /** bpf_get_current_comm(): the current task's name. */

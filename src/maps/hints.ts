@@ -4,16 +4,15 @@
 import { errnoName } from './errno.js';
 import type { ErrnoName } from './errno.js';
 import { BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_STACK } from './uapi.js';
-import type { MapAttr, BpfMap } from './syscall.js';
-import {
-  BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_OBJ_NAME_LEN, mapTypeName, roundUp8,
-} from './uapi.js';
+import { mapValueSize, type BpfMapCore, type MapAttr } from './bpf.js';
+import { roundUp8 } from './limits.js';
+import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_OBJ_NAME_LEN, mapTypeName } from './uapi.js';
 
 function isArray(attr: MapAttr): boolean {
   return attr.type === BPF_MAP_TYPE_ARRAY || attr.type === BPF_MAP_TYPE_PERCPU_ARRAY;
 }
 
-const DETAIL: Record<string, (attr: MapAttr, map?: BpfMap) => string> = {
+const DETAIL: Record<string, (attr: MapAttr, map?: BpfMapCore) => string> = {
   flags: () => 'the flags are not valid for this operation; lookups take 0 or BPF_F_LOCK, updates BPF_ANY, BPF_NOEXIST or BPF_EXIST (optionally | BPF_F_LOCK)',
   lock: () => 'BPF_F_LOCK needs a value layout with a bpf_spin_lock field (declare spec.value with struct({ ..., lock: bpf_spin_lock }))',
   keylessbtf: (a) => `a ${mapTypeName(a.type)} map takes no value layout with a bpf_spin_lock (the kernel refuses BTF for its value); drop the lock field`,
@@ -23,12 +22,12 @@ const DETAIL: Record<string, (attr: MapAttr, map?: BpfMap) => string> = {
   numberkey: (a) => a.keySize === 4 || a.keySize === 8
     ? `a number key must be a non-negative integer that fits in ${a.keySize} bytes`
     : `number keys work for 4- and 8-byte keys only; pass ${a.keySize} bytes as a Uint8Array`,
-  valuesize: (a, m) => m?.isPercpu
-    ? `a per-CPU value crosses the API as cpus x round_up(value_size, 8) = ${m.cpus} x ${roundUp8(a.valueSize)} = ${m.userValueSize} bytes`
+  valuesize: (a, m) => m?.ops.percpu
+    ? `a per-CPU value crosses the API as cpus x round_up(value_size, 8) = ${m.cpus} x ${roundUp8(a.valueSize)} = ${mapValueSize(m)} bytes`
     : `the value must be a Uint8Array of exactly value_size = ${a.valueSize} bytes`,
 };
 
-export function hintFor(attr: MapAttr, op: string, code: number, detail?: string, map?: BpfMap): string {
+export function hintFor(attr: MapAttr, op: string, code: number, detail?: string, map?: BpfMapCore): string {
   if (detail !== undefined && DETAIL[detail]) return DETAIL[detail]!(attr, map);
   const errno = errnoName(code);
   const keyless = keylessHint(attr, op, errno);

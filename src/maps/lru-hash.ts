@@ -14,8 +14,7 @@
 
 import { BPF_EXIST, BPF_F_NO_COMMON_LRU } from './uapi.js';
 import { EINVAL, ENOENT, ENOMEM } from './errno.js';
-import type { BpfMapOps, Key, MapAlloc, ValueSource } from './ops.js';
-import type { BpfMap } from './syscall.js';
+import type { BpfMapCore, BpfMapOps, Key, MapAlloc, MapAttr, ValueSource } from './bpf.js';
 import { spinLockAcquire, spinLockRelease } from '../sync/spinlock.js';
 import {
   BpfLru, LRU_ACTIVE, LRU_FREE, LRU_INACTIVE, LRU_LOCAL_FREE, LRU_LOCAL_PENDING, lruBufferBytes, type DelFromHtab,
@@ -132,8 +131,8 @@ function lruRemove(p: LruPriv, key: Key, out: Uint8Array | null, flags: number):
   return 0;
 }
 
-function lruAlloc(attr: Parameters<BpfMapOps['alloc']>[0], cpus: number): MapAlloc | number {
-  const a = htabAlloc(attr, cpus);
+function lruAlloc(attr: MapAttr, cpus: number, percpu: boolean): MapAlloc | number {
+  const a = htabAlloc(attr, cpus, percpu);
   if (typeof a === 'number') return a;
   const n = a.maxEntries ?? attr.maxEntries;
   const percpuLru = (attr.flags & BPF_F_NO_COMMON_LRU) !== 0;
@@ -147,14 +146,17 @@ function lruAlloc(attr: Parameters<BpfMapOps['alloc']>[0], cpus: number): MapAll
 function makeOps(name: string, percpu: boolean): BpfMapOps {
   return {
     name,
+    percpu,
     // bpf_spin_lock is allowed in HASH and ARRAY values only.
     spinLockAllowed: false,
 
     allocCheck(attr) {
-      return htabAllocCheck(attr);
+      return htabAllocCheck(attr, percpu);
     },
 
-    alloc: lruAlloc,
+    alloc(attr, cpus) {
+      return lruAlloc(attr, cpus, percpu);
+    },
 
     init(map) {
       (map.priv as LruPriv).lruList.populate();
@@ -210,7 +212,7 @@ export const htabLruMapOps: BpfMapOps = makeOps('htab_lru_map_ops', false);
 export const htabLruPercpuMapOps: BpfMapOps = makeOps('htab_lru_percpu_map_ops', true);
 
 /** The LRU lists of an LRU map opened in this thread (for tests and statistics). */
-export function lruListOf(map: BpfMap): BpfLru {
+export function lruListOf(map: BpfMapCore): BpfLru {
   return (map.priv as LruPriv).lruList;
 }
 
@@ -228,7 +230,7 @@ export interface LruStats {
   readonly duplicates: readonly string[];
 }
 
-export function lruStats(map: BpfMap): LruStats {
+export function lruStats(map: BpfMapCore): LruStats {
   const p = map.priv as LruPriv;
   const l = p.lruList;
   const types = l.listTypes();

@@ -17,12 +17,10 @@
 
 import { E2BIG, EINVAL, ENOENT, ENOMEM } from './errno.js';
 import { ValueView, type SharedMemory } from './layout.js';
-import type { BpfMapOps, MapAlloc, ValueSource } from './ops.js';
-import type { BpfMap, MapAttr } from './syscall.js';
+import { BPF_F_ACCESS_MASK, accessFlagsOk, KMALLOC_MAX_SIZE, MAX_MAP_BYTES, type BpfMapCore, type BpfMapOps, type MapAlloc, type MapAttr, type ValueSource } from './bpf.js';
 import { spinLockAcquire, spinLockRelease } from '../sync/spinlock.js';
 import { copyValueIn, copyValueOut } from './copy.js';
-import { accessFlagsOk, MAX_MAP_BYTES } from './arraymap.js';
-import { BPF_EXIST, BPF_F_ACCESS_MASK, BPF_F_NUMA_NODE, BPF_MAP_TYPE_STACK, BPF_NOEXIST, KMALLOC_MAX_SIZE } from './uapi.js';
+import { BPF_EXIST, BPF_F_NUMA_NODE, BPF_MAP_TYPE_STACK, BPF_NOEXIST } from './uapi.js';
 
 const QUEUE_STACK_CREATE_FLAG_MASK = BPF_F_NUMA_NODE | BPF_F_ACCESS_MASK;
 
@@ -52,7 +50,7 @@ export function zeroOut(dst: ValueSource, n: number): void {
 
 // ---- the kernel's operations ---------------------------------------------------------------------
 
-function priv(map: BpfMap): QueueStackPriv {
+function priv(map: BpfMapCore): QueueStackPriv {
   return map.priv as QueueStackPriv;
 }
 
@@ -61,7 +59,7 @@ function slotOffset(p: QueueStackPriv, index: number): number {
 }
 
 /** queue_stack_map_push_elem: BPF_EXIST makes room by dropping the oldest element (the bottom of a stack). */
-function pushElem(map: BpfMap, value: ValueSource, flags: number): number {
+function pushElem(map: BpfMapCore, value: ValueSource, flags: number): number {
   const p = priv(map);
   if ((flags & BPF_NOEXIST) || flags > BPF_EXIST) return EINVAL;
   const { i32, u32 } = p;
@@ -85,7 +83,7 @@ function pushElem(map: BpfMap, value: ValueSource, flags: number): number {
 }
 
 /** __queue_map_get / __stack_map_get: the oldest (queue) or newest (stack) element, removed when `remove`. */
-function getElem(map: BpfMap, out: ValueSource, remove: boolean): number {
+function getElem(map: BpfMapCore, out: ValueSource, remove: boolean): number {
   const p = priv(map);
   const { i32, u32 } = p;
   spinLockAcquire(i32, LOCK_WORD);
@@ -110,6 +108,7 @@ function getElem(map: BpfMap, out: ValueSource, remove: boolean): number {
 
 export const queueMapOps: BpfMapOps = {
   name: 'queue_map_ops',
+  percpu: false,
   spinLockAllowed: false,
 
   allocCheck(attr: MapAttr) {

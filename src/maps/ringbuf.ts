@@ -46,8 +46,8 @@
 
 import { EINVAL, EAGAIN, ENOTSUPP } from './errno.js';
 import { ValueView, type FieldType, type SharedMemory, type StructLayout, type StructView, type ViewClass } from './layout.js';
-import type { BpfMapOps, MapAlloc, ValueSource } from './ops.js';
-import type { BpfMap, MapAttr } from './syscall.js';
+import type { BpfMapCore, BpfMapOps, MapAlloc, MapAttr, ValueSource } from './bpf.js';
+import { TWO_32 } from './limits.js';
 import { isMainThread } from 'node:worker_threads';
 import { lockOwnerDied, thisLockId } from '../sync/spinlock.js';
 import { BPF_F_NUMA_NODE, BPF_MAP_TYPE_RINGBUF } from './uapi.js';
@@ -74,7 +74,6 @@ const LEN_MASK = 0x3fffffff;
 const BUSY = 1 << 31;
 const DISCARD = 1 << 30;
 const INT_MAX = 0x7fffffff;
-const TWO_32 = 4294967296;
 
 // Word indexes into the control buffer.
 const W_PROD_LO = 0;
@@ -116,7 +115,7 @@ const canWait = !isMainThread;
 const CONTROL_BYTES = 1024;
 
 export interface RingbufPriv {
-  readonly map: BpfMap;
+  readonly map: BpfMapCore;
   readonly size: number;
   readonly mask: number;
   readonly ctl: Int32Array;
@@ -274,19 +273,6 @@ function takeOverDead(ctl: Int32Array): boolean {
 
 // ---- the producer side ---------------------------------------------------------------------------
 
-type MutableView = { _off: number; _w: number; _size: number; _bytes: Uint8Array | null; _arrays: ArrayBufferView[] | null };
-
-/** Point a recycled view at another record (views are lent out, never allocated in steady state). */
-function retarget(view: ValueView, off: number, size: number): void {
-  const v = view as unknown as MutableView;
-  v._off = off;
-  v._w = off >>> 2;
-  v._size = size;
-  // The lazily made byte and array-field views belong to the old record.
-  if (v._bytes !== null) v._bytes = null;
-  if (v._arrays !== null) v._arrays = null;
-}
-
 function countDrop(ctl: Int32Array): void {
   if (Atomics.add(ctl, W_DROPPED_LO, 1) === -1) Atomics.add(ctl, W_DROPPED_HI, 1);
 }
@@ -416,7 +402,7 @@ export function lendRecordView(p: RingbufPriv, off: number, size: number, View: 
   const pool = poolOf(p, View);
   const view = pool.pop();
   if (view === undefined) return new View(p.data, off + BPF_RINGBUF_HDR_SZ, size, -1);
-  retarget(view, off + BPF_RINGBUF_HDR_SZ, size);
+  view._retarget(off + BPF_RINGBUF_HDR_SZ, size);
   return view;
 }
 
@@ -450,7 +436,7 @@ export function commitRecordView(p: RingbufPriv, view: ValueView, flags: number,
   if (view._size < 0 || !(p.dataI32[off >>> 2]! & BUSY)) return false;
   ringbufCommit(p, off, flags, discard);
   // A view used after its commit fails its bounds checks instead of writing into a new record.
-  retarget(view, view._off, -1);
+  view._retarget(view._off, -1);
   poolOf(p, view.constructor as ViewClass).push(view);
   return true;
 }
@@ -519,6 +505,7 @@ export function ringbufQuery(p: RingbufPriv, flags: number): number {
 
 export const ringbufMapOps: BpfMapOps = {
   name: 'ringbuf_map_ops',
+  percpu: false,
   spinLockAllowed: false,
 
   allocCheck() {
@@ -602,12 +589,12 @@ const waitAsync = (Atomics as unknown as {
  * a time: consume() refuses to run while another consume() of the same ring is under way.
  */
 export class RingBuffer<V extends ValueView = ValueView> {
-  readonly map: BpfMap;
+  readonly map: BpfMapCore;
   private readonly p: RingbufPriv;
   private readonly sample: ValueView;
 
   /** `layout`: the record struct; callbacks then get a view of it over each sample. */
-  constructor(map: BpfMap, layout?: StructLayout<any>) {
+  constructor(map: BpfMapCore, layout?: StructLayout<any>) {
     if (map.attr.type !== BPF_MAP_TYPE_RINGBUF || !map.handle) {
       throw new TypeError(`RingBuffer needs a created ring buffer map; '${map.name}' is ${map.handle ? `a map of type ${map.attr.type}` : 'not created yet'}`);
     }
@@ -661,7 +648,7 @@ export class RingBuffer<V extends ValueView = ValueView> {
           if (len & BUSY) break outer;
           cons = (cons + recordLen(len & LEN_MASK)) >>> 0;
           if (!(len & DISCARD)) {
-            retarget(sample, off + BPF_RINGBUF_HDR_SZ, len);
+            sample._retarget(off + BPF_RINGBUF_HDR_SZ, len);
             const err = callback(sample as V, len);
             if (typeof err === 'number' && err < 0) {
               // The record counts as consumed even so, as in libbpf.
@@ -819,13 +806,13 @@ export class RingBuffer<V extends ValueView = ValueView> {
 }
 
 /** The ring-buffer state of a map opened in this thread (for the helpers). */
-export function ringbufOf(map: BpfMap): RingbufPriv {
+export function ringbufOf(map: BpfMapCore): RingbufPriv {
   return map.priv as RingbufPriv;
 }
 
 /** ring_buffer__new(): the consumer of a ring buffer map, with sample views of `layout` when given. */
-export function ringBuffer(map: BpfMap): RingBuffer<ValueView>;
-export function ringBuffer<F extends Record<string, FieldType>>(map: BpfMap, layout: StructLayout<F>): RingBuffer<StructView<F>>;
-export function ringBuffer(map: BpfMap, layout?: StructLayout<any>): RingBuffer<ValueView> {
+export function ringBuffer(map: BpfMapCore): RingBuffer<ValueView>;
+export function ringBuffer<F extends Record<string, FieldType>>(map: BpfMapCore, layout: StructLayout<F>): RingBuffer<StructView<F>>;
+export function ringBuffer(map: BpfMapCore, layout?: StructLayout<any>): RingBuffer<ValueView> {
   return new RingBuffer(map, layout);
 }

@@ -5,80 +5,17 @@
 import { availableParallelism } from 'node:os';
 import { BpfError, EFAULT, EINVAL, ENOMEM, ENOTSUPP, EOPNOTSUPP, EPERM, EBUSY, EACCES } from './errno.js';
 import { SharedMemory, ValueView, type FieldType, type StructLayout, type StructView, type ViewClass } from './layout.js';
-import type { BpfMapOps } from './ops.js';
+import { mapValueSize, type BpfMapCore, type BpfMapOps, type CreateOptions, type MapAttr, type MapHandle, type MapInfo, type MapSpec } from './bpf.js';
 import { mapOpsFor } from './bpf-types.js';
 import { hintFor } from './hints.js';
-import { bindToThisCpu, smpProcessorId } from './smp.js';
+import { bindToThisCpu, smpProcessorId } from '../smp/smp.js';
 import { dumpMap, type DumpEntry } from './dump.js';
 import { deleteBatch, lookupBatch, updateBatch, type BatchOptions, type BatchResult } from './batch.js';
+import { isU32, roundUp8, TWO_32, U32_MAX } from './limits.js';
 import {
   BPF_F_LOCK, BPF_F_RDONLY, BPF_F_WRONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG, BPF_MAP_TYPE_BLOOM_FILTER,
-  BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_QUEUE,
-  BPF_MAP_TYPE_STACK, BPF_OBJ_NAME_LEN, MAP_TYPE_NAMES, mapTypeName, roundUp8, BPF_ANY,
+  BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, BPF_OBJ_NAME_LEN, MAP_TYPE_NAMES, mapTypeName, BPF_ANY,
 } from './uapi.js';
-
-/** What a user asks for: the fields of BPF_MAP_CREATE, plus the simulator's layout knobs. */
-export interface MapSpec {
-  /** bpftool's type name ('array', 'percpu_hash', ...) or the BPF_MAP_TYPE_* number. */
-  type: string | number;
-  keySize: number;
-  valueSize: number;
-  maxEntries: number;
-  /** map_flags: BPF_F_NO_PREALLOC, BPF_F_ZERO_SEED, BPF_F_RDONLY, ... */
-  flags?: number;
-  /** Up to 15 characters of [A-Za-z0-9_.], as the kernel allows. */
-  name?: string;
-  /** map_extra (the bloom filter's number of hash functions). */
-  mapExtra?: number;
-  /** The value's C layout. A bpf_spin_lock in it plays the role of the BTF the kernel needs for one. */
-  value?: StructLayout<any>;
-  /** Per-CPU maps: each CPU's slab starts on a multiple of this many bytes (8, 64 or 128; default 128). */
-  slabAlign?: number;
-}
-
-/** A checked spec, as the kernel keeps it in struct bpf_map. Plain data: it crosses to workers. */
-export interface MapAttr {
-  readonly type: number;
-  readonly keySize: number;
-  readonly valueSize: number;
-  readonly maxEntries: number;
-  readonly flags: number;
-  readonly name: string;
-  readonly mapExtra: number;
-  /** Offset of the bpf_spin_lock in the value, or -1. */
-  readonly lockOffset: number;
-  readonly slabAlign: number;
-}
-
-/** Everything another thread needs to open the same map: plain data and shared buffers. */
-export interface MapHandle {
-  readonly attr: MapAttr;
-  readonly cpus: number;
-  /** Words shared by every thread: see HEADER_* below. */
-  readonly header: SharedArrayBuffer;
-  readonly buffers: readonly SharedArrayBuffer[];
-  readonly meta: Readonly<Record<string, number>>;
-}
-
-/** What info() reports, as bpf_map_info does. */
-export interface MapInfo {
-  type: number;
-  typeName: string;
-  name: string;
-  keySize: number;
-  valueSize: number;
-  /** The max_entries the kernel actually uses (LRU with BPF_F_NO_COMMON_LRU rounds it up to a multiple of the CPUs). */
-  maxEntries: number;
-  flags: number;
-  mapExtra: number;
-  cpus: number;
-  frozen: boolean;
-}
-
-export interface CreateOptions {
-  /** Number of possible CPUs: per-CPU values cross the API as cpus x round_up(valueSize, 8). */
-  cpus?: number;
-}
 
 // Header words (Int32Array over handle.header):
 //   0  frozen   1 once BPF_MAP_FREEZE ran (user-space writes then fail with EPERM)
@@ -93,7 +30,6 @@ const OP_NEXT = 'BPF_MAP_GET_NEXT_KEY';
 const OP_LOOKUP_DELETE = 'BPF_MAP_LOOKUP_AND_DELETE_ELEM';
 const OP_FREEZE = 'BPF_MAP_FREEZE';
 
-const U32_MAX = 0xffffffff;
 const NO_VIEWS: readonly never[] = Object.freeze([]);
 const NAME_RE = /^[A-Za-z0-9_.]*$/;
 
@@ -111,7 +47,7 @@ const unattachedOps = new Proxy({} as BpfMapOps, {
  * One map. Created by createMap() (user space), declared by a program with declareMap() and
  * created when the program loads, or opened from a handle in another thread with openMap().
  */
-export class BpfMap<V extends ValueView = ValueView> {
+export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
   /** Phantom: the type of the views program-side lookups return (from spec.value). */
   declare readonly viewType?: V;
   /** The spec as declared or created. */
@@ -257,15 +193,14 @@ export class BpfMap<V extends ValueView = ValueView> {
 
   // ---- sizes ------------------------------------------------------------------------------------
 
-  /** True for the per-CPU types, whose user-space value holds one slot per CPU. */
+  /** True for the per-CPU types, whose user-space value holds one slot per CPU (the type's ops say; also before creation). */
   get isPercpu(): boolean {
-    const t = this.attr.type;
-    return t === BPF_MAP_TYPE_PERCPU_ARRAY || t === BPF_MAP_TYPE_PERCPU_HASH || t === BPF_MAP_TYPE_LRU_PERCPU_HASH;
+    return (this.handle === null ? mapOpsFor(this.attr.type) : this.ops)?.percpu === true;
   }
 
   /** bpf_map_value_size(): the bytes of a value on the user-space face. */
   get userValueSize(): number {
-    return this.isPercpu ? roundUp8(this.attr.valueSize) * this.cpus : this.attr.valueSize;
+    return mapValueSize(this);
   }
 
   // ---- the user-space face ---------------------------------------------------------------------
@@ -276,7 +211,7 @@ export class BpfMap<V extends ValueView = ValueView> {
    */
   lookup(key: Uint8Array | number | null, flags = 0, value?: Uint8Array): Uint8Array {
     this.checkCreated(OP_LOOKUP);
-    if (!isFlagWord(flags) || (flags & ~BPF_F_LOCK)) this.fail(OP_LOOKUP, EINVAL, 'flags');
+    if (!isU32(flags) || (flags & ~BPF_F_LOCK)) this.fail(OP_LOOKUP, EINVAL, 'flags');
     if (this.attr.flags & BPF_F_WRONLY) this.fail(OP_LOOKUP, EPERM);
     if ((flags & BPF_F_LOCK) && this.attr.lockOffset < 0) this.fail(OP_LOOKUP, EINVAL, 'lock');
     const k = this.userKey(OP_LOOKUP, key);
@@ -291,7 +226,7 @@ export class BpfMap<V extends ValueView = ValueView> {
   /** BPF_MAP_UPDATE_ELEM with BPF_ANY, BPF_NOEXIST or BPF_EXIST (and BPF_F_LOCK). */
   update(key: Uint8Array | number | null, value: Uint8Array, flags: number = BPF_ANY): void {
     this.checkCreated(OP_UPDATE);
-    if (!isFlagWord(flags)) this.fail(OP_UPDATE, EINVAL, 'flags');
+    if (!isU32(flags)) this.fail(OP_UPDATE, EINVAL, 'flags');
     if (!this.writable()) this.fail(OP_UPDATE, EPERM);
     if ((flags & BPF_F_LOCK) && this.attr.lockOffset < 0) this.fail(OP_UPDATE, EINVAL, 'lock');
     const k = this.userKey(OP_UPDATE, key);
@@ -323,7 +258,7 @@ export class BpfMap<V extends ValueView = ValueView> {
   /** BPF_MAP_LOOKUP_AND_DELETE_ELEM (hash types; queue and stack pop). */
   lookupAndDelete(key: Uint8Array | number | null, flags = 0): Uint8Array {
     this.checkCreated(OP_LOOKUP_DELETE);
-    if (!isFlagWord(flags) || (flags & ~BPF_F_LOCK)) this.fail(OP_LOOKUP_DELETE, EINVAL, 'flags');
+    if (!isU32(flags) || (flags & ~BPF_F_LOCK)) this.fail(OP_LOOKUP_DELETE, EINVAL, 'flags');
     if ((this.attr.flags & BPF_F_WRONLY) || !this.writable()) this.fail(OP_LOOKUP_DELETE, EPERM);
     const t = this.attr.type;
     if (flags && (t === BPF_MAP_TYPE_QUEUE || t === BPF_MAP_TYPE_STACK)) this.fail(OP_LOOKUP_DELETE, EINVAL, 'flags');
@@ -475,10 +410,6 @@ export class BpfMap<V extends ValueView = ValueView> {
   }
 }
 
-function isFlagWord(flags: unknown): flags is number {
-  return typeof flags === 'number' && Number.isInteger(flags) && flags >= 0 && flags <= U32_MAX;
-}
-
 function numberKey(map: BpfMap, op: string, key: number): Uint8Array {
   const ks = map.attr.keySize;
   if ((ks !== 4 && ks !== 8) || !Number.isInteger(key) || key < 0 || key > (ks === 4 ? U32_MAX : Number.MAX_SAFE_INTEGER)) {
@@ -487,7 +418,7 @@ function numberKey(map: BpfMap, op: string, key: number): Uint8Array {
   const b = new Uint8Array(ks);
   const dv = new DataView(b.buffer);
   dv.setUint32(0, key >>> 0, true);
-  if (ks === 8) dv.setUint32(4, Math.floor(key / 4294967296), true);
+  if (ks === 8) dv.setUint32(4, Math.floor(key / TWO_32), true);
   return b;
 }
 

@@ -54,23 +54,5 @@ export const BPF_F_MMAPABLE = 1 << 10;
 export const BPF_F_PRESERVE_ELEMS = 1 << 11;
 export const BPF_F_INNER_MAP = 1 << 12;
 
-export const BPF_F_ACCESS_MASK = BPF_F_RDONLY | BPF_F_RDONLY_PROG | BPF_F_WRONLY | BPF_F_WRONLY_PROG;
-
-// Size limits of x86-64 kernels.
-/** include/linux/slab.h: the largest kmalloc() (order-10 pages). */
-export const KMALLOC_MAX_SIZE = 4 * 1024 * 1024;
-/** mm/percpu.c: the largest per-CPU allocation; bounds a per-CPU map value. */
-export const PCPU_MIN_UNIT_SIZE = 32 * 1024;
-/** sizeof(struct htab_elem): the header in front of each hash element's key. */
-export const HTAB_ELEM_SIZE = 48;
 /** BPF_OBJ_NAME_LEN: a map name is at most 15 characters plus its NUL. */
 export const BPF_OBJ_NAME_LEN = 16;
-
-/** round_up(x, 8): the slot size of a value in arrays, hashes and per-CPU copies. */
-export function roundUp8(x: number): number {
-  return (x + 7) & ~7;
-}
-
-export function roundUp(x: number, align: number): number {
-  return Math.ceil(x / align) * align;
-}

@@ -25,7 +25,7 @@
 //   id >= 2   cpu + 1 while that thread lives, -(cpu + 1) once it died      the thread at start; the coordinator on its death
 
 import { isMainThread } from 'node:worker_threads';
-import { current } from '../maps/smp.js';
+import { current } from '../smp/smp.js';
 
 /** One lock word: the Int32Array over the map's buffer and the word's index in it. */
 export class SpinLockWord {
@@ -101,10 +101,6 @@ let stopIndex = 0;
 /** Choose the lock algorithm for this thread (each simulated CPU sets it at start). */
 export function setSpinLockMode(mode: SpinLockMode): void {
   pureSpin = mode === 'spin';
-}
-
-export function spinLockMode(): SpinLockMode {
-  return pureSpin ? 'spin' : 'adaptive';
 }
 
 /** The process's owner table (created on first use in the thread that starts runtimes). */
@@ -291,17 +287,12 @@ export let heldLockIndex = -1;
 let heldSlot = -1;
 let heldAtEvent = -1;
 
-function eventIndex(): number {
-  const i = (current as { index?: number }).index;
-  return typeof i === 'number' ? i : -1;
-}
-
 function bpfSpinLock(lock: SpinLockWord): number {
   if (heldLockIndex !== -1) lockHeldFault('bpf_spin_lock');
   spinLockAcquire(lock.i32, lock.index);
   heldLockIndex = lock.index;
   heldSlot = lock.slot;
-  heldAtEvent = (current as { index?: number }).index ?? -1;
+  heldAtEvent = current.index;
   return 0;
 }
 
@@ -348,7 +339,7 @@ function unlockFault(lock: SpinLockWord): void {
  * handler returned with it held; otherwise the call itself breaks the rule.
  */
 export function lockHeldFault(call: string): never {
-  const now = eventIndex();
+  const now = current.index;
   if (heldAtEvent !== now) {
     throw new SpinLockError('exit-with-lock', VERIFIER_EXIT_WITH_LOCK,
       `the handler returned at event ${heldAtEvent} with its bpf_spin_lock still held (found at event ${now}, in ${call}); ` +

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatScenario } from '../../src/cli/conformance/runner.js';
+import { formatScenario } from '../../src/conformance/runner.js';
 import { lruAndBatchScenarios } from './generate-lru-batch.js';
 
 type Json = Record<string, unknown>;

@@ -4,7 +4,7 @@
 // counts the drops.
 
 import { defineProgram } from '../../cpu/program.js';
-import { bpf_ringbuf_reserve, bpf_ringbuf_submit } from '../../maps/helpers.js';
+import { bpf_ringbuf_reserve, bpf_ringbuf_submit } from '../../maps/ringbuf-helpers.js';
 import { array, struct, u32, u64, u8 } from '../../maps/layout.js';
 import { declareMap } from '../../maps/syscall.js';
 

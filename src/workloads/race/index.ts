@@ -8,6 +8,7 @@ import { verifyProgram, type VerifierFinding } from '../../cpu/verifier.js';
 import type { SpinLockMode } from '../../sync/spinlock.js';
 import type { DumpEntry } from '../../maps/dump.js';
 import type { BpfMap } from '../../maps/syscall.js';
+import { U32_MAX } from '../../maps/limits.js';
 import { withProgram } from '../workload.js';
 import { Config } from './spinlock.js';
 
@@ -16,7 +17,7 @@ export type Strategy = (typeof STRATEGIES)[number];
 export const PROBE = 'kprobe/sys_clone';
 
 /** The counters are 32-bit (the seed's `int cnt`), except the per-CPU one (u64). */
-export const MAX_EVENTS = 0xffffffff;
+export const MAX_EVENTS = U32_MAX;
 
 /** The module of a strategy's program (this directory's `<strategy>.ts`, or `.js` in the build). */
 export function strategyModule(strategy: Strategy): URL {

@@ -4,7 +4,8 @@
 // must); 'tc/produce-all' waits a moment and tries again instead, so every record gets through.
 // Per-CPU counts say what was committed, discarded, refused for lack of room, and retried.
 import { defineProgram } from '../../../src/cpu/program.js';
-import { bpf_map_lookup_elem, bpf_ringbuf_discard, bpf_ringbuf_output, bpf_ringbuf_reserve, bpf_ringbuf_submit } from '../../../src/maps/helpers.js';
+import { bpf_map_lookup_elem } from '../../../src/maps/helpers.js';
+import { bpf_ringbuf_discard, bpf_ringbuf_output, bpf_ringbuf_reserve, bpf_ringbuf_submit } from '../../../src/maps/ringbuf-helpers.js';
 import { struct, u32, u64 } from '../../../src/maps/layout.js';
 import { declareMap } from '../../../src/maps/syscall.js';
 

@@ -1,0 +1,120 @@
+// Map operations from handlers, one program per map type, one probe per operation. Each event
+// works on key (event number mod 1024), so a run walks the whole map instead of hitting one
+// element; hash maps are filled with every key before the run (see suite.ts).
+//
+//   kprobe/lookup   bpf_map_lookup_elem                        array, percpu_array, (lru_)(percpu_)hash
+//   kprobe/update   bpf_map_update_elem(BPF_ANY), an existing key
+//   kprobe/delete   bpf_map_delete_elem then bpf_map_update_elem back (hash types: two ops per event)
+//   kprobe/pushpop  bpf_map_push_elem then bpf_map_pop_elem     queue, stack
+//   kprobe/push     bpf_map_push_elem (add to the set)          bloom_filter
+//   kprobe/peek     bpf_map_peek_elem (test membership)         bloom_filter
+//   kprobe/reserve  bpf_ringbuf_reserve(8) then bpf_ringbuf_submit, to a consuming coordinator
+
+import { defineProgram, type Handler, type ProbeContext, type Program } from '../../cpu/program.js';
+import { bpf_map_delete_elem, bpf_map_lookup_elem, bpf_map_peek_elem, bpf_map_pop_elem, bpf_map_push_elem, bpf_map_update_elem } from '../../maps/helpers.js';
+import { bpf_ringbuf_reserve, bpf_ringbuf_submit } from '../../maps/ringbuf-helpers.js';
+import { struct, u64 } from '../../maps/layout.js';
+import { declareMap } from '../../maps/syscall.js';
+import { BPF_ANY, type MapTypeName } from '../../maps/uapi.js';
+
+export const KEYS = 1024;
+const MASK = KEYS - 1;
+export const Value = struct({ val: u64 });
+/** The ring buffer's size: 1 MiB, room for 64k records of 8 bytes (16 with the header). */
+export const RINGBUF_BYTES = 1 << 20;
+
+export type MapOpsType = Extract<MapTypeName, 'array' | 'percpu_array' | 'hash' | 'percpu_hash' | 'lru_hash' | 'lru_percpu_hash' | 'queue' | 'stack' | 'bloom_filter' | 'ringbuf'>;
+
+/** Which operations each map type gets a row for. */
+export const MAP_OPS: Record<MapOpsType, readonly string[]> = {
+  array: ['lookup', 'update'],
+  percpu_array: ['lookup', 'update'],
+  hash: ['lookup', 'update', 'delete'],
+  percpu_hash: ['lookup', 'update', 'delete'],
+  lru_hash: ['lookup', 'update'],
+  lru_percpu_hash: ['lookup', 'update'],
+  queue: ['pushpop'],
+  stack: ['pushpop'],
+  bloom_filter: ['push', 'peek'],
+  ringbuf: ['reserve'],
+};
+
+/** Lookups found (read by nobody: it keeps the lookup's result alive). */
+export let hits = 0;
+
+export function mapOpsProgram(type: MapOpsType): Program {
+  if (type === 'ringbuf') {
+    const rb = declareMap({ type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: RINGBUF_BYTES, name: 'rb' });
+    return defineProgram({
+      name: 'ops-ringbuf',
+      maps: { rb },
+      handlers: {
+        'kprobe/reserve'(ctx: ProbeContext) {
+          const rec = bpf_ringbuf_reserve(rb, 8, 0);
+          if (rec === null) return 0; // no room: a drop, counted by the map
+          rec.setU64(0, ctx.index);
+          bpf_ringbuf_submit(rec, 0);
+          return 0;
+        },
+      },
+    });
+  }
+  if (type === 'bloom_filter') {
+    const bf = declareMap({ type: 'bloom_filter', keySize: 0, valueSize: 4, maxEntries: KEYS, name: 'bf' });
+    const value = new Uint8Array(4);
+    const word = new Uint32Array(value.buffer);
+    return defineProgram({
+      name: 'ops-bloom-filter',
+      maps: { bf },
+      handlers: {
+        'kprobe/push'(ctx: ProbeContext) {
+          word[0] = ctx.index & MASK;
+          bpf_map_push_elem(bf, value, BPF_ANY);
+          return 0;
+        },
+        'kprobe/peek'(ctx: ProbeContext) {
+          word[0] = ctx.index & MASK;
+          if (bpf_map_peek_elem(bf, value) === 0) hits++;
+          return 0;
+        },
+      },
+    });
+  }
+  if (type === 'queue' || type === 'stack') {
+    const q = declareMap({ type, keySize: 0, valueSize: 8, maxEntries: KEYS, name: 'q' });
+    const value = new Uint8Array(8);
+    const out = new Uint8Array(8);
+    return defineProgram({
+      name: `ops-${type}`,
+      maps: { q },
+      handlers: {
+        'kprobe/pushpop'() {
+          bpf_map_push_elem(q, value, BPF_ANY);
+          bpf_map_pop_elem(q, out);
+          return 0;
+        },
+      },
+    });
+  }
+  const m = declareMap({ type, keySize: 4, valueSize: Value.size, maxEntries: KEYS, name: 'm', value: Value });
+  const value = new Uint8Array(Value.size);
+  const handlers: Record<string, Handler> = {
+    'kprobe/lookup'(ctx: ProbeContext) {
+      if (bpf_map_lookup_elem(m, ctx.index & MASK) !== null) hits++;
+      return 0;
+    },
+    'kprobe/update'(ctx: ProbeContext) {
+      bpf_map_update_elem(m, ctx.index & MASK, value, BPF_ANY);
+      return 0;
+    },
+  };
+  if (type === 'hash' || type === 'percpu_hash') {
+    handlers['kprobe/delete'] = (ctx: ProbeContext) => {
+      const key = ctx.index & MASK;
+      bpf_map_delete_elem(m, key);
+      bpf_map_update_elem(m, key, value, BPF_ANY);
+      return 0;
+    };
+  }
+  return defineProgram({ name: `ops-${type}`, maps: { m }, handlers });
+}

@@ -1,0 +1,4 @@
+// The race lab's per-CPU counter with CPUs' slabs 8 bytes apart (see workloads/race/percpu.ts).
+import { percpuCounter } from '../../workloads/race/percpu.js';
+
+export default percpuCounter('percpu-8', 8);

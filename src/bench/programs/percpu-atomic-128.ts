@@ -1,0 +1,4 @@
+// The race lab's atomic counter on each CPU's own slot, slabs 128 bytes apart (see workloads/race/atomic.ts).
+import { atomicCounter } from '../../workloads/race/atomic.js';
+
+export default atomicCounter('percpu-atomic-128', 128);

@@ -1,4 +1,0 @@
-// The per-CPU counter with CPUs' slabs 128 bytes apart (see percpu-stride.ts).
-import { percpuCounter } from './percpu-stride.js';
-
-export default percpuCounter(128);

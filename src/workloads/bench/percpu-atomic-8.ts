@@ -1,4 +1,0 @@
-// The per-CPU counter with a locked add, CPUs' slabs 8 bytes apart (see percpu-stride.ts).
-import { percpuAtomicCounter } from './percpu-stride.js';
-
-export default percpuAtomicCounter(8);

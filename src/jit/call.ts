@@ -5,14 +5,15 @@
 // bpf_spin_lock is held any call but bpf_spin_unlock faults, as the verifier refuses it.
 
 import type { FnEmitter } from './emitter.js';
-import { KNOWN_FUNC, KNOWN_MAP } from './emitter.js';
 import {
   BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAX_LOOPS, BPF_PSEUDO_CALL, E2BIG, EINVAL, FAULT_BAD_UNLOCK,
   FAULT_CALL_DEPTH, FAULT_CALL_WITH_LOCK, FAULT_DOUBLE_LOCK, FAULT_UNKNOWN_HELPER, FAULT_UNSUPPORTED,
   HELPER_GET_CURRENT_PID_TGID, HELPER_GET_PRANDOM_U32, HELPER_GET_SMP_PROCESSOR_ID, HELPER_LOOP,
   HELPER_MAP_LOOKUP_ELEM, HELPER_SPIN_LOCK, HELPER_SPIN_UNLOCK, type Insn, STACK_FRAME, helperInfo,
 } from './isa.js';
+import { KNOWN_FUNC, KNOWN_MAP, type RegState } from './known.js';
 import { emitAddr } from './mem.js';
+import type { JitMap } from './types.js';
 import { AtomicOp, type Code, I32, I64, Op } from './wasm.js';
 
 export function emitCall(f: FnEmitter, insn: Insn): void {
@@ -32,9 +33,14 @@ export function emitCall(f: FnEmitter, insn: Insn): void {
     return;
   }
   switch (id) {
-    case HELPER_MAP_LOOKUP_ELEM:
-      if (f.knownKind[1] === KNOWN_MAP && inlineLookup(f, insn, f.knownVal[1]!)) return;
+    case HELPER_MAP_LOOKUP_ELEM: {
+      const map = inlinableLookup(f.L.maps, f.known);
+      if (map >= 0) {
+        inlineLookup(f, insn, map);
+        return;
+      }
       break;
+    }
     case HELPER_GET_SMP_PROCESSOR_ID:
       f.cpu();
       f.code.op(Op.i64_extend_i32_u);
@@ -100,11 +106,23 @@ function emitLocalCall(f: FnEmitter, insn: Insn): void {
   f.budgetFromGlobal();
 }
 
+/** The map index of a lookup the translator inlines (r1 a known ARRAY/PERCPU_ARRAY with its layout), or -1. */
+export function inlinableLookup(maps: JitMap[], s: RegState): number {
+  if (s.kind[1] !== KNOWN_MAP) return -1;
+  const map = maps[s.val[1]!]!;
+  const isArray = map.type === BPF_MAP_TYPE_ARRAY || map.type === BPF_MAP_TYPE_PERCPU_ARRAY;
+  return isArray && map.array !== undefined ? s.val[1]! : -1;
+}
+
+/** The funcs index of bpf_loop's callback when r2 is a known function reference, or -1. */
+export function knownCallback(s: RegState): number {
+  return s.kind[2] === KNOWN_FUNC ? s.val[2]! : -1;
+}
+
 /** bpf_map_lookup_elem on a known ARRAY/PERCPU_ARRAY: key < max_entries ? this CPU's element : NULL. */
-function inlineLookup(f: FnEmitter, insn: Insn, mapIndex: number): boolean {
+function inlineLookup(f: FnEmitter, insn: Insn, mapIndex: number): void {
   const map = f.L.maps[mapIndex]!;
-  if ((map.type !== BPF_MAP_TYPE_ARRAY && map.type !== BPF_MAP_TYPE_PERCPU_ARRAY) || map.array === undefined) return false;
-  const { values, elemSize, slabStride } = map.array;
+  const { values, elemSize, slabStride } = map.array!;
   const c = f.code;
   const off = emitAddr(f, 2, 0, 4, insn.pc);
   c.mem(Op.i32_load, 0, off);
@@ -132,7 +150,6 @@ function inlineLookup(f: FnEmitter, insn: Insn, mapIndex: number): boolean {
   c.i64Const(0);
   c.end();
   c.set(f.reg[0]!);
-  return true;
 }
 
 /** tgid << 32 | pid, the task of this event: pid = pidBase + event % pids (tgid = pid). */
@@ -277,7 +294,7 @@ function bpfLoop(f: FnEmitter, insn: Insn): void {
   c.else();
   c.get(f.reg[3]!);
   c.set(f.loopCtx);
-  const known = f.knownKind[2] === KNOWN_FUNC ? f.knownVal[2]! : -1;
+  const known = knownCallback(f.known);
   if (known < 0) {
     c.get(f.reg[2]!);
     c.op(Op.i32_wrap_i64);

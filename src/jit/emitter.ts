@@ -7,19 +7,14 @@ import { emitAlu } from './alu.js';
 import { emitCall } from './call.js';
 import type { Block, Cfg, Sink } from './cfg.js';
 import {
-  BPF_ABS, BPF_ALU, BPF_ALU64, BPF_CALL, BPF_IND, BPF_JMP, BPF_LD, BPF_LDX, BPF_MOV, BPF_PSEUDO_FUNC,
-  BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_ST, BPF_STX, BPF_X, FAULT_EXIT_WITH_LOCK, FAULT_LOOP_BUDGET, FAULT_UNSUPPORTED,
-  type Insn, MAX_FRAMES, STACK_FRAME, isJump, BPF_ATOMIC, BPF_FETCH, BPF_CMPXCHG,
+  BPF_ABS, BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_IND, BPF_JMP, BPF_LD, BPF_LDX, BPF_ST, BPF_STX,
+  FAULT_EXIT_WITH_LOCK, FAULT_LOOP_BUDGET, FAULT_UNSUPPORTED, type Insn, MAX_FRAMES, STACK_FRAME, isJump,
 } from './isa.js';
+import { type RegState, transfer, unknownState } from './known.js';
 import { emitCond } from './jmp.js';
 import type { Layout } from './layout.js';
 import { emitLdImm64, emitLoad, emitStore, emitAtomic } from './mem.js';
 import { Code, I32, I64, Op, type ValType } from './wasm.js';
-
-/** What a register is known to hold at a point of a block (for inlined lookups and bpf_loop). */
-export const UNKNOWN = 0;
-export const KNOWN_MAP = 1;
-export const KNOWN_FUNC = 2;
 
 export class FnEmitter implements Sink {
   readonly code = new Code(2048);
@@ -49,10 +44,9 @@ export class FnEmitter implements Sink {
   /** Sub-programs: the fp parameter (this frame's r10). */
   fpParam = -1;
 
-  readonly knownKind = new Int32Array(11);
-  readonly knownVal = new Int32Array(11);
-  private entryKind: Int32Array[] = [];
-  private entryVal: Int32Array[] = [];
+  /** What each register holds before the instruction being translated (map/function references). */
+  readonly known: RegState = unknownState();
+  private readonly entry: RegState[];
 
   readonly L: Layout;
   readonly cfg: Cfg;
@@ -60,8 +54,9 @@ export class FnEmitter implements Sink {
   readonly main: boolean;
   private readonly nParams: number;
 
-  constructor(L: Layout, cfg: Cfg, main: boolean, nParams: number) {
+  constructor(L: Layout, cfg: Cfg, entry: RegState[], main: boolean, nParams: number) {
     this.L = L;
+    this.entry = entry;
     this.cfg = cfg;
     this.main = main;
     this.nParams = nParams;
@@ -83,7 +78,6 @@ export class FnEmitter implements Sink {
     this.a1 = i32();
     this.a2 = i32();
     this.labelLocal = i32();
-    this.computeKnown();
   }
 
   local(t: ValType): number {
@@ -159,13 +153,13 @@ export class FnEmitter implements Sink {
   // ---- Sink: what the structurer asks ----
 
   body(b: Block): void {
-    this.knownKind.set(this.entryKind[b.id]!);
-    this.knownVal.set(this.entryVal[b.id]!);
+    this.known.kind.set(this.entry[b.id]!.kind);
+    this.known.val.set(this.entry[b.id]!.val);
     for (const insn of b.insns) {
       this.mark(insn.pc);
       if (isJump(insn)) break; // the terminator: cond/exit/backEdge handle it
       this.insn(insn);
-      this.transfer(insn, this.knownKind, this.knownVal);
+      transfer(insn, this.L.funcAt, this.known);
     }
   }
 
@@ -242,52 +236,5 @@ export class FnEmitter implements Sink {
         }
     }
     throw new Error(`translator: instruction ${insn.pc} (0x${insn.code.toString(16)}) reached the dispatch unhandled`);
-  }
-
-  // ---- Known register contents (map refs, function refs), per block ----
-
-  /** How an instruction changes what is known of the registers (r10 is never written). */
-  transfer(insn: Insn, kind: Int32Array, val: Int32Array): void {
-    const cls = insn.code & 7;
-    if (cls === BPF_LD && insn.wide) {
-      const s = insn.src;
-      if (s === BPF_PSEUDO_MAP_FD || s === BPF_PSEUDO_MAP_IDX) {
-        kind[insn.dst] = KNOWN_MAP;
-        val[insn.dst] = insn.imm;
-      } else if (s === BPF_PSEUDO_FUNC) {
-        kind[insn.dst] = KNOWN_FUNC;
-        val[insn.dst] = this.L.funcAt.get(insn.pc + insn.imm + 1)!;
-      } else kind[insn.dst] = UNKNOWN;
-    } else if (cls === BPF_ALU64 && insn.code === (BPF_ALU64 | BPF_MOV | BPF_X) && insn.off === 0) {
-      kind[insn.dst] = kind[insn.src]!;
-      val[insn.dst] = val[insn.src]!;
-    } else if (cls === BPF_ALU || cls === BPF_ALU64 || cls === BPF_LDX) kind[insn.dst] = UNKNOWN;
-    else if (cls === BPF_STX && (insn.code & 0xe0) === BPF_ATOMIC) {
-      if (insn.imm === BPF_CMPXCHG) kind[0] = UNKNOWN;
-      else if ((insn.imm & BPF_FETCH) !== 0) kind[insn.src] = UNKNOWN;
-    } else if (cls === BPF_JMP && (insn.code & 0xf0) === BPF_CALL) for (let r = 0; r <= 5; r++) kind[r] = UNKNOWN;
-  }
-
-  /** Entry states: a block with one predecessor starts from that predecessor's exit state. */
-  private computeKnown(): void {
-    const { cfg } = this;
-    const exitKind: Int32Array[] = [];
-    const exitVal: Int32Array[] = [];
-    for (const b of cfg.order) {
-      const k = new Int32Array(11);
-      const v = new Int32Array(11);
-      if (b.preds.length === 1) {
-        const p = cfg.blocks[b.preds[0]!]!;
-        if (p.rpo < b.rpo) {
-          k.set(exitKind[p.id]!);
-          v.set(exitVal[p.id]!);
-        }
-      }
-      this.entryKind[b.id] = k.slice();
-      this.entryVal[b.id] = v.slice();
-      for (const insn of b.insns) this.transfer(insn, k, v);
-      exitKind[b.id] = k;
-      exitVal[b.id] = v;
-    }
   }
 }

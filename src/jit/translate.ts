@@ -12,14 +12,15 @@
 //   exports: run, event (the current event index, for JS after a fault), held (the lock held, 0 if none)
 
 import { type Cfg, type Ctx, buildCfg, emitStructured } from './cfg.js';
-import { emitRelease } from './call.js';
+import { emitRelease, inlinableLookup, knownCallback } from './call.js';
 import { FnEmitter } from './emitter.js';
 import {
   BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_CMPXCHG, BPF_FETCH, BPF_JMP, BPF_LD, BPF_LDX, BPF_PSEUDO_CALL,
   BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE,
   BPF_PSEUDO_MAP_VALUE, BPF_STX, FAULT_BAD_ACCESS, HELPER_GET_CURRENT_PID_TGID, HELPER_GET_PRANDOM_U32,
-  HELPER_LOOP, HELPER_SPIN_LOCK, type Insn, JitError, MAX_FRAMES, STACK_FRAME, decode, helperInfo, opcodeProblem,
+  HELPER_LOOP, HELPER_MAP_LOOKUP_ELEM, HELPER_SPIN_LOCK, type Insn, JitError, MAX_FRAMES, STACK_FRAME, decode, helperInfo, opcodeProblem,
 } from './isa.js';
+import { type RegState, entryStates, forEachWithState } from './known.js';
 import type { Layout } from './layout.js';
 import { DEFAULT_LOOP_BUDGET, type TranslateInput, type TranslatedProgram } from './types.js';
 import { Code, I32, I64, ModuleBuilder, Op, type ValType } from './wasm.js';
@@ -82,7 +83,6 @@ export function translateProgram(input: TranslateInput): TranslatedProgram {
   const helpersUsed = new Set<number>();
   const unknownHelpers = new Set<number>();
   const targeted = new Set<number>();
-  let funcRefs = false;
   for (const insn of slots) {
     if (insn === undefined) continue;
     const pc = insn.pc;
@@ -99,7 +99,6 @@ export function translateProgram(input: TranslateInput): TranslatedProgram {
         const k = funcAt.get(pc + insn.imm + 1);
         if (k === undefined) throw new JitError(program, pc, `ld_imm64 of a function at ${pc + insn.imm + 1}, which is not the start of one of funcs`);
         targeted.add(k);
-        funcRefs = true;
       }
     } else if (insn.code === (BPF_JMP | BPF_CALL)) {
       if (insn.src === BPF_PSEUDO_CALL) {
@@ -119,9 +118,23 @@ export function translateProgram(input: TranslateInput): TranslatedProgram {
   for (let k = 1; k < funcs.length; k++) targeted.add(k);
 
   const cfgs: Cfg[] = funcs.map((fn, k) => buildCfg(program, slots, fn.start, end(k)));
+  const entries = cfgs.map((cfg) => entryStates(cfg, funcAt));
   const needsBudget = cfgs.some((c) => !c.reducible || c.loopHeader.some(Boolean));
   const usesLocks = helpersUsed.has(HELPER_SPIN_LOCK);
-  const imported = [...helpersUsed].filter((id) => helperInfo(id)!.how === 'import').sort((a, b) => a - b);
+  // Lookups on a known array map are inlined, and known bpf_loop callbacks called directly: h1 and
+  // the table of sub-programs are only there when some call needs them.
+  let lookupImported = false;
+  let indirectCallback = false;
+  cfgs.forEach((cfg, k) =>
+    forEachWithState(cfg, entries[k]!, funcAt, (insn, st) => {
+      if (insn.code !== (BPF_JMP | BPF_CALL) || insn.src !== 0) return;
+      if (insn.imm === HELPER_MAP_LOOKUP_ELEM && inlinableLookup(maps, st) < 0) lookupImported = true;
+      if (insn.imm === HELPER_LOOP && knownCallback(st) < 0) indirectCallback = true;
+    }),
+  );
+  const imported = [...helpersUsed]
+    .filter((id) => helperInfo(id)!.how === 'import' && (id !== HELPER_MAP_LOOKUP_ELEM || lookupImported))
+    .sort((a, b) => a - b);
 
   // ---- Module layout ----
   const m = new ModuleBuilder();
@@ -147,7 +160,7 @@ export function translateProgram(input: TranslateInput): TranslatedProgram {
     fSpinLockSlow: usesLocks ? m.importFunc('spinLockSlow', tSlow) : -1,
     fCheck: -1, helperFunc: new Map(),
     subFunc: new Int32Array(funcs.length).fill(-1), funcAt, subType: tSub,
-    table: funcRefs || helpersUsed.has(HELPER_LOOP),
+    table: indirectCallback,
     unknownHelpers,
   };
   for (const id of imported) L.helperFunc.set(id, m.importFunc(`h${id}`, tHelper));
@@ -170,11 +183,11 @@ export function translateProgram(input: TranslateInput): TranslatedProgram {
     marks.set(fn, fnMarks);
   };
   wrapJit(program, () => {
-    const run = emitRun(L, cfgs[0]!);
+    const run = emitRun(L, cfgs[0]!, entries[0]!);
     body(fRun, run.locals, run.code, run.marks);
     for (let k = 0; k < funcs.length; k++) {
       if (L.subFunc[k]! < 0) continue;
-      const f = new FnEmitter(L, cfgs[k]!, false, 6);
+      const f = new FnEmitter(L, cfgs[k]!, entries[k]!, false, 6);
       f.mark(-1);
       f.code.get(f.fpParam);
       f.code.op(Op.i64_extend_i32_u);
@@ -270,8 +283,8 @@ function wrapJit(program: string, fn: () => void): void {
  * run(from, to): the event loop with the main program inlined. Per-CPU values are read into locals
  * once per run; r10 is fixed (nothing may write it); per event only $event, r1 and the budget are set.
  */
-function emitRun(L: Layout, cfg: Cfg): FnEmitter {
-  const f = new FnEmitter(L, cfg, true, 2);
+function emitRun(L: Layout, cfg: Cfg, entry: RegState[]): FnEmitter {
+  const f = new FnEmitter(L, cfg, entry, true, 2);
   const c = f.code;
   const FROM = 0;
   const TO = 1;

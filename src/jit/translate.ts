@@ -18,7 +18,7 @@ import {
   BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_CMPXCHG, BPF_FETCH, BPF_JMP, BPF_LD, BPF_LDX, BPF_PSEUDO_CALL,
   BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE,
   BPF_PSEUDO_MAP_VALUE, BPF_STX, FAULT_BAD_ACCESS, HELPER_GET_CURRENT_PID_TGID, HELPER_GET_PRANDOM_U32,
-  HELPER_LOOP, HELPER_MAP_LOOKUP_ELEM, HELPER_SPIN_LOCK, type Insn, JitError, MAX_FRAMES, STACK_FRAME, decode, helperInfo, opcodeProblem,
+  HELPER_LOOP, HELPER_MAP_LOOKUP_ELEM, HELPER_SPIN_LOCK, HELPER_SPIN_UNLOCK, type Insn, JitError, MAX_FRAMES, STACK_FRAME, decode, helperInfo, opcodeProblem,
 } from './isa.js';
 import { type RegState, entryStates, forEachWithState } from './known.js';
 import type { Layout } from './layout.js';
@@ -120,7 +120,7 @@ export function translateProgram(input: TranslateInput): TranslatedProgram {
   const cfgs: Cfg[] = funcs.map((fn, k) => buildCfg(program, slots, fn.start, end(k)));
   const entries = cfgs.map((cfg) => entryStates(cfg, funcAt));
   const needsBudget = cfgs.some((c) => !c.reducible || c.loopHeader.some(Boolean));
-  const usesLocks = helpersUsed.has(HELPER_SPIN_LOCK);
+  const usesLocks = helpersUsed.has(HELPER_SPIN_LOCK) || helpersUsed.has(HELPER_SPIN_UNLOCK);
   // Lookups on a known array map are inlined, and known bpf_loop callbacks called directly: h1 and
   // the table of sub-programs are only there when some call needs them.
   let lookupImported = false;

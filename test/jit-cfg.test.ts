@@ -6,7 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildCfg } from '../src/jit/cfg.js';
 import { decode } from '../src/jit/isa.js';
-import { Asm, R0, R1, R6 } from './jit/asm.js';
+import { Asm, R0, R1, R2, R6 } from './jit/asm.js';
 import { faultOf, instantiate, r0Of, translate } from './jit/harness.js';
 
 /** Two entries into one cycle (A and B): not reducible, whatever the order. */
@@ -58,6 +58,17 @@ describe('structured control flow', () => {
     const inst = instantiate(translate(insns, { loopBudget: 4 }));
     expect(inst.run(0, 100)).toBe(100);
     expect(inst.returns).toEqual([[5n, 100]]);
+  });
+
+  it('structures 10,000 ifs in a row and a 10,000-compare chain without running out of JS stack', () => {
+    const n = 10_000;
+    const a = new Asm().mov64(R0, 0).ld64(R1, 0x55555555n);
+    for (let k = 0; k < n; k++) a.movr(R2, R1).alu64('and', R2, { imm: 1 << (k % 31) }).jmp('jeq', R2, { imm: 0 }, `s${k}`).alu64('add', R0, { imm: k }).label(`s${k}`);
+    for (let k = 0; k < n; k++) a.jmp('jeq', R0, { imm: -k - 1 }, 'end');
+    a.label('end').exit();
+    let expected = 0n;
+    for (let k = 0; k < n; k++) if ((0x55555555 >> (k % 31)) & 1) expected += BigInt(k);
+    expect(r0Of(a.build())).toBe(expected);
   });
 
   it('charges back edges inside sub-programs against the same per-event budget', () => {

@@ -219,89 +219,120 @@ function exitDepth(ctx: Ctx): number {
  * around it (with an 'exit' entry where exit branches out instead of returning).
  */
 export function emitStructured(cfg: Cfg, sink: Sink, ctx: Ctx): void {
-  if (cfg.reducible) new Structurer(cfg, sink).tree(0, ctx);
+  if (cfg.reducible) new Structurer(cfg, sink, ctx).run(0);
   else emitDispatch(cfg, sink, ctx);
 }
 
+/**
+ * Ramsey's translation written with an explicit stack of pending steps instead of recursion, so a
+ * long chain of nested merges (thousands of ifs in a row) cannot exhaust the JS stack. Each step
+ * that would call several sub-steps in order pushes them in reverse.
+ */
 class Structurer {
   private readonly cfg: Cfg;
   private readonly sink: Sink;
-  constructor(cfg: Cfg, sink: Sink) {
+  private readonly ctx: Ctx;
+  private readonly todo: (() => void)[] = [];
+
+  constructor(cfg: Cfg, sink: Sink, ctx: Ctx) {
     this.cfg = cfg;
     this.sink = sink;
+    this.ctx = ctx;
   }
 
-  tree(x: number, ctx: Ctx): void {
-    const { cfg, sink } = this;
+  run(entry: number): void {
+    this.todo.push(() => this.tree(entry));
+    while (this.todo.length > 0) this.todo.pop()!();
+  }
+
+  /** Schedules steps to run in the order given, before anything scheduled earlier. */
+  private then(...steps: (() => void)[]): void {
+    for (let i = steps.length - 1; i >= 0; i--) this.todo.push(steps[i]!);
+  }
+
+  private tree(x: number): void {
+    const { cfg, sink, ctx } = this;
     const merges = cfg.domChildren[x]!.filter((c) => cfg.merge[c]);
     merges.sort((a, b) => cfg.blocks[b]!.rpo - cfg.blocks[a]!.rpo);
     if (cfg.loopHeader[x]) {
       sink.code.loop();
       ctx.push({ kind: 'loop', node: x });
-      this.within(x, merges, 0, ctx);
-      ctx.pop();
-      sink.code.end();
-    } else this.within(x, merges, 0, ctx);
+      this.then(
+        () => this.within(x, merges, 0),
+        () => {
+          ctx.pop();
+          sink.code.end();
+        },
+      );
+    } else this.within(x, merges, 0);
   }
 
-  private within(x: number, merges: number[], i: number, ctx: Ctx): void {
-    const { sink } = this;
+  private within(x: number, merges: number[], i: number): void {
+    const { sink, ctx } = this;
     if (i === merges.length) {
       const b = this.cfg.blocks[x]!;
       sink.body(b);
-      this.terminator(b, ctx);
+      this.terminator(b);
       return;
     }
     const y = merges[i]!;
     sink.code.block();
     ctx.push({ kind: 'block', node: y });
-    this.within(x, merges, i + 1, ctx);
-    ctx.pop();
-    sink.code.end();
-    this.tree(y, ctx);
+    this.then(
+      () => this.within(x, merges, i + 1),
+      () => {
+        ctx.pop();
+        sink.code.end();
+      },
+      () => this.tree(y),
+    );
   }
 
   private isBack(from: Block, to: number): boolean {
     return this.cfg.blocks[to]!.rpo <= from.rpo;
   }
 
-  private terminator(b: Block, ctx: Ctx): void {
-    const { sink } = this;
+  private terminator(b: Block): void {
+    const { sink, ctx } = this;
     const t = b.term;
     if (t.kind === 'exit') sink.exit(b, exitDepth(ctx));
-    else if (t.kind === 'goto') this.branch(b, t.to, ctx);
+    else if (t.kind === 'goto') this.branch(b, t.to);
     else {
       const code = sink.code;
       // A forward jump to a merge node is a plain br_if; otherwise an if/else with one arm each.
       if (!this.isBack(b, t.taken) && this.cfg.merge[t.taken]) {
         sink.cond(b);
         code.brIf(depthOf(ctx, 'block', t.taken));
-        this.branch(b, t.fall, ctx);
+        this.branch(b, t.fall);
       } else if (!this.isBack(b, t.fall) && this.cfg.merge[t.fall]) {
         sink.cond(b);
         code.op(Op.i32_eqz);
         code.brIf(depthOf(ctx, 'block', t.fall));
-        this.branch(b, t.taken, ctx);
+        this.branch(b, t.taken);
       } else {
         sink.cond(b);
         code.if();
         ctx.push({ kind: 'if', node: -1 });
-        this.branch(b, t.taken, ctx);
-        code.else();
-        this.branch(b, t.fall, ctx);
-        ctx.pop();
-        code.end();
+        this.then(
+          () => this.branch(b, t.taken),
+          () => code.else(),
+          () => this.branch(b, t.fall),
+          () => {
+            ctx.pop();
+            code.end();
+          },
+        );
       }
     }
   }
 
-  private branch(from: Block, to: number, ctx: Ctx): void {
+  private branch(from: Block, to: number): void {
     const code = this.sink.code;
     if (this.isBack(from, to)) {
       this.sink.backEdge(from);
-      code.br(depthOf(ctx, 'loop', to));
-    } else if (this.cfg.merge[to]) code.br(depthOf(ctx, 'block', to));
-    else this.tree(to, ctx);
+      code.br(depthOf(this.ctx, 'loop', to));
+    } else if (this.cfg.merge[to]) code.br(depthOf(this.ctx, 'block', to));
+    else this.then(() => this.tree(to)); // branch is always its caller's last step
   }
 }
 

@@ -96,6 +96,13 @@ describe('decoding', () => {
     });
   }
 
+  it('refuses a function larger than V8 compiles, naming it', () => {
+    // bpf_loop with a callback unknown at the call is one of the largest translations (~100 bytes).
+    const a = new Asm().mov64(R2, 0);
+    for (let k = 0; k < 80_000; k++) a.call(181);
+    expect(() => translate(a.exit().build(), { checked: true })).toThrow(/the main program 'main' needs \d+ bytes of WebAssembly code; V8 compiles at most 7654321/);
+  });
+
   it('names the instruction index of an unknown opcode in the field insn', () => {
     try {
       translate(new Asm().mov64(R0, 0).mov64(R1, 0).raw(0xf7).exit().build());

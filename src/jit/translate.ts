@@ -25,6 +25,9 @@ import type { Layout } from './layout.js';
 import { DEFAULT_LOOP_BUDGET, type TranslateInput, type TranslatedProgram } from './types.js';
 import { Code, I32, I64, ModuleBuilder, Op, type ValType } from './wasm.js';
 
+/** V8's limit on one function's code (kV8MaxWasmFunctionSize). */
+const V8_MAX_FUNCTION_BYTES = 7_654_321;
+
 const hex = (n: number): string => `0x${n.toString(16).padStart(2, '0')}`;
 
 /** The register an instruction writes besides through calls (r0..r5), or -1. */
@@ -177,14 +180,17 @@ export function translateProgram(input: TranslateInput): TranslatedProgram {
 
   // ---- Code ----
   const marks = new Map<number, number[]>();
-  const body = (fn: number, locals: ValType[], code: Code, fnMarks: number[]): void => {
+  const body = (fn: number, locals: ValType[], code: Code, fnMarks: number[], what = 'an internal function'): void => {
     code.end();
+    if (code.len > V8_MAX_FUNCTION_BYTES) {
+      throw new JitError(program, -1, `${what} needs ${code.len} bytes of WebAssembly code; V8 compiles at most ${V8_MAX_FUNCTION_BYTES} per function (split it into sub-programs)`);
+    }
     m.setBody(fn, locals, code.result());
     marks.set(fn, fnMarks);
   };
   wrapJit(program, () => {
     const run = emitRun(L, cfgs[0]!, entries[0]!);
-    body(fRun, run.locals, run.code, run.marks);
+    body(fRun, run.locals, run.code, run.marks, `the main program '${funcs[0]!.name}'`);
     for (let k = 0; k < funcs.length; k++) {
       if (L.subFunc[k]! < 0) continue;
       const f = new FnEmitter(L, cfgs[k]!, entries[k]!, false, 6);
@@ -194,7 +200,7 @@ export function translateProgram(input: TranslateInput): TranslatedProgram {
       f.code.set(f.reg[10]!);
       emitStructured(cfgs[k]!, f, []);
       f.code.op(Op.unreachable);
-      body(L.subFunc[k]!, f.locals, f.code, f.marks);
+      body(L.subFunc[k]!, f.locals, f.code, f.marks, `sub-program '${funcs[k]!.name}'`);
     }
   });
   if (usesLocks) {
@@ -289,7 +295,7 @@ function emitRun(L: Layout, cfg: Cfg, entry: RegState[]): FnEmitter {
   const FROM = 0;
   const TO = 1;
   const iL = f.local(I32);
-  const countL = f.local(I32);
+  const runStartL = f.local(I32);
   const prevL = f.local(I64);
   const ctxL = f.local(I64);
   f.eventLocal = iL;
@@ -335,7 +341,8 @@ function emitRun(L: Layout, cfg: Cfg, entry: RegState[]): FnEmitter {
     f.mapBase.set(idx, base);
   });
   c.get(FROM);
-  c.set(iL);
+  c.tee(iL);
+  c.set(runStartL);
   c.block();
   c.get(iL);
   c.get(TO);
@@ -355,21 +362,17 @@ function emitRun(L: Layout, cfg: Cfg, entry: RegState[]): FnEmitter {
   emitStructured(cfg, f, ctx);
   c.end();
   f.mark(-1);
-  // Return values: runs of equal r0 reported as (value, count) when the value changes.
+  // Return values: a run of equal r0 starts at event runStart; when r0 changes, the run so far is
+  // reported as (value, count). Per event that is one compare (no counter to keep).
   c.get(f.reg[0]!);
   c.get(prevL);
-  c.op(Op.i64_eq);
+  c.op(Op.i64_ne);
   c.if();
-  c.get(countL);
-  c.i32Const(1);
-  c.op(Op.i32_add);
-  c.set(countL);
-  c.else();
-  reportReturns(L, c, prevL, countL);
+  reportReturns(L, c, prevL, iL, runStartL);
   c.get(f.reg[0]!);
   c.set(prevL);
-  c.i32Const(1);
-  c.set(countL);
+  c.get(iL);
+  c.set(runStartL);
   c.end();
   c.get(iL);
   c.i32Const(1);
@@ -380,15 +383,18 @@ function emitRun(L: Layout, cfg: Cfg, entry: RegState[]): FnEmitter {
   c.brIf(0);
   c.end();
   c.end();
-  reportReturns(L, c, prevL, countL);
+  reportReturns(L, c, prevL, iL, runStartL);
   c.get(iL);
   c.get(FROM);
   c.op(Op.i32_sub);
   return f;
 }
 
-function reportReturns(L: Layout, c: Code, prevL: number, countL: number): void {
-  c.get(countL);
+/** onReturn(prev, i - runStart) when that run is not empty. */
+function reportReturns(L: Layout, c: Code, prevL: number, iL: number, runStartL: number): void {
+  c.get(iL);
+  c.get(runStartL);
+  c.op(Op.i32_ne);
   c.if();
   c.get(prevL);
   c.op(Op.i32_wrap_i64);
@@ -396,7 +402,9 @@ function reportReturns(L: Layout, c: Code, prevL: number, countL: number): void 
   c.i64Const(32);
   c.op(Op.i64_shr_u);
   c.op(Op.i32_wrap_i64);
-  c.get(countL);
+  c.get(iL);
+  c.get(runStartL);
+  c.op(Op.i32_sub);
   c.call(L.fOnReturn);
   c.end();
 }

@@ -11,7 +11,7 @@ import {
   HELPER_GET_CURRENT_PID_TGID, HELPER_GET_PRANDOM_U32, HELPER_GET_SMP_PROCESSOR_ID, HELPER_LOOP,
   HELPER_MAP_LOOKUP_ELEM, HELPER_SPIN_LOCK, HELPER_SPIN_UNLOCK, type Insn, STACK_FRAME, helperInfo,
 } from './isa.js';
-import { KNOWN_FUNC, KNOWN_MAP, type RegState } from './known.js';
+import { KNOWN_FUNC, KNOWN_MAP, type RegState, VAL } from './known.js';
 import { emitAddr } from './mem.js';
 import type { JitMap } from './types.js';
 import { AtomicOp, type Code, I32, I64, Op } from './wasm.js';
@@ -108,15 +108,15 @@ function emitLocalCall(f: FnEmitter, insn: Insn): void {
 
 /** The map index of a lookup the translator inlines (r1 a known ARRAY/PERCPU_ARRAY with its layout), or -1. */
 export function inlinableLookup(maps: JitMap[], s: RegState): number {
-  if (s.kind[1] !== KNOWN_MAP) return -1;
-  const map = maps[s.val[1]!]!;
+  if (s[1] !== KNOWN_MAP) return -1;
+  const map = maps[s[VAL + 1]!]!;
   const isArray = map.type === BPF_MAP_TYPE_ARRAY || map.type === BPF_MAP_TYPE_PERCPU_ARRAY;
-  return isArray && map.array !== undefined ? s.val[1]! : -1;
+  return isArray && map.array !== undefined ? s[VAL + 1]! : -1;
 }
 
 /** The funcs index of bpf_loop's callback when r2 is a known function reference, or -1. */
 export function knownCallback(s: RegState): number {
-  return s.kind[2] === KNOWN_FUNC ? s.val[2]! : -1;
+  return s[2] === KNOWN_FUNC ? s[VAL + 2]! : -1;
 }
 
 /** bpf_map_lookup_elem on a known ARRAY/PERCPU_ARRAY: key < max_entries ? this CPU's element : NULL. */

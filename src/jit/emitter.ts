@@ -45,7 +45,7 @@ export class FnEmitter implements Sink {
   fpParam = -1;
 
   /** What each register holds before the instruction being translated (map/function references). */
-  readonly known: RegState = unknownState();
+  known: RegState = unknownState();
   private readonly entry: RegState[];
 
   readonly L: Layout;
@@ -153,8 +153,7 @@ export class FnEmitter implements Sink {
   // ---- Sink: what the structurer asks ----
 
   body(b: Block): void {
-    this.known.kind.set(this.entry[b.id]!.kind);
-    this.known.val.set(this.entry[b.id]!.val);
+    this.known = this.entry[b.id]!.slice();
     for (const insn of b.insns) {
       this.mark(insn.pc);
       if (isJump(insn)) break; // the terminator: cond/exit/backEdge handle it

@@ -14,37 +14,38 @@ export const UNKNOWN = 0;
 export const KNOWN_MAP = 1;
 export const KNOWN_FUNC = 2;
 
-/** Per register: kind (UNKNOWN, KNOWN_MAP, KNOWN_FUNC) and value (map index or funcs index). */
-export interface RegState {
-  kind: Int32Array;
-  val: Int32Array;
-}
+/**
+ * Per register r: s[r] = kind (UNKNOWN, KNOWN_MAP, KNOWN_FUNC), s[11 + r] = value (map index or
+ * funcs index). A plain array: states are copied per block, and small arrays are cheap to copy.
+ */
+export type RegState = number[];
+
+export const VAL = 11;
 
 export function unknownState(): RegState {
-  return { kind: new Int32Array(11), val: new Int32Array(11) };
+  return [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 }
 
 /** How one instruction changes the state (r10 is never written). */
 export function transfer(insn: Insn, funcAt: Map<number, number>, s: RegState): void {
-  const { kind, val } = s;
   const cls = insn.code & 7;
   if (cls === BPF_LD && insn.wide) {
     const src = insn.src;
     if (src === BPF_PSEUDO_MAP_FD || src === BPF_PSEUDO_MAP_IDX) {
-      kind[insn.dst] = KNOWN_MAP;
-      val[insn.dst] = insn.imm;
+      s[insn.dst] = KNOWN_MAP;
+      s[VAL + insn.dst] = insn.imm;
     } else if (src === BPF_PSEUDO_FUNC) {
-      kind[insn.dst] = KNOWN_FUNC;
-      val[insn.dst] = funcAt.get(insn.pc + insn.imm + 1)!;
-    } else kind[insn.dst] = UNKNOWN;
+      s[insn.dst] = KNOWN_FUNC;
+      s[VAL + insn.dst] = funcAt.get(insn.pc + insn.imm + 1)!;
+    } else s[insn.dst] = UNKNOWN;
   } else if (insn.code === (BPF_ALU64 | BPF_MOV | BPF_X) && insn.off === 0) {
-    kind[insn.dst] = kind[insn.src]!;
-    val[insn.dst] = val[insn.src]!;
-  } else if (cls === BPF_ALU || cls === BPF_ALU64 || cls === BPF_LDX) kind[insn.dst] = UNKNOWN;
+    s[insn.dst] = s[insn.src]!;
+    s[VAL + insn.dst] = s[VAL + insn.src]!;
+  } else if (cls === BPF_ALU || cls === BPF_ALU64 || cls === BPF_LDX) s[insn.dst] = UNKNOWN;
   else if (cls === BPF_STX && (insn.code & 0xe0) === BPF_ATOMIC) {
-    if (insn.imm === BPF_CMPXCHG) kind[0] = UNKNOWN;
-    else if ((insn.imm & BPF_FETCH) !== 0) kind[insn.src] = UNKNOWN;
-  } else if (insn.code === (BPF_JMP | BPF_CALL)) for (let r = 0; r <= 5; r++) kind[r] = UNKNOWN;
+    if (insn.imm === BPF_CMPXCHG) s[0] = UNKNOWN;
+    else if ((insn.imm & BPF_FETCH) !== 0) s[insn.src] = UNKNOWN;
+  } else if (insn.code === (BPF_JMP | BPF_CALL)) for (let r = 0; r <= 5; r++) s[r] = UNKNOWN;
 }
 
 /** The state at each reachable block's entry, by block id. */
@@ -52,15 +53,12 @@ export function entryStates(cfg: Cfg, funcAt: Map<number, number>): RegState[] {
   const entry: RegState[] = [];
   const exit: RegState[] = [];
   for (const b of cfg.order) {
-    const s = unknownState();
+    let s = unknownState();
     if (b.preds.length === 1) {
       const p = cfg.blocks[b.preds[0]!]!;
-      if (p.rpo < b.rpo) {
-        s.kind.set(exit[p.id]!.kind);
-        s.val.set(exit[p.id]!.val);
-      }
+      if (p.rpo < b.rpo) s = exit[p.id]!.slice();
     }
-    entry[b.id] = { kind: s.kind.slice(), val: s.val.slice() };
+    entry[b.id] = s.slice();
     for (const insn of b.insns) transfer(insn, funcAt, s);
     exit[b.id] = s;
   }
@@ -70,7 +68,7 @@ export function entryStates(cfg: Cfg, funcAt: Map<number, number>): RegState[] {
 /** Calls `visit` with each reachable instruction and the state just before it. */
 export function forEachWithState(cfg: Cfg, entry: RegState[], funcAt: Map<number, number>, visit: (insn: Insn, s: RegState) => void): void {
   for (const b of cfg.order) {
-    const s = { kind: entry[b.id]!.kind.slice(), val: entry[b.id]!.val.slice() };
+    const s = entry[b.id]!.slice();
     for (const insn of b.insns) {
       visit(insn, s);
       transfer(insn, funcAt, s);

@@ -81,6 +81,10 @@ export class ByteWriter {
   }
   /** Unsigned LEB128 of a 32-bit value. */
   u32(v: number): void {
+    if (v >= 0 && v < 0x80 && this.len < this.buf.length) {
+      this.buf[this.len++] = v; // one byte: local indices, small offsets
+      return;
+    }
     v >>>= 0;
     do {
       let b = v & 0x7f;
@@ -91,6 +95,10 @@ export class ByteWriter {
   }
   /** Signed LEB128 of a 32-bit value (also right for an i64.const of a sign-extended 32-bit value). */
   s32(v: number): void {
+    if (v >= -64 && v < 64 && this.len < this.buf.length) {
+      this.buf[this.len++] = v & 0x7f;
+      return;
+    }
     v |= 0;
     for (;;) {
       const b = v & 0x7f;
@@ -143,12 +151,21 @@ export class Code extends ByteWriter {
     else this.s64(v);
   }
   get(local: number): void {
-    this.byte(Op.local_get);
-    this.u32(local);
+    this.op2(Op.local_get, local);
   }
   set(local: number): void {
-    this.byte(Op.local_set);
-    this.u32(local);
+    this.op2(Op.local_set, local);
+  }
+  /** An opcode and an unsigned immediate, two bytes when it is below 128 (most local indices). */
+  private op2(o: number, imm: number): void {
+    if (imm < 0x80 && this.len + 2 <= this.buf.length) {
+      this.buf[this.len] = o;
+      this.buf[this.len + 1] = imm;
+      this.len += 2;
+    } else {
+      this.byte(o);
+      this.u32(imm);
+    }
   }
   tee(local: number): void {
     this.byte(Op.local_tee);

@@ -8,11 +8,13 @@ import { MAPS_AT, cpuArea } from './harness.js';
 /** A word in the maps area the workers count in and wait on; 1000 = go. */
 const START = MAPS_AT + 0x7f0;
 
-export async function runOnCpus(prog: TranslatedProgram, memory: WebAssembly.Memory, cpus: number, events: number, chunk = 1 << 20): Promise<{ done: number; ns: number }[]> {
+export async function runOnCpus(
+  prog: TranslatedProgram, memory: WebAssembly.Memory, cpus: number, events: number, chunk = 1 << 20, warmupMs = 0,
+): Promise<{ done: number; ns: number }[]> {
   const i32 = new Int32Array(memory.buffer);
   Atomics.store(i32, START >> 2, 0);
   const workers = Array.from({ length: cpus }, (_, cpu) =>
-    new Worker(new URL('./worker.mjs', import.meta.url), { workerData: { module: prog.module, memory, cpu, events, chunk, start: START, area: cpuArea(cpu) } }),
+    new Worker(new URL('./worker.mjs', import.meta.url), { workerData: { module: prog.module, memory, cpu, events, chunk, start: START, area: cpuArea(cpu), warmupMs } }),
   );
   const results = workers.map(
     (w) =>

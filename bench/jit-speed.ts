@@ -4,12 +4,13 @@
 //   1. translateProgram (decode .. new WebAssembly.Module) of a 1,000-instruction program
 //   2. ns per event in run() on one thread: per-CPU counter (inlined lookup + i64 add), BPF atomic
 //      add, spin-locked add, racy add; after warm-up (run is re-called, so TurboFan's code is used)
+//      (and the per-CPU counter in checked mode)
 //   3. per-CPU counter on 2 CPUs (worker threads) over one shared memory: M events/s together
 
 import { translateProgram } from '../src/jit/index.js';
 import { Asm, R0, R1, R2, R6, R10 } from '../test/jit/asm.js';
 import { PAGES, instantiate, newMemory, translate } from '../test/jit/harness.js';
-import { COUNTER_MAPS, type Strategy, counter } from '../test/jit/programs.js';
+import { COUNTER_MAPS, COUNTER_VALUE, PERCPU_STRIDE, PERCPU_VALUES, type Strategy, counter } from '../test/jit/programs.js';
 import { runOnCpus } from '../test/jit/threads.js';
 
 const quick = process.argv.includes('--quick');
@@ -62,8 +63,10 @@ function translationTime(): void {
   console.log(`translate + compile (warm), ${insns.length / 8} instructions (${bytes} bytes of Wasm), ms min/median/max: ${stats(ms)}  (checked mode: ${stats(msChecked)})`);
 }
 
-function nsPerEvent(strategy: Strategy): number[] {
-  const inst = instantiate(translate(counter(strategy), { maps: COUNTER_MAPS }), { memory: newMemory() });
+function nsPerEvent(strategy: Strategy, checked = false): number[] {
+  // Checked mode: the map values are the one region besides the stack.
+  const regions: [number, number][] = [[COUNTER_VALUE, COUNTER_VALUE + 16], [PERCPU_VALUES, PERCPU_VALUES + 2 * PERCPU_STRIDE]];
+  const inst = instantiate(translate(counter(strategy), { maps: COUNTER_MAPS, checked }), { memory: newMemory(), regions });
   const chunk = 10_000_000;
   // Warm-up: Liftoff first; TurboFan's code is used from a later call on.
   const warm = performance.now();
@@ -93,4 +96,5 @@ translationTime();
 for (const s of ['percpu', 'atomic', 'spinlock', 'racy'] as const) {
   console.log(`${s.padEnd(8)} counter, 1 thread, ns/event min/median/max: ${stats(nsPerEvent(s))}`);
 }
+console.log(`percpu   counter, 1 thread, checked mode, ns/event min/median/max: ${stats(nsPerEvent('percpu', true))}`);
 console.log(`percpu   counter, 2 CPUs (workers, after warm-up), M events/s min/median/max: ${stats(await twoCpus())}`);

@@ -49,6 +49,15 @@ describe('bpf-to-bpf calls', () => {
     expect(faultOf(p.insns, { funcs: p.funcs })).toMatchObject({ kind: 9, pc: 5, addr: Number(STACK_TOP) - 8 * 512 });
   });
 
+  it('may call the main program itself (then also translated as a function)', () => {
+    const a = new Asm().label('main').jmp('jlt', R1, { imm: 100 }, 'rec').mov64(R1, 3)
+      .label('rec').jmp('jeq', R1, { imm: 0 }, 'zero').alu64('sub', R1, { imm: 1 }).callLocal('main').alu64('add', R0, { imm: 10 }).exit()
+      .label('zero').mov64(R0, 0).exit();
+    const inst = instantiate(translate(a.build()));
+    expect(inst.run(0, 2)).toBe(2);
+    expect(inst.returns).toEqual([[30n, 2]]);
+  });
+
   it('refuse a call to an instruction that starts no function', () => {
     const a = new Asm().callLocal('x').exit().label('x').mov64(R0, 0).exit();
     expect(() => translate(a.build())).toThrow(/instruction 0: call to 2, which is not the start of one of funcs/);

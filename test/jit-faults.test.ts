@@ -48,6 +48,26 @@ describe('checked mode (fault kind 1)', () => {
     });
   }
 
+  it('switches between regions and still faults just past the one it used last', () => {
+    const other = MAPS_AT + 0x3000;
+    const insns = new Asm().ld64(R1, BigInt(REGION)).ldx('dw', R0, R1, 0).ld64(R2, BigInt(other)).ldx('dw', R0, R2, 8)
+      .ldx('dw', R0, R1, 56).ldx('dw', R0, R1, 64).exit().build();
+    expect(faultOf(insns, checked({ regions: [[REGION, REGION + 64], [other, other + 16]] }))).toMatchObject({ kind: 1, pc: 7, addr: REGION + 64 });
+  });
+
+  it('re-reads the region table on each run and after each imported helper (it may change)', () => {
+    const memory = newMemory();
+    // Event: load from REGION, call a helper (which drops REGION from the table), load from REGION again.
+    const insns = new Asm().ld64(R6, BigInt(REGION)).ldx('dw', R0, R6, 0).call(5).ldx('dw', R0, R6, 0).exit().build();
+    const area = cpuArea(0);
+    const dv = new DataView(memory.buffer);
+    const helpers = { 5: () => (dv.setInt32(area.regions, 0, true), 0) };
+    const inst = instantiate(translate(insns, { checked: true }), { memory, regions: [[REGION, REGION + 64]], helpers });
+    expect(() => inst.run(0, 1)).toThrow(expect.objectContaining({ kind: 1, pc: 4, addr: REGION }));
+    // A run with the region gone faults at the first load.
+    expect(() => inst.run(0, 1)).toThrow(expect.objectContaining({ kind: 1, pc: 2, addr: REGION }));
+  });
+
   it('checks inside sub-programs too', () => {
     const a = new Asm().callLocal('f').exit();
     a.func('f').mov64(R1, 0x3000).ldx('dw', R0, R1, 0).exit();

@@ -352,6 +352,13 @@ function importedHelper(f: FnEmitter, insn: Insn, id: number): void {
   }
   c.i32Const(insn.pc);
   c.call(f.L.helperFunc.get(id)!);
+  if (f.L.checked) {
+    // A helper may change the region table (a ring buffer record reserved or submitted).
+    c.i32Const(-1);
+    c.globalSet(f.L.gRegionLo);
+    c.i32Const(-1);
+    c.globalSet(f.L.gRegionHi);
+  }
   switch (info.ret) {
     case 's32':
       c.op(Op.i64_extend_i32_s);

@@ -31,6 +31,9 @@ export interface Layout {
   gRng: number;
   /** The loop budget while a sub-program runs (the event loop keeps its own in a local). */
   gBudget: number;
+  /** Checked mode: the region [lo, hi) that satisfied the last table check on this CPU (-1, -1: none). */
+  gRegionLo: number;
+  gRegionHi: number;
 
   // Functions.
   fFault: number;

@@ -35,20 +35,37 @@ export function emitAddr(f: FnEmitter, reg: number, off: number, size: number, p
   return 0;
 }
 
-/** Checked mode: address on the stack -> the same address, after a fault if it is out of bounds. */
+/**
+ * Checked mode: address on the stack -> the same address, after a fault if it is out of bounds.
+ * Inline, cheapest first: this CPU's stack, then the region the last table check found (a map
+ * value is usually touched again and again); only then the call that walks the region table.
+ */
 export function emitCheck(f: FnEmitter, size: number, pc: number): void {
   const c = f.code;
-  // This CPU's stack first, inline: (addr - stackLo) <=u stackBytes - size.
+  const L = f.L;
+  // (addr - stackLo) <=u stackBytes - size
   c.tee(f.a0);
   f.stackLo();
   c.op(Op.i32_sub);
   c.i32Const(MAX_FRAMES * STACK_FRAME - size);
   c.op(Op.i32_gt_u);
   c.if();
+  // Not the stack: lo <=u addr && addr <=u hi - size for the cached region (-1, -1 never matches).
+  c.get(f.a0);
+  c.globalGet(L.gRegionLo);
+  c.op(Op.i32_lt_u);
+  c.get(f.a0);
+  c.globalGet(L.gRegionHi);
+  c.i32Const(size);
+  c.op(Op.i32_sub);
+  c.op(Op.i32_gt_u);
+  c.op(Op.i32_or);
+  c.if();
   c.get(f.a0);
   c.i32Const(size);
   c.i32Const(pc);
-  c.call(f.L.fCheck);
+  c.call(L.fCheck);
+  c.end();
   c.end();
   c.get(f.a0);
 }

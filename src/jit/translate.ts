@@ -157,7 +157,7 @@ export function translateProgram(input: TranslateInput): TranslatedProgram {
     gScratch: g('scratch', imported.length > 0), gLockTag: g('lockTag', usesLocks), gRegions: g('regions', input.checked === true),
     gPidBase: g('pidBase', helpersUsed.has(HELPER_GET_CURRENT_PID_TGID), true),
     gPids: g('pids', helpersUsed.has(HELPER_GET_CURRENT_PID_TGID), true),
-    gEvent: -1, gHeld: -1, gRng: -1, gBudget: -1,
+    gEvent: -1, gHeld: -1, gRng: -1, gBudget: -1, gRegionLo: -1, gRegionHi: -1,
     fFault: m.importFunc('fault', tFault), fRaise: -1,
     fOnReturn: m.importFunc('onReturn', tFault),
     fSpinLockSlow: usesLocks ? m.importFunc('spinLockSlow', tSlow) : -1,
@@ -171,6 +171,10 @@ export function translateProgram(input: TranslateInput): TranslatedProgram {
   if (usesLocks) L.gHeld = m.addGlobal(I32, true, 0);
   if (helpersUsed.has(HELPER_GET_PRANDOM_U32)) L.gRng = m.addGlobal(I64, true, 0);
   if (needsBudget) L.gBudget = m.addGlobal(I32, true, L.loopBudget);
+  if (L.checked) {
+    L.gRegionLo = m.addGlobal(I32, true, -1);
+    L.gRegionHi = m.addGlobal(I32, true, -1);
+  }
 
   const fRun = m.addFunc(tRun);
   for (const k of [...targeted].sort((a, b) => a - b)) L.subFunc[k] = m.addFunc(tSub);
@@ -328,6 +332,8 @@ function emitRun(L: Layout, cfg: Cfg, entry: RegState[]): FnEmitter {
   c.get(f.stackTopLocal);
   c.op(Op.i64_extend_i32_u);
   c.set(f.reg[10]!);
+  // The runtime may have changed the region table since the last run.
+  if (L.checked) emitForgetRegion(L, c);
   // This CPU's slab of each PERCPU_ARRAY, for the inlined lookups.
   L.maps.forEach((map, idx) => {
     if (map.array === undefined || map.array.slabStride === 0) return;
@@ -390,6 +396,14 @@ function emitRun(L: Layout, cfg: Cfg, entry: RegState[]): FnEmitter {
   return f;
 }
 
+/** Checked mode: drop the cached region (the table may have changed). */
+export function emitForgetRegion(L: Layout, c: Code): void {
+  c.i32Const(-1);
+  c.globalSet(L.gRegionLo);
+  c.i32Const(-1);
+  c.globalSet(L.gRegionHi);
+}
+
 /** onReturn(prev, i - runStart) when that run is not empty. */
 function reportReturns(L: Layout, c: Code, prevL: number, iL: number, runStartL: number): void {
   c.get(iL);
@@ -426,7 +440,8 @@ function emitRaise(L: Layout, c: Code): void {
 
 /**
  * check(addr, size, pc): the region table at `regions` (i32 n, then n pairs lo, hi) must hold
- * [addr, addr + size); else fault 1. The stack was tried inline before the call.
+ * [addr, addr + size); else fault 1. The stack and the last region found were tried inline before
+ * the call. The table is read on every call: the runtime may change it between runs.
  */
 function emitRegionCheck(L: Layout, c: Code): void {
   const ADDR = 0;
@@ -467,6 +482,13 @@ function emitRegionCheck(L: Layout, c: Code): void {
   c.op(Op.i32_le_u);
   c.op(Op.i32_and);
   c.if();
+  // Found: remember the region for the inline test of the next accesses.
+  c.get(P);
+  c.mem(Op.i32_load, 2, 0);
+  c.globalSet(L.gRegionLo);
+  c.get(P);
+  c.mem(Op.i32_load, 2, 4);
+  c.globalSet(L.gRegionHi);
   c.op(Op.return);
   c.end();
   c.get(P);

@@ -12,7 +12,7 @@ import {
   HELPER_MAP_LOOKUP_ELEM, HELPER_SPIN_LOCK, HELPER_SPIN_UNLOCK, type Insn, STACK_FRAME, helperInfo,
 } from './isa.js';
 import { KNOWN_FUNC, KNOWN_MAP, type RegState, VAL } from './known.js';
-import { emitAddr } from './mem.js';
+import { emitAddr, emitForgetRegion } from './mem.js';
 import type { JitMap } from './types.js';
 import { AtomicOp, type Code, I32, I64, Op } from './wasm.js';
 
@@ -352,13 +352,8 @@ function importedHelper(f: FnEmitter, insn: Insn, id: number): void {
   }
   c.i32Const(insn.pc);
   c.call(f.L.helperFunc.get(id)!);
-  if (f.L.checked) {
-    // A helper may change the region table (a ring buffer record reserved or submitted).
-    c.i32Const(-1);
-    c.globalSet(f.L.gRegionLo);
-    c.i32Const(-1);
-    c.globalSet(f.L.gRegionHi);
-  }
+  // A helper may change the region table (a ring buffer record reserved or submitted).
+  if (f.L.checked) emitForgetRegion(f.L, c);
   switch (info.ret) {
     case 's32':
       c.op(Op.i64_extend_i32_s);

@@ -136,7 +136,9 @@ export class JitError extends Error {
   }
 }
 
-const hex = (n: number): string => `0x${(n & 0xff).toString(16).padStart(2, '0')}`;
+/** An opcode as printed in messages: 0x7b. */
+export const hexByte = (n: number): string => `0x${(n & 0xff).toString(16).padStart(2, '0')}`;
+const hex = hexByte;
 
 /**
  * Decodes the slots [0, n) into instructions: `starts[pc]` is the instruction starting at slot pc,

@@ -10,7 +10,8 @@ import {
   BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, BPF_STX, BPF_XCHG,
   BPF_XOR, type Insn, MAX_FRAMES, STACK_FRAME, sizeBytes,
 } from './isa.js';
-import { AtomicOp, Op } from './wasm.js';
+import type { Layout } from './layout.js';
+import { AtomicOp, type Code, Op } from './wasm.js';
 
 /**
  * Pushes the i32 address of [reg + off] and returns the memarg offset to use with it. Checked mode
@@ -68,6 +69,14 @@ export function emitCheck(f: FnEmitter, size: number, pc: number): void {
   c.end();
   c.end();
   c.get(f.a0);
+}
+
+/** Checked mode: drop the cached region (the runtime may have changed the table). */
+export function emitForgetRegion(L: Layout, c: Code): void {
+  c.i32Const(-1);
+  c.globalSet(L.gRegionLo);
+  c.i32Const(-1);
+  c.globalSet(L.gRegionHi);
 }
 
 const LOAD: Record<number, number> = { 1: Op.i64_load8_u, 2: Op.i64_load16_u, 4: Op.i64_load32_u, 8: Op.i64_load };

@@ -4,12 +4,15 @@
 // before code; split each function into blocks; lay out the module; emit the event loop with the
 // main program inlined, then each sub-program as a function; compile.
 //
-// Module shape (imports from "env"; see layout.ts for the indices):
-//   memory (shared, initial = maximum = pages), globals cpu stackTop ctx [scratch lockTag regions
-//   pidBase pids], funcs fault onReturn [spinLockSlow h<id>...]
+// Module shape (imports from "env", only those the program needs; see layout.ts for the indices):
+//   memory (shared, initial = maximum = pages); globals cpu stackTop ctx, scratch (imported helpers),
+//   lockTag (spin lock), regions (checked mode), pidBase pids (mutable; get_current_pid_tgid);
+//   funcs fault onReturn, spinLockSlow (spin lock), h<id> per imported helper
+//   own globals: event, held (spin lock), rng (prandom), budget (loops), last region (checked)
 //   run(from, to) -> events done: for each event: $event = i, r1 = ctx, body, return tracking
 //   one function per sub-program: (r1..r5 i64, fp i32) -> r0 i64
-//   exports: run, event (the current event index, for JS after a fault), held (the lock held, 0 if none)
+//   exports: run, event (the current event index, for JS after a fault or trap), held (the lock
+//   word address held, 0 if none; only with spin locks, for a runtime releasing it after a trap)
 
 import { type Cfg, type Ctx, buildCfg, emitStructured } from './cfg.js';
 import { emitRelease, inlinableLookup, knownCallback } from './call.js';
@@ -18,17 +21,16 @@ import {
   BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_CMPXCHG, BPF_FETCH, BPF_JMP, BPF_LD, BPF_LDX, BPF_PSEUDO_CALL,
   BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE,
   BPF_PSEUDO_MAP_VALUE, BPF_STX, FAULT_BAD_ACCESS, HELPER_GET_CURRENT_PID_TGID, HELPER_GET_PRANDOM_U32,
-  HELPER_LOOP, HELPER_MAP_LOOKUP_ELEM, HELPER_SPIN_LOCK, HELPER_SPIN_UNLOCK, type Insn, JitError, MAX_FRAMES, STACK_FRAME, decode, helperInfo, opcodeProblem,
+  HELPER_LOOP, HELPER_MAP_LOOKUP_ELEM, HELPER_SPIN_LOCK, HELPER_SPIN_UNLOCK, type Insn, JitError, MAX_FRAMES, STACK_FRAME, decode, helperInfo, hexByte, opcodeProblem,
 } from './isa.js';
 import { type RegState, entryStates, forEachWithState } from './known.js';
 import type { Layout } from './layout.js';
+import { emitForgetRegion } from './mem.js';
 import { DEFAULT_LOOP_BUDGET, type TranslateInput, type TranslatedProgram } from './types.js';
 import { Code, I32, I64, ModuleBuilder, Op, type ValType } from './wasm.js';
 
 /** V8's limit on one function's code (kV8MaxWasmFunctionSize). */
 const V8_MAX_FUNCTION_BYTES = 7_654_321;
-
-const hex = (n: number): string => `0x${n.toString(16).padStart(2, '0')}`;
 
 /** The register an instruction writes besides through calls (r0..r5), or -1. */
 function writtenRegister(insn: Insn): number {
@@ -64,7 +66,7 @@ export function translateProgram(input: TranslateInput): TranslatedProgram {
   for (const insn of slots) {
     if (insn === undefined) continue;
     const problem = opcodeProblem(insn);
-    if (problem !== null) throw new JitError(program, insn.pc, `opcode ${hex(insn.code)}: ${problem}`);
+    if (problem !== null) throw new JitError(program, insn.pc, `opcode ${hexByte(insn.code)}: ${problem}`);
   }
 
   // Functions: [start_k, start_k+1) each; the main program at 0.
@@ -394,14 +396,6 @@ function emitRun(L: Layout, cfg: Cfg, entry: RegState[]): FnEmitter {
   c.get(FROM);
   c.op(Op.i32_sub);
   return f;
-}
-
-/** Checked mode: drop the cached region (the table may have changed). */
-export function emitForgetRegion(L: Layout, c: Code): void {
-  c.i32Const(-1);
-  c.globalSet(L.gRegionLo);
-  c.i32Const(-1);
-  c.globalSet(L.gRegionHi);
 }
 
 /** onReturn(prev, i - runStart) when that run is not empty. */

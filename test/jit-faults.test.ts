@@ -162,10 +162,38 @@ describe('bpf_spin_lock rules at run time', () => {
     expect(run(lock(new Asm(), A).call(8).exit())).toMatchObject({ fault: { kind: 4, pc: 3, addr: A }, words: [0, 0], held: 0 });
   });
 
-  it('a bpf-to-bpf call while holding a lock: fault 4', () => {
-    const a = lock(new Asm(), A).callLocal('f').exit();
-    a.func('f').mov64(R0, 0).exit();
-    expect(run(a, { funcs: a.funcs })).toMatchObject({ fault: { kind: 4, pc: 3, addr: A }, words: [0, 0] });
+  // The kernel's rules for sub-programs, checked on Linux 6.18 with bpftool (tc programs over an
+  // ARRAY of { int cnt; struct bpf_spin_lock lock; }): a static sub-program called inside the lock
+  // section, one that takes the lock and returns holding it, and one that releases the caller's
+  // lock all load and run (retval 101 each); a global function called with the lock held is
+  // refused at load ("global function calls are not allowed while holding a lock").
+  it('a sub-program may run inside the lock section', () => {
+    const a = lock(new Asm(), A).callLocal('f');
+    unlock(a, A).exit();
+    a.func('f').mov64(R0, 7).exit();
+    expect(run(a, { funcs: a.funcs })).toEqual({ fault: null, words: [0, 0], held: 0 });
+  });
+
+  it('a sub-program may take the lock for its caller to release, or release the caller lock', () => {
+    const take = new Asm().callLocal('f');
+    unlock(take, A).mov64(R0, 0).exit();
+    lock(take.func('f'), A).mov64(R0, 0).exit();
+    expect(run(take, { funcs: take.funcs })).toEqual({ fault: null, words: [0, 0], held: 0 });
+    const give = lock(new Asm(), A).callLocal('f').mov64(R0, 0).exit();
+    unlock(give.func('f'), A).mov64(R0, 0).exit();
+    expect(run(give, { funcs: give.funcs })).toEqual({ fault: null, words: [0, 0], held: 0 });
+  });
+
+  it('the main program exiting with a lock a sub-program took: fault 5 at the main exit', () => {
+    const a = new Asm().callLocal('f').mov64(R0, 0).exit();
+    lock(a.func('f'), A).mov64(R0, 0).exit();
+    expect(run(a, { funcs: a.funcs })).toMatchObject({ fault: { kind: 5, pc: 2, addr: A }, words: [0, 0], held: 0 });
+  });
+
+  it('bpf_loop (a helper) inside the lock section: fault 4', () => {
+    const a = lock(new Asm(), A).mov64(R1, 1).ldFunc(R2, 'cb').mov64(3, 0).mov64(4, 0).call(181).exit();
+    a.func('cb').mov64(R0, 0).exit();
+    expect(run(a, { funcs: a.funcs })).toMatchObject({ fault: { kind: 4, pc: 8, addr: A }, words: [0, 0] });
   });
 
   it('a second lock while holding one: fault 7 naming the second, first released', () => {

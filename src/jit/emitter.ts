@@ -170,7 +170,9 @@ export class FnEmitter implements Sink {
   exit(b: Block, exitDepth: number): void {
     const c = this.code;
     const insn = b.insns[b.insns.length - 1]!;
-    if (this.L.usesLocks) {
+    // Only the main program's exit may not hold a lock (the verifier checks frame 0 only: a
+    // sub-program may return holding one for its caller to release).
+    if (this.L.usesLocks && this.main) {
       c.globalGet(this.L.gHeld);
       c.if();
       this.fault(FAULT_EXIT_WITH_LOCK, insn.pc, () => c.globalGet(this.L.gHeld));

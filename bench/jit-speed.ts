@@ -80,16 +80,19 @@ function nsPerEvent(strategy: Strategy, checked = false): number[] {
   return out;
 }
 
-async function twoCpus(): Promise<number[]> {
+/** M events/s of both CPUs together, and each CPU's ns/event (time-sharing with other processes shows there). */
+async function twoCpus(): Promise<{ rates: number[]; perCpu: number[] }> {
   const prog = translate(counter('percpu'), { maps: COUNTER_MAPS });
   const rates: number[] = [];
+  const perCpu: number[] = [];
   for (let i = 0; i < (quick ? 2 : 5); i++) {
     const events = 200_000_000;
     const r = await runOnCpus(prog, newMemory(), 2, events, 10_000_000, 1000);
     const ns = Math.max(...r.map((x) => x.ns));
     rates.push((2 * events) / ns * 1000);
+    perCpu.push(...r.map((x) => x.ns / x.done));
   }
-  return rates;
+  return { rates, perCpu };
 }
 
 translationTime();
@@ -97,4 +100,6 @@ for (const s of ['percpu', 'atomic', 'spinlock', 'racy'] as const) {
   console.log(`${s.padEnd(8)} counter, 1 thread, ns/event min/median/max: ${stats(nsPerEvent(s))}`);
 }
 console.log(`percpu   counter, 1 thread, checked mode, ns/event min/median/max: ${stats(nsPerEvent('percpu', true))}`);
-console.log(`percpu   counter, 2 CPUs (workers, after warm-up), M events/s min/median/max: ${stats(await twoCpus())}`);
+const two = await twoCpus();
+console.log(`percpu   counter, 2 CPUs (workers, after warm-up), M events/s min/median/max: ${stats(two.rates)}; each CPU ns/event: ${stats(two.perCpu)}`);
+console.log(`load average now: ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')} on ${(await import('node:os')).availableParallelism()} CPUs`);

@@ -1,0 +1,50 @@
+// The translator's contract with the loader and the runtime (plan/objects.md, "The translator").
+
+/** A map as the translated code sees it: where it lives in the object's memory. */
+export interface JitMap {
+  /** Address of the map's descriptor: what a map pointer register holds (ld_imm64 of the map). */
+  desc: number;
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  /** ARRAY / PERCPU_ARRAY only, for the inlined lookup (the kernel's map_gen_lookup). */
+  array?: { values: number; elemSize: number; slabStride: number };
+  /** Global data and other value regions a program may address directly (PSEUDO_MAP_VALUE): value address. */
+  valueAddr?: number;
+  readonly?: boolean;
+}
+
+export interface TranslateInput {
+  /** For messages. */
+  name: string;
+  /** The memory's size in 64 KiB pages (initial = maximum). */
+  pages: number;
+  /** Linked, relocated instructions, 8 bytes each. */
+  insns: Uint8Array;
+  /** The main program (start 0) and each appended sub-program. */
+  funcs: { name: string; start: number }[];
+  /** By map index (the imm of a relocated ld_imm64). */
+  maps: JitMap[];
+  /** Bound every load/store to the stack and the region table. */
+  checked: boolean;
+  /** Back edges allowed per event (default 1 << 23); one more is fault 3. */
+  loopBudget?: number;
+  /** 'fault' (default): a call to a helper with no binding faults (kind 2) when reached; 'refuse': a JitError now. */
+  unknownHelpers?: 'fault' | 'refuse';
+}
+
+export interface TranslatedProgram {
+  /** Compiled (new WebAssembly.Module(bytes)). */
+  module: WebAssembly.Module;
+  bytes: Uint8Array;
+  /** Module byte offset (as V8 prints in "wasm-function[i]:0xOFF") -> instruction index, or -1 outside any instruction. */
+  insnAt(offset: number): number;
+  /** Known helper ids the program calls (inlined or imported), ascending. */
+  helpersUsed: number[];
+  /** Helper ids with no binding (fault 2 if reached), ascending. */
+  unknownHelpers: number[];
+}
+
+/** The default loop budget: back edges per event. */
+export const DEFAULT_LOOP_BUDGET = 1 << 23;

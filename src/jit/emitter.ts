@@ -1,22 +1,15 @@
 // One Wasm function's code being emitted: its locals (r0..r10 as i64 locals, a few temporaries),
-// where per-CPU values come from (cached locals in the event loop, globals in sub-programs), the
-// instruction-index marks for insnAt, and the instruction dispatch. The per-concern translation is
-// in alu.ts, jmp.ts, mem.ts and call.ts.
+// where per-CPU values come from (cached locals in the event loop, globals in sub-programs) and the
+// instruction-index marks for insnAt. The per-concern translation (alu.ts, jmp.ts, mem.ts, call.ts)
+// writes through it; sink.ts walks the blocks and dispatches each instruction to them.
 
-import { emitAlu } from './alu.js';
-import { emitCall } from './call.js';
-import type { Block, Cfg, Sink } from './cfg.js';
-import {
-  BPF_ABS, BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_IND, BPF_JMP, BPF_LD, BPF_LDX, BPF_ST, BPF_STX,
-  FAULT_EXIT_WITH_LOCK, FAULT_LOOP_BUDGET, FAULT_UNSUPPORTED, type Insn, MAX_FRAMES, STACK_FRAME, isJump,
-} from './isa.js';
-import { type RegState, transfer, unknownState } from './known.js';
-import { emitCond } from './jmp.js';
+import type { Cfg } from './cfg.js';
+import { MAX_FRAMES, STACK_FRAME } from './isa.js';
+import { type RegState, unknownState } from './known.js';
 import type { Layout } from './layout.js';
-import { emitLdImm64, emitLoad, emitStore, emitAtomic } from './mem.js';
 import { Code, I32, I64, Op, type ValType } from './wasm.js';
 
-export class FnEmitter implements Sink {
+export class FnEmitter {
   readonly code = new Code(2048);
   /** Pairs (code position, instruction index); -1 marks glue that belongs to no instruction. */
   readonly marks: number[] = [];
@@ -46,7 +39,8 @@ export class FnEmitter implements Sink {
 
   /** What each register holds before the instruction being translated (map/function references). */
   known: RegState = unknownState();
-  private readonly entry: RegState[];
+  /** Register knowledge at each block's entry (known.ts), by block id. */
+  readonly entry: RegState[];
 
   readonly L: Layout;
   readonly cfg: Cfg;
@@ -148,94 +142,5 @@ export class FnEmitter implements Sink {
       this.code.globalGet(this.L.gBudget);
       this.code.set(this.budgetLocal);
     }
-  }
-
-  // ---- Sink: what the structurer asks ----
-
-  body(b: Block): void {
-    this.known = this.entry[b.id]!.slice();
-    for (const insn of b.insns) {
-      this.mark(insn.pc);
-      if (isJump(insn)) break; // the terminator: cond/exit/backEdge handle it
-      this.insn(insn);
-      transfer(insn, this.L.funcAt, this.known);
-    }
-  }
-
-  cond(b: Block): void {
-    if (b.term.kind !== 'cond') throw new Error('cond of a block without a conditional jump');
-    emitCond(this, b.term.insn);
-  }
-
-  exit(b: Block, exitDepth: number): void {
-    const c = this.code;
-    const insn = b.insns[b.insns.length - 1]!;
-    // Only the main program's exit may not hold a lock (the verifier checks frame 0 only: a
-    // sub-program may return holding one for its caller to release).
-    if (this.L.usesLocks && this.main) {
-      c.globalGet(this.L.gHeld);
-      c.if();
-      this.fault(FAULT_EXIT_WITH_LOCK, insn.pc, () => c.globalGet(this.L.gHeld));
-      c.end();
-    }
-    if (exitDepth >= 0) c.br(exitDepth);
-    else {
-      c.get(this.reg[0]!);
-      c.op(Op.return);
-    }
-  }
-
-  backEdge(b: Block): void {
-    if (!this.L.needsBudget) return;
-    const c = this.code;
-    const last = b.insns[b.insns.length - 1]!;
-    // At most loopBudget back edges per event: fault on the one after.
-    const get = (): void => (this.budgetLocal >= 0 ? c.get(this.budgetLocal) : c.globalGet(this.L.gBudget));
-    get();
-    c.op(Op.i32_eqz);
-    c.if();
-    this.fault(FAULT_LOOP_BUDGET, last.pc, () => c.i32Const(0));
-    c.end();
-    get();
-    c.i32Const(1);
-    c.op(Op.i32_sub);
-    if (this.budgetLocal >= 0) c.set(this.budgetLocal);
-    else c.globalSet(this.L.gBudget);
-  }
-
-  // ---- Instructions ----
-
-  private insn(insn: Insn): void {
-    const cls = insn.code & 7;
-    switch (cls) {
-      case BPF_ALU:
-      case BPF_ALU64:
-        emitAlu(this, insn);
-        return;
-      case BPF_LDX:
-        emitLoad(this, insn);
-        return;
-      case BPF_ST:
-      case BPF_STX:
-        if (cls === BPF_STX && (insn.code & 0xe0) === BPF_ATOMIC) emitAtomic(this, insn);
-        else emitStore(this, insn);
-        return;
-      case BPF_LD: {
-        const mode = insn.code & 0xe0;
-        if (mode === BPF_ABS || mode === BPF_IND) {
-          // Legacy packet loads (socket filters): not supported; the program stops here.
-          this.fault(FAULT_UNSUPPORTED, insn.pc, () => this.code.i32Const(0));
-          return;
-        }
-        emitLdImm64(this, insn);
-        return;
-      }
-      case BPF_JMP:
-        if ((insn.code & 0xf0) === BPF_CALL) {
-          emitCall(this, insn);
-          return;
-        }
-    }
-    throw new Error(`translator: instruction ${insn.pc} (0x${insn.code.toString(16)}) reached the dispatch unhandled`);
   }
 }

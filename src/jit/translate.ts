@@ -17,6 +17,7 @@
 import { type Cfg, type Ctx, buildCfg, emitStructured } from './cfg.js';
 import { emitRelease, inlinableLookup, knownCallback } from './call.js';
 import { FnEmitter } from './emitter.js';
+import { InsnSink } from './sink.js';
 import {
   BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_CMPXCHG, BPF_FETCH, BPF_JMP, BPF_LD, BPF_LDX, BPF_PSEUDO_CALL,
   BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE,
@@ -204,7 +205,7 @@ export function translateProgram(input: TranslateInput): TranslatedProgram {
       f.code.get(f.fpParam);
       f.code.op(Op.i64_extend_i32_u);
       f.code.set(f.reg[10]!);
-      emitStructured(cfgs[k]!, f, []);
+      emitStructured(cfgs[k]!, new InsnSink(f), []);
       f.code.op(Op.unreachable);
       body(L.subFunc[k]!, f.locals, f.code, f.marks, `sub-program '${funcs[k]!.name}'`);
     }
@@ -367,7 +368,7 @@ function emitRun(L: Layout, cfg: Cfg, entry: RegState[]): FnEmitter {
   }
   c.block();
   const ctx: Ctx = [{ kind: 'other', node: -1 }, { kind: 'other', node: -1 }, { kind: 'exit', node: -1 }];
-  emitStructured(cfg, f, ctx);
+  emitStructured(cfg, new InsnSink(f), ctx);
   c.end();
   f.mark(-1);
   // Return values: a run of equal r0 starts at event runStart; when r0 changes, the run so far is

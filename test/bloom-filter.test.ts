@@ -98,8 +98,8 @@ describe('bloom filter bit-array sizing', () => {
     });
   }
   it('allocates round_up(bits / 8, 8) bytes', () => {
-    expect(bloom(4, 1000, 5).getHandle().buffers[0]!.byteLength).toBe(1024);
-    expect(bloom(4, 1, 1).getHandle().buffers[0]!.byteLength).toBe(8);
+    expect(bloom(4, 1000, 5).getHandle().regions[0]!.byteLength).toBe(1024);
+    expect(bloom(4, 1, 1).getHandle().regions[0]!.byteLength).toBe(8);
   });
 });
 

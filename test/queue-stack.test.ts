@@ -47,7 +47,7 @@ describe('queue/stack creation', () => {
   });
   it('keeps max_entries + 1 slots of value_size bytes, not rounded to 8', () => {
     const m = createMap({ type: 'queue', keySize: 0, valueSize: 3, maxEntries: 5 }, { cpus: 1 });
-    expect(m.getHandle().buffers[0]!.byteLength).toBe(64 + 6 * 3);
+    expect(m.getHandle().regions[0]!.byteLength).toBe(64 + 6 * 3);
   });
 });
 

@@ -28,7 +28,7 @@ const ring = (maxEntries = 4096, name = 'rb') =>
 
 /** The header words { len, pg_off } of the record at byte `off` of the ring. */
 function header(m: ReturnType<typeof ring>, off: number): [number, number] {
-  const u32a = new Uint32Array(m.getHandle().buffers[1]!);
+  const u32a = m.mems[1]!.u32;
   return [u32a[off >>> 2]!, u32a[(off >>> 2) + 1]!];
 }
 
@@ -212,7 +212,7 @@ describe('ringbuf records that wrap the end', () => {
     produce(m, 100);
     expect(bpf_ringbuf_query(m, BPF_RB_PROD_POS)).toBe(4128);
     expect(bpf_ringbuf_query(m, BPF_RB_AVAIL_DATA)).toBe(112);
-    expect([...new Uint8Array(m.getHandle().buffers[1]!, 24, 4)]).toEqual([0x88, 0x77, 0x66, 0x55]);
+    expect([...m.mems[1]!.u8.subarray(24, 28)]).toEqual([0x88, 0x77, 0x66, 0x55]);
     const seen: number[] = [];
     rb.consume((s, n) => { seen.push(n, s.getU32(0), s.getU32(96)); });
     expect(seen).toEqual([100, 0x11223344, 0x55667788]);
@@ -401,7 +401,7 @@ describe('ringbuf consumer (libbpf ring_buffer__consume)', () => {
     // 6). Lock id 7 belongs to a CPU 3 that the coordinator marked dead.
     const m = ring();
     const owners = new Int32Array(lockOwnerTable());
-    const ctl = new Int32Array(m.getHandle().buffers[0]!);
+    const ctl = m.mems[0]!.i32;
     owners[7] = -(3 + 1);
     try {
       ctl[0] = ctl[0]! | 1;

@@ -100,8 +100,8 @@ export class BpfLru {
   private readonly delFromHtab: DelFromHtab;
   private readonly hash: HashSlot;
 
-  constructor(buffer: SharedArrayBuffer, n: number, cpus: number, percpu: boolean, delFromHtab: DelFromHtab, hash: HashSlot) {
-    this.w = new Int32Array(buffer);
+  constructor(words: Int32Array, n: number, cpus: number, percpu: boolean, delFromHtab: DelFromHtab, hash: HashSlot) {
+    this.w = words;
     this.n = n;
     this.cpus = cpus;
     this.percpu = percpu;

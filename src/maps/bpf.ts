@@ -9,6 +9,7 @@
 // kernel ops do, so the program face allocates nothing on failure either.
 
 import type { SharedMemory, StructLayout, ValueView, ViewClass } from './layout.js';
+import type { MapMemory, MapRegion } from './memory.js';
 import { roundUp8 } from './limits.js';
 import { BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY, BPF_F_WRONLY_PROG } from './uapi.js';
 
@@ -52,8 +53,9 @@ export interface MapHandle {
   readonly attr: MapAttr;
   readonly cpus: number;
   /** Words shared by every thread (syscall.ts: the frozen word). */
-  readonly header: SharedArrayBuffer;
-  readonly buffers: readonly SharedArrayBuffer[];
+  readonly header: MapRegion;
+  /** The family's buffers, as MapAlloc.bufferSizes asked for them. */
+  readonly regions: readonly MapRegion[];
   readonly meta: Readonly<Record<string, number>>;
 }
 
@@ -75,6 +77,8 @@ export interface MapInfo {
 export interface CreateOptions {
   /** Number of possible CPUs: per-CPU values cross the API as cpus x round_up(valueSize, 8). */
   cpus?: number;
+  /** Allocate the map's buffers in this memory (a loaded object's maps share one); default: buffers of its own. */
+  memory?: MapMemory;
 }
 
 /**
@@ -90,7 +94,7 @@ export interface BpfMapCore {
   readonly cpus: number;
   /** The shared memory, once created or opened (null before). */
   readonly handle: MapHandle | null;
-  /** Typed arrays over each of handle.buffers, in order. */
+  /** Typed arrays over each of handle.regions, in order. */
   readonly mems: readonly SharedMemory[];
   /** The view class of a value (the layout's, or raw bytes). */
   readonly View: ViewClass;
@@ -113,7 +117,7 @@ export type ValueSource = Uint8Array | ValueView;
 
 /** What map_alloc decides: the shared buffers to create and the family's numbers that go with them. */
 export interface MapAlloc {
-  /** Byte sizes of the SharedArrayBuffers the family needs. */
+  /** Byte sizes of the buffers the family needs (each a SharedArrayBuffer, or a region of a MapMemory). */
   readonly bufferSizes: readonly number[];
   /** Plain data the family needs to reopen the map in another thread (crosses to workers). */
   readonly meta: Readonly<Record<string, number>>;

@@ -16,9 +16,17 @@ export { bpf_spin_lock };
 const TWO_32 = limits.TWO_32;
 const U32_MAX = limits.U32_MAX;
 
-/** The typed arrays over one shared buffer, created once per buffer per thread. */
+/**
+ * The typed arrays over one map buffer, created once per buffer per thread. A buffer is a whole
+ * SharedArrayBuffer, or a region of one: the maps of a loaded eBPF object share one WebAssembly
+ * memory, so a program's pointers are addresses in it. Indexes into the arrays are relative to
+ * the region; `offset` turns one into the address a program sees.
+ */
 export class SharedMemory {
   readonly buffer: SharedArrayBuffer;
+  /** Byte offset of the region in buffer (a multiple of 8). */
+  readonly offset: number;
+  readonly length: number;
   readonly u8: Uint8Array;
   readonly u16: Uint16Array;
   readonly u32: Uint32Array;
@@ -26,13 +34,15 @@ export class SharedMemory {
   /** 64-bit lanes, for 64-bit atomics (a read-modify-write of two 32-bit halves would tear). */
   readonly i64: BigInt64Array;
 
-  constructor(buffer: SharedArrayBuffer) {
+  constructor(buffer: SharedArrayBuffer, offset = 0, length = buffer.byteLength - offset) {
     this.buffer = buffer;
-    this.u8 = new Uint8Array(buffer);
-    this.u16 = new Uint16Array(buffer, 0, buffer.byteLength >>> 1);
-    this.u32 = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
-    this.i32 = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
-    this.i64 = new BigInt64Array(buffer, 0, buffer.byteLength >>> 3);
+    this.offset = offset;
+    this.length = length;
+    this.u8 = new Uint8Array(buffer, offset, length);
+    this.u16 = new Uint16Array(buffer, offset, length >>> 1);
+    this.u32 = new Uint32Array(buffer, offset, length >>> 2);
+    this.i32 = new Int32Array(buffer, offset, length >>> 2);
+    this.i64 = new BigInt64Array(buffer, offset, length >>> 3);
   }
 }
 
@@ -195,7 +205,7 @@ function accessorFor(field: Field, arrayIndex: number): PropertyDescriptor {
         let a = arrays[arrayIndex];
         if (a === undefined) {
           const buf = this._mem.buffer;
-          const at = this._off + offset;
+          const at = this._mem.offset + this._off + offset;
           a = of.kind === 'u8' ? new Uint8Array(buf, at, length)
             : of.kind === 's8' ? new Int8Array(buf, at, length)
             : of.kind === 'u16' ? new Uint16Array(buf, at, length)

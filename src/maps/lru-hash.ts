@@ -164,8 +164,7 @@ function makeOps(name: string, percpu: boolean): BpfMapOps {
 
     open(map) {
       const p = htabOpen(map);
-      const buf = map.mems[map.getHandle().meta.lruBuf!]!.buffer;
-      const lruList = new BpfLru(buf, p.nElems, p.cpus, (map.attr.flags & BPF_F_NO_COMMON_LRU) !== 0, deleteNode(p),
+      const lruList = new BpfLru(map.mems[map.getHandle().meta.lruBuf!]!.i32, p.nElems, p.cpus, (map.attr.flags & BPF_F_NO_COMMON_LRU) !== 0, deleteNode(p),
         { words: p.eI32, stride: p.elemWords, offset: E_HASH });
       const priv: LruPriv = { ...p, lruList };
       map.priv = priv;

@@ -142,7 +142,7 @@ export interface RingbufPriv {
 }
 
 /** The ring a record's memory belongs to (the kernel finds it from the header's pg_off). */
-const ringOfBuffer = new WeakMap<SharedArrayBuffer, RingbufPriv>();
+const ringOfData = new WeakMap<SharedMemory, RingbufPriv>();
 
 function isPowerOf2(x: number): boolean {
   return x > 0 && (x & (x - 1)) === 0;
@@ -406,8 +406,8 @@ export function lendRecordView(p: RingbufPriv, off: number, size: number, View: 
   return view;
 }
 
-// The last buffer looked up: a program commits to one ring, so the WeakMap is rarely read.
-let lastBuffer: SharedArrayBuffer | null = null;
+// The data memory last looked up: a program commits to one ring, so the WeakMap is rarely read.
+let lastData: SharedMemory | null = null;
 let lastRing: RingbufPriv | undefined;
 
 /**
@@ -419,11 +419,11 @@ export function ringOfRecord(record: unknown): RingbufPriv | undefined {
   const mem = (record as { _mem?: SharedMemory | null })._mem;
   if (mem === undefined || mem === null) return undefined;
   // Only a ring's own views hold a SharedMemory over a ring's data buffer.
-  if (mem.buffer === lastBuffer) return lastRing;
+  if (mem === lastData) return lastRing;
   if (!(record instanceof ValueView)) return undefined;
-  const p = ringOfBuffer.get(mem.buffer);
+  const p = ringOfData.get(mem);
   if (p !== undefined) {
-    lastBuffer = mem.buffer;
+    lastData = mem;
     lastRing = p;
   }
   return p;
@@ -543,7 +543,7 @@ export const ringbufMapOps: BpfMapOps = {
       publishEvery: Math.min(size >>> 4, 4096),
     };
     map.priv = p;
-    ringOfBuffer.set(p.data.buffer, p);
+    ringOfData.set(p.data, p);
   },
 
   // Programs reach a ring buffer through the bpf_ringbuf_* helpers only; every element op fails,

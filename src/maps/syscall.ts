@@ -5,7 +5,8 @@
 import { availableParallelism } from 'node:os';
 import { BpfError, EFAULT, EINVAL, ENOMEM, ENOTSUPP, EOPNOTSUPP, EPERM, EBUSY, EACCES } from './errno.js';
 import { SharedMemory, ValueView, type FieldType, type StructLayout, type StructView, type ViewClass } from './layout.js';
-import { mapValueSize, type BpfMapCore, type BpfMapOps, type CreateOptions, type MapAttr, type MapHandle, type MapInfo, type MapSpec } from './bpf.js';
+import { mapValueSize, type BpfMapCore, type BpfMapOps, type CreateOptions, type MapAlloc, type MapAttr, type MapHandle, type MapInfo, type MapSpec } from './bpf.js';
+import { ownRegion, regionBytes, type MapRegion } from './memory.js';
 import { mapOpsFor } from './bpf-types.js';
 import { hintFor } from './hints.js';
 import { bindToThisCpu, smpProcessorId } from '../smp/smp.js';
@@ -95,46 +96,28 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
   /** BPF_MAP_CREATE: check the spec in the kernel's order and allocate shared memory. */
   create(options: CreateOptions = {}): this {
     if (this.handle) throw new Error(`map '${this.name}' is already created`);
-    const cpus = options.cpus ?? availableParallelism();
-    if (!Number.isInteger(cpus) || cpus < 1 || cpus > 1024) {
-      throw new RangeError(`cpus must be an integer from 1 to 1024, got ${String(cpus)}`);
-    }
-    const attr = checkSpec(this.spec);
-    const ops = mapOpsFor(attr.type);
-    const fail = (code: number, detail?: string): never => {
-      throw new BpfError(attr.name || '(unnamed)', OP_CREATE, code, hintFor(attr, OP_CREATE, code, detail));
+    const { attr, cpus, alloc } = planMap(this.spec, options);
+    const memory = options.memory;
+    const region = (n: number): MapRegion => {
+      if (memory === undefined) return ownRegion(n);
+      const r = memory.alloc(n);
+      if (r === null) throw new RangeError('map memory exhausted');
+      return r;
     };
-    if (ops === undefined) fail(EINVAL);
-    if (attr.mapExtra !== 0 && attr.type !== BPF_MAP_TYPE_BLOOM_FILTER) fail(EINVAL);
-    if ((attr.flags & BPF_F_RDONLY) && (attr.flags & BPF_F_WRONLY)) fail(EINVAL);
-    const check = ops!.allocCheck(attr, cpus);
-    if (check < 0) fail(check);
-    const alloc = ops!.alloc(attr, cpus);
-    if (typeof alloc === 'number') fail(alloc);
-    if (!NAME_RE.test(attr.name) || attr.name.length >= BPF_OBJ_NAME_LEN) fail(EINVAL);
-    if (this.spec.value) {
-      // The BTF checks: the layout must describe value_size bytes; special fields only where allowed.
-      if (this.spec.value.size !== attr.valueSize) fail(EINVAL);
-      // A BTF value without a BTF key is refused by types that do not check their own BTF: the
-      // live kernel fails a keyless queue or stack whose value holds a lock with EINVAL, not EOPNOTSUPP.
-      if (attr.lockOffset >= 0 && (attr.type === BPF_MAP_TYPE_QUEUE || attr.type === BPF_MAP_TYPE_STACK)) fail(EINVAL, 'keylessbtf');
-      // The program access flags are checked before the per-type allow-list (kernel: EACCES wins).
-      if (attr.lockOffset >= 0 && (attr.flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG))) fail(EACCES);
-      if (attr.lockOffset >= 0 && !ops!.spinLockAllowed) fail(EOPNOTSUPP);
-    }
-    let buffers: SharedArrayBuffer[];
+    let header: MapRegion;
+    let regions: MapRegion[];
     try {
-      buffers = (alloc as Exclude<typeof alloc, number>).bufferSizes.map((n) => new SharedArrayBuffer(n));
+      header = region(HEADER_BYTES);
+      regions = alloc.bufferSizes.map(region);
     } catch {
-      return fail(ENOMEM);
+      throw new BpfError(attr.name || '(unnamed)', OP_CREATE, ENOMEM, hintFor(attr, OP_CREATE, ENOMEM));
     }
-    const allocated = alloc as Exclude<typeof alloc, number>;
     const handle: MapHandle = {
-      attr: allocated.maxEntries === undefined ? attr : { ...attr, maxEntries: allocated.maxEntries },
+      attr: alloc.maxEntries === undefined ? attr : { ...attr, maxEntries: alloc.maxEntries },
       cpus,
-      header: new SharedArrayBuffer(HEADER_BYTES),
-      buffers,
-      meta: (alloc as Exclude<typeof alloc, number>).meta,
+      header,
+      regions,
+      meta: alloc.meta,
     };
     this.attach(handle);
     this.ops.init?.(this);
@@ -157,8 +140,8 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
     this.keySize = handle.attr.keySize;
     this.numberKeys = handle.attr.keySize === 4 || handle.attr.keySize === 8;
     this.cpus = handle.cpus;
-    this.header = new Int32Array(handle.header);
-    this.mems = handle.buffers.map((b) => new SharedMemory(b));
+    this.header = new Int32Array(handle.header.buffer, handle.header.byteOffset, HEADER_BYTES >>> 2);
+    this.mems = handle.regions.map((r) => new SharedMemory(r.buffer, r.byteOffset, r.byteLength));
     this.ops = ops;
     ops.open(this);
     if (this.cpuBound) this.bindCpu(smpProcessorId);
@@ -495,6 +478,51 @@ function checkSpec(spec: MapSpec): MapAttr {
     lockOffset: spec.value?.lockOffset ?? -1,
     slabAlign,
   };
+}
+
+/**
+ * BPF_MAP_CREATE up to the allocation: every check in the kernel's order (throwing the BpfError
+ * create would), and the family's sizing. create() allocates what it says; mapFootprint() sums it.
+ */
+function planMap(spec: MapSpec, options: CreateOptions): { attr: MapAttr; cpus: number; alloc: MapAlloc } {
+  const cpus = options.cpus ?? availableParallelism();
+  if (!Number.isInteger(cpus) || cpus < 1 || cpus > 1024) {
+    throw new RangeError(`cpus must be an integer from 1 to 1024, got ${String(cpus)}`);
+  }
+  const attr = checkSpec(spec);
+  const ops = mapOpsFor(attr.type);
+  const fail = (code: number, detail?: string): never => {
+    throw new BpfError(attr.name || '(unnamed)', OP_CREATE, code, hintFor(attr, OP_CREATE, code, detail));
+  };
+  if (ops === undefined) return fail(EINVAL);
+  if (attr.mapExtra !== 0 && attr.type !== BPF_MAP_TYPE_BLOOM_FILTER) fail(EINVAL);
+  if ((attr.flags & BPF_F_RDONLY) && (attr.flags & BPF_F_WRONLY)) fail(EINVAL);
+  const check = ops.allocCheck(attr, cpus);
+  if (check < 0) fail(check);
+  const alloc = ops.alloc(attr, cpus);
+  if (typeof alloc === 'number') return fail(alloc);
+  if (!NAME_RE.test(attr.name) || attr.name.length >= BPF_OBJ_NAME_LEN) fail(EINVAL);
+  if (spec.value) {
+    // The BTF checks: the layout must describe value_size bytes; special fields only where allowed.
+    if (spec.value.size !== attr.valueSize) fail(EINVAL);
+    // A BTF value without a BTF key is refused by types that do not check their own BTF: the
+    // live kernel fails a keyless queue or stack whose value holds a lock with EINVAL, not EOPNOTSUPP.
+    if (attr.lockOffset >= 0 && (attr.type === BPF_MAP_TYPE_QUEUE || attr.type === BPF_MAP_TYPE_STACK)) fail(EINVAL, 'keylessbtf');
+    // The program access flags are checked before the per-type allow-list (kernel: EACCES wins).
+    if (attr.lockOffset >= 0 && (attr.flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG))) fail(EACCES);
+    if (attr.lockOffset >= 0 && !ops.spinLockAllowed) fail(EOPNOTSUPP);
+  }
+  return { attr, cpus, alloc };
+}
+
+/**
+ * The bytes a map of this spec takes in a MapMemory (its header and buffers, each region-aligned),
+ * so a loaded object's memory can be sized before its maps are created in it. Throws what
+ * createMap would for a bad spec.
+ */
+export function mapFootprint(spec: MapSpec, options: { cpus?: number } = {}): number {
+  const { alloc } = planMap(spec, options);
+  return alloc.bufferSizes.reduce((sum, n) => sum + regionBytes(n), regionBytes(HEADER_BYTES));
 }
 
 // ---- entry points ---------------------------------------------------------------------------------

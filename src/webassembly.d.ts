@@ -1,6 +1,6 @@
 // The WebAssembly JS API as Node 20 provides it. The project compiles against lib es2023 without
-// "dom", where TypeScript has no WebAssembly declarations (esbuild's types add an empty namespace
-// only), so the part the translator, its tests and the runtime use is declared here.
+// "dom", where TypeScript has no WebAssembly declarations, so the part the translator, the map
+// memory of loaded objects and the runtime use is declared here, once, for the whole tree.
 
 declare namespace WebAssembly {
   type ImportValue = Function | Global | Memory | Table | number | bigint;

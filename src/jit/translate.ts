@@ -27,7 +27,7 @@ import {
 import { type RegState, entryStates, forEachWithState } from './known.js';
 import type { Layout } from './layout.js';
 import { emitForgetRegion } from './mem.js';
-import { DEFAULT_LOOP_BUDGET, type TranslateInput, type TranslatedProgram } from './types.js';
+import { DEFAULT_LOOP_BUDGET, type CodeMap, type TranslateInput, type TranslatedProgram } from './types.js';
 import { Code, I32, I64, ModuleBuilder, Op, type ValType } from './wasm.js';
 
 /** V8's limit on one function's code (kV8MaxWasmFunctionSize). */
@@ -255,6 +255,7 @@ export function translateProgram(input: TranslateInput): TranslatedProgram {
       pcs.push(fm[i + 1]!);
     }
   }
+  const codeMap: CodeMap = { offsets: Int32Array.from(offsets), pcs: Int32Array.from(pcs) };
   let module: WebAssembly.Module;
   try {
     module = new WebAssembly.Module(bytes);
@@ -264,22 +265,27 @@ export function translateProgram(input: TranslateInput): TranslatedProgram {
   return {
     module,
     bytes,
-    insnAt: (offset: number): number => {
-      let lo = 0;
-      let hi = offsets.length - 1;
-      let found = -1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >> 1;
-        if (offsets[mid]! <= offset) {
-          found = mid;
-          lo = mid + 1;
-        } else hi = mid - 1;
-      }
-      return found < 0 ? -1 : pcs[found]!;
-    },
+    codeMap,
+    insnAt: (offset: number): number => insnAtOffset(codeMap, offset),
     helpersUsed: [...helpersUsed].sort((a, b) => a - b),
     unknownHelpers: [...unknownHelpers].sort((a, b) => a - b),
   };
+}
+
+/** The instruction whose code holds module byte `offset` (the last mark at or before it), or -1. */
+export function insnAtOffset(map: CodeMap, offset: number): number {
+  const { offsets, pcs } = map;
+  let lo = 0;
+  let hi = offsets.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (offsets[mid]! <= offset) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found < 0 ? -1 : pcs[found]!;
 }
 
 /** Very deep control flow can exhaust the JS stack of the recursive structurer: say so as a JitError. */

@@ -40,10 +40,18 @@ export interface TranslatedProgram {
   bytes: Uint8Array;
   /** Module byte offset (as V8 prints in "wasm-function[i]:0xOFF") -> instruction index, or -1 outside any instruction. */
   insnAt(offset: number): number;
+  /** The same as plain data (it crosses to the CPU workers): see insnAtOffset. */
+  codeMap: CodeMap;
   /** Known helper ids the program calls (inlined or imported), ascending. */
   helpersUsed: number[];
   /** Helper ids with no binding (fault 2 if reached), ascending. */
   unknownHelpers: number[];
+}
+
+/** Where each instruction's code starts: module byte offsets, ascending, and the instruction index at each (-1: glue). */
+export interface CodeMap {
+  offsets: Int32Array;
+  pcs: Int32Array;
 }
 
 /** The default loop budget: back edges per event. */

@@ -5,6 +5,7 @@ import {
   bpf_spin_unlock, createMap, struct, u32, u64,
 } from '../src/index.js';
 import { setSmpProcessorId } from '../src/smp/smp.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, setSpinLockTimeout } from '../src/sync/spinlock.js';
 import { errnoOf, le32 } from './helpers.js';
 
 
@@ -210,5 +211,22 @@ describe('BPF_F_LOCK on an ARRAY whose value holds a bpf_spin_lock', () => {
     m.update(0, bytes, BPF_F_LOCK);
     expect(m.mems[0]!.u32[1]).toBe(0);
     expect(V.decode(m.lookup(0, BPF_F_LOCK))).toEqual({ a: 1, lock: 0, b: 2 });
+  });
+  it('copies a program update with BPF_F_LOCK under the lock when the source is another value (a view)', () => {
+    const m = make();
+    const src = createMap({ type: 'array', keySize: 4, valueSize: V.size, maxEntries: 1, value: V }, { cpus: 1 });
+    bpf_map_lookup_elem(src, 0)!.a = 9;
+    // Another holder's word in the destination: the copy must wait for it (and give up after the timeout).
+    m.mems[0]!.i32[1] = 7 << 1;
+    setSpinLockTimeout(50);
+    try {
+      expect(() => bpf_map_update_elem(m, 0, bpf_map_lookup_elem(src, 0)!, BPF_F_LOCK)).toThrow(/waited \d+ ms for a bpf_spin_lock/);
+      expect(V.decode(m.lookup(0)).a).toBe(0);
+      m.mems[0]!.i32[1] = 0;
+      expect(bpf_map_update_elem(m, 0, bpf_map_lookup_elem(src, 0)!, BPF_F_LOCK)).toBe(0);
+      expect(V.decode(m.lookup(0)).a).toBe(9);
+    } finally {
+      setSpinLockTimeout(DEFAULT_LOCK_TIMEOUT_MS);
+    }
   });
 });

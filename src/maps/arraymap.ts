@@ -15,7 +15,7 @@
 import { BPF_EXIST, BPF_F_INNER_MAP, BPF_F_LOCK, BPF_F_MMAPABLE, BPF_F_NUMA_NODE, BPF_F_PRESERVE_ELEMS,
   BPF_NOEXIST } from './uapi.js';
 import { E2BIG, EEXIST, EINVAL, ENOENT, ENOMEM } from './errno.js';
-import { copyFromSlot, copyFromSlotLocked, copyIntoSlot, copyIntoSlotLocked, copyValueIn } from './copy.js';
+import { copyFromSlot, copyFromSlotLocked, copyIntoSlot, copyValueIn, copyValueInLocked } from './copy.js';
 import { ValueView, type SharedMemory } from './layout.js';
 import { BPF_F_ACCESS_MASK, accessFlagsOk, MAX_MAP_BYTES, PCPU_MIN_UNIT_SIZE, type BpfMapCore, type BpfMapOps, type Key, type MapAlloc, type ValueSource } from './bpf.js';
 import { roundUp, roundUp8 } from './limits.js';
@@ -62,7 +62,8 @@ function newView(map: BpfMapCore, p: ArrayPriv, index: number, cpu: number): Val
 function writeSlot(map: BpfMapCore, p: ArrayPriv, off: number, value: ValueSource, locked: boolean): void {
   const vs = map.attr.valueSize;
   const lockOffset = map.attr.lockOffset;
-  if (locked && !(value instanceof ValueView)) copyIntoSlotLocked(p.mem, off, value, 0, vs, lockOffset);
+  // The kernel copies under the value's lock whatever the source (bytes, or another value).
+  if (locked) copyValueInLocked(p.mem, off, value, vs, lockOffset);
   else copyValueIn(p.mem, off, value, vs, lockOffset);
 }
 
@@ -98,7 +99,7 @@ function makeOps(name: string, percpu: boolean): BpfMapOps {
       const slabStride = percpu ? roundUp(attr.maxEntries * elemSize, attr.slabAlign) : 0;
       const bytes = percpu ? slabStride * cpus : attr.maxEntries * elemSize;
       if (bytes > MAX_MAP_BYTES) return ENOMEM;
-      return { bufferSizes: [Math.max(bytes, 8)], meta: { elemSize, slabStride } };
+      return { bufferSizes: [Math.max(bytes, 8)], meta: { elemSize, slabStride }, valueBuffers: [0] };
     },
 
     open(map) {

@@ -56,6 +56,8 @@ export interface MapHandle {
   readonly header: MapRegion;
   /** The family's buffers, as MapAlloc.bufferSizes asked for them. */
   readonly regions: readonly MapRegion[];
+  /** Which regions hold values and records a program may point into (MapAlloc.valueBuffers). */
+  readonly valueRegions: readonly number[];
   readonly meta: Readonly<Record<string, number>>;
 }
 
@@ -123,6 +125,11 @@ export interface MapAlloc {
   readonly meta: Readonly<Record<string, number>>;
   /** The max_entries the kernel really uses when it differs from the one asked for (LRU with BPF_F_NO_COMMON_LRU). */
   readonly maxEntries?: number;
+  /**
+   * The buffers holding what a program may get a pointer into (values, ring records), by index:
+   * a translated program run in checked mode may touch these and no other part of the map.
+   */
+  readonly valueBuffers?: readonly number[];
 }
 
 export interface BpfMapOps {

@@ -58,6 +58,17 @@ export function copyValueIn(mem: SharedMemory, dOff: number, src: ValueSource, n
   else copyIntoSlot(mem, dOff, src, 0, n, lockOffset);
 }
 
+/** copy_map_value_locked into a slot from bytes or a view: under the value's own bpf_spin_lock, whatever the source. */
+export function copyValueInLocked(mem: SharedMemory, dOff: number, src: ValueSource, n: number, lockOffset: number): void {
+  const w = (dOff + lockOffset) >>> 2;
+  spinLockAcquire(mem.i32, w);
+  try {
+    copyValueIn(mem, dOff, src, n, lockOffset);
+  } finally {
+    spinLockRelease(mem.i32, w);
+  }
+}
+
 /**
  * The slot at sOff out to a program's bytes or view. Bytes read the lock word as zero; a view is
  * a slot, so its own lock word is left alone.

@@ -41,7 +41,7 @@ import {
   BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_NOEXIST,
 } from './uapi.js';
 import { E2BIG, EEXIST, EINVAL, ENOENT, ENOMEM, ENOSPC, ENOTSUPP } from './errno.js';
-import { copyFromSlot, copyFromSlotLocked, copyIntoSlot, copyIntoSlotLocked, copySlotToSlot, copyValueIn } from './copy.js';
+import { copyFromSlot, copyFromSlotLocked, copyIntoSlot, copyValueIn, copyValueInLocked } from './copy.js';
 import { ValueView, type SharedMemory } from './layout.js';
 import {
   BPF_F_ACCESS_MASK, accessFlagsOk, KMALLOC_MAX_SIZE, MAX_BUFFER_BYTES, MAX_MAP_BYTES, PCPU_MIN_UNIT_SIZE,
@@ -174,7 +174,9 @@ export function htabAlloc(attr: MapAttr, cpus: number, percpu: boolean): MapAllo
   const seed = attr.flags & BPF_F_ZERO_SEED ? 0 : webcrypto.getRandomValues(new Uint32Array(1))[0]!;
   const bufferSizes = percpu ? [ctrlBytes, elemBytes, Math.max(pcpuBytes, 8)] : [ctrlBytes, elemBytes];
   const meta = { seed, nBuckets, nElems, elemSize, slabStride, extraW, bucketsW };
-  return maxEntries === attr.maxEntries ? { bufferSizes, meta } : { bufferSizes, meta, maxEntries };
+  // Values sit in the elements, or in the per-CPU slabs.
+  const valueBuffers = [percpu ? 2 : 1];
+  return maxEntries === attr.maxEntries ? { bufferSizes, meta, valueBuffers } : { bufferSizes, meta, maxEntries, valueBuffers };
 }
 
 // ---- keys ---------------------------------------------------------------------------------------
@@ -335,17 +337,7 @@ export function writeValue(p: HtabPriv, dOff: number, value: ValueSource, locked
     return;
   }
   // Locked: the caller has refused BPF_F_LOCK on a value without a lock word.
-  if (!(value instanceof ValueView)) {
-    copyIntoSlotLocked(mem, dOff, value, 0, p.valueSize, p.lockOffset);
-    return;
-  }
-  const lw = (dOff + p.lockOffset) >>> 2;
-  spinLockAcquire(mem.i32, lw);
-  try {
-    copySlotToSlot(mem, dOff, value._mem, value._off, p.valueSize, p.lockOffset);
-  } finally {
-    spinLockRelease(mem.i32, lw);
-  }
+  copyValueInLocked(mem, dOff, value, p.valueSize, p.lockOffset);
 }
 
 /** pcpu_copy_value(): in place. A program writes its own CPU's slot; user space every CPU's, 8-byte rounded. */

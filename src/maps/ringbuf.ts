@@ -518,7 +518,7 @@ export const ringbufMapOps: BpfMapOps = {
     if (attr.keySize !== 0 || attr.valueSize !== 0 || !isPowerOf2(attr.maxEntries) || attr.maxEntries % PAGE_SIZE !== 0) {
       return EINVAL;
     }
-    return { bufferSizes: [CONTROL_BYTES, 2 * attr.maxEntries], meta: { size: attr.maxEntries } };
+    return { bufferSizes: [CONTROL_BYTES, 2 * attr.maxEntries], meta: { size: attr.maxEntries }, valueBuffers: [1] };
   },
 
   open(map) {

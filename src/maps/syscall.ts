@@ -117,6 +117,7 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
       cpus,
       header,
       regions,
+      valueRegions: alloc.valueBuffers ?? [],
       meta: alloc.meta,
     };
     this.attach(handle);

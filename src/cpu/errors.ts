@@ -43,6 +43,31 @@ export class LockError extends HandlerError {
   }
 }
 
+/**
+ * A translated eBPF program stopped with a fault (a bad memory access, an unknown helper, a lock
+ * rule, a loop that does not end): the message names the program, the instruction and, for an
+ * object built with -g, its C source line. The run stopped on every CPU; the maps keep every
+ * update made before.
+ */
+export class ProgramFaultError extends HandlerError {
+  override name = 'ProgramFaultError';
+  /** The program's name (its function in the object). */
+  readonly program: string;
+  /** The instruction index in the linked program (-1 when unknown). */
+  readonly insn: number;
+  /** "file.bpf.c:48: val->cnt++;" for objects built with -g, else ''. */
+  readonly source: string;
+  constructor(cpu: number, probe: string, event: number, program: string, insn: number, source: string, message: string, stack: string) {
+    const at = insn >= 0 ? `, instruction ${insn}${source ? ` (${source})` : ''}` : '';
+    super(cpu, probe, event, message, stack,
+      `program '${program}' (${probe}) stopped on CPU ${cpu} at event ${event}${at}: ${message}. ` +
+      'The run stopped on every CPU; the maps keep every update made before.');
+    this.program = program;
+    this.insn = insn;
+    this.source = source;
+  }
+}
+
 /** A simulated CPU's worker died (process.exit, out of memory, a crash). It is replaced with the same CPU id. */
 export class CpuDiedError extends Error {
   override name = 'CpuDiedError';

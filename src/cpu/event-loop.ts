@@ -47,8 +47,15 @@ export class EventContext implements ProbeContext, CurrentTask {
   }
 }
 
-/** One CPU's share of a run. Returns the number of events done (fewer when stopped). */
-export function runEvents(ctx: EventContext, handlers: readonly Handler[], events: number, source: TaskSource, control: Int32Array): number {
+/** Events from..to-1 run by a translated program's own loop (one object program alone on its probe). */
+export type BatchRunner = (from: number, to: number) => void;
+
+/**
+ * One CPU's share of a run. Returns the number of events done (fewer when stopped). With `batch`,
+ * each batch of events is one call into the translated program's loop instead of a call per event.
+ */
+export function runEvents(ctx: EventContext, handlers: readonly Handler[], events: number, source: TaskSource, control: Int32Array,
+  batch: BatchRunner | null = null): number {
   ctx.comm = source.comm;
   ctx.pidBase = source.pidBase;
   ctx.pids = source.pids;
@@ -56,7 +63,8 @@ export function runEvents(ctx: EventContext, handlers: readonly Handler[], event
   while (done < events) {
     if (Atomics.load(control, CONTROL_STOP) !== 0) break;
     const end = events - done > BATCH ? done + BATCH : events;
-    if (handlers.length === 1) batchOne(ctx, handlers[0]!, done, end);
+    if (batch !== null) batch(done, end);
+    else if (handlers.length === 1) batchOne(ctx, handlers[0]!, done, end);
     else batchMany(ctx, handlers, done, end);
     done = end;
     Atomics.store(control, 1 + ctx.cpu, done);

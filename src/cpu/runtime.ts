@@ -1,6 +1,7 @@
 // The coordinator: user space of the simulation. It starts one worker per simulated CPU, loads
-// programs (creating their maps in shared memory and binding every CPU to them), fires events,
-// and reads maps through the user-space face.
+// programs (TypeScript modules, or real eBPF objects translated to WebAssembly: creating their
+// maps in shared memory and binding every CPU to them), fires events, and reads maps through the
+// user-space face.
 
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
@@ -17,12 +18,15 @@ import {
   DEFAULT_LOCK_TIMEOUT_MS, lockOwnerTable, markLockOwnerDead, releaseHeldLock, setSpinLockTimeout, type SpinLockMode,
 } from '../sync/spinlock.js';
 import { newBarrier, openBarrier } from './barrier.js';
-import { CpuDiedError, HandlerError, LockError, ProgramLoadError, RunError } from './errors.js';
+import { CpuDiedError, HandlerError, LockError, ProgramFaultError, ProgramLoadError, RunError } from './errors.js';
 import { CONTROL_STOP, controlBytes, type TaskSource } from './event-loop.js';
 import { siblingModule } from './module-url.js';
 import { programOf, type Program } from './program.js';
 import { verifyProgram, VerifierError } from './verifier.js';
-import type { CpuWorkerData, HandlerFailure, LoadTask, RunReport, RunTask } from './worker.js';
+import type { CpuWorkerData, HandlerFailure, LoadObjectTask, LoadTask, RunReport, RunTask } from './worker.js';
+import { ObjectError, type BpfObject } from '../object/index.js';
+import { objectOf, prepareObject, type ObjectLoadOptions, type PreparedObject } from './object.js';
+import { checkRunInput, ctxKindOf } from './prog-ctx.js';
 
 export interface RuntimeOptions {
   /** Simulated CPUs (default: the host's available parallelism). Any N >= 1; more than the cores works, with a warning. */
@@ -61,6 +65,15 @@ export interface RunOptions {
   perCpu?: readonly number[];
   /** The tasks events come from: `pids` distinct pids from `pidBase` in turn (default 1000, 64 pids, comm 'bash'). */
   source?: Partial<TaskSource>;
+  /** Run on this CPU only, as `bpftool prog run` runs a program on the caller's CPU: every event goes to it. */
+  cpu?: number;
+  /**
+   * eBPF objects' networking programs (tc, xdp, ...): the packet every event carries, at least 14
+   * bytes (an Ethernet header), as BPF_PROG_TEST_RUN's data_in. Default: 64 zero bytes.
+   */
+  data?: Uint8Array;
+  /** eBPF objects' programs: the context bytes (raw_tp and fentry arguments, a syscall program's ctx, a kprobe's pt_regs). */
+  ctx?: Uint8Array;
 }
 
 export interface CpuRun {
@@ -80,6 +93,32 @@ export interface RunResult {
   wallNs: number;
   eventsPerSec: number;
   perCpu: CpuRun[];
+  /**
+   * eBPF objects' programs: the return values (r0's low 32 bits, as BPF_PROG_TEST_RUN's retval),
+   * each with how many events returned it, most frequent first.
+   */
+  returns?: { value: number; count: number }[];
+  /** The return value of the last event (of the highest CPU that ran). */
+  lastReturn?: number;
+  /** tc/xdp programs run on one CPU: the packet after the run (data_out). */
+  dataOut?: Uint8Array;
+}
+
+/** A loaded eBPF object: its maps (user-space face) and programs. */
+export interface LoadedObject {
+  readonly id: number;
+  /** The object's name: its file name up to the first '.' (libbpf's). */
+  readonly name: string;
+  /** Maps by their names in the object; global data as libbpf names it ('seed.bss', '.rodata.str1.1'). */
+  readonly maps: Record<string, BpfMap>;
+  readonly programs: readonly { readonly name: string; readonly section: string; readonly type: string }[];
+  /** The probes its programs attach to: their section names ('kprobe/sys_clone', 'tc', ...). */
+  readonly probes: readonly string[];
+  /** Whether every memory access of its programs is bounded (checked mode). */
+  readonly checked: boolean;
+  /** What to know before running it: helpers that are not provided, programs not loaded. */
+  readonly warnings: readonly string[];
+  unload(): Promise<void>;
 }
 
 export interface LoadedProgram {
@@ -97,6 +136,11 @@ interface Loaded {
   url: string;
   program: Program;
   handles: Record<string, MapHandle>;
+}
+
+interface LoadedObj {
+  id: number;
+  object: PreparedObject;
 }
 
 const MAX_CPUS = 1024;
@@ -124,7 +168,7 @@ export class Runtime {
   private readonly workerFile: string;
   /** Each CPU worker's lock id (sync/spinlock.ts), to declare its locks abandoned when it dies. */
   private readonly lockIds: number[];
-  private readonly programs = new Map<number, Loaded>();
+  private readonly programs = new Map<number, Loaded | LoadedObj>();
   /** CPUs whose worker was replaced and must get the loaded programs again before the next task. */
   private readonly stale = new Set<number>();
   private readonly deaths: (string | null)[];
@@ -232,7 +276,7 @@ export class Runtime {
       throw new ProgramLoadError(`cannot load ${url}: ${(e as Error).message}`, { cause: e });
     }
     for (const l of this.programs.values()) {
-      if (l.program === program) throw new ProgramLoadError(`${url} is already loaded; unload it first`);
+      if ('program' in l && l.program === program) throw new ProgramLoadError(`${url} is already loaded; unload it first`);
     }
     const progName = program.name ?? programName(url);
     if (options.verifier ?? this.verifier) {
@@ -286,20 +330,74 @@ export class Runtime {
     }
   }
 
-  /** Detach a program from every CPU and release its maps. */
+  /**
+   * Load a real eBPF object (clang -O2 -g -target bpf -c x.bpf.c): create its maps (BTF-defined,
+   * legacy SEC("maps") and global data, in one shared memory), translate each program to
+   * WebAssembly, and instantiate it on every CPU. `source`: a path, the object's bytes, or an
+   * object opened with openObjectFile().
+   */
+  async loadObject(source: string | URL | Uint8Array | BpfObject, options: ObjectLoadOptions = {}): Promise<LoadedObject> {
+    this.checkOpen();
+    const what = source instanceof URL ? source.pathname : typeof source === 'string' ? source : 'the object';
+    let prepared: PreparedObject;
+    try {
+      prepared = prepareObject(objectOf(source instanceof URL ? source.pathname : source), this.cpus, options);
+    } catch (e) {
+      if (e instanceof ProgramLoadError) throw e;
+      const why = e instanceof ObjectError || e instanceof BpfError ? e.message : `${(e as Error).message}`;
+      throw new ProgramLoadError(`cannot load ${what}: ${why}`, { cause: e });
+    }
+    const id = this.nextId++;
+    const task: LoadObjectTask = { id, object: prepared.task };
+    await this.refreshStale();
+    const settled = await Promise.allSettled(this.pools.map((p) => p.run(task, { name: 'loadObject' })));
+    const failed = settled.findIndex((r) => r.status === 'rejected');
+    if (failed >= 0) {
+      await Promise.allSettled(this.pools.map((p, cpu) => (settled[cpu]!.status === 'fulfilled' ? p.run(id, { name: 'unload' }) : null)));
+      for (const m of Object.values(prepared.maps)) m.detach();
+      const reason = (settled[failed] as PromiseRejectedResult).reason as Error;
+      throw new ProgramLoadError(`cannot load ${what} on CPU ${failed}: ${reason?.message ?? String(reason)}`, { cause: reason });
+    }
+    this.programs.set(id, { id, object: prepared });
+    const programs = prepared.task.programs.map((p) => ({ name: p.name, section: p.section, type: p.type }));
+    return {
+      id,
+      name: prepared.object.name,
+      maps: prepared.maps,
+      programs,
+      probes: [...new Set(programs.map((p) => p.section))],
+      checked: prepared.task.checked,
+      warnings: prepared.warnings,
+      unload: () => this.unload(id),
+    };
+  }
+
+  /** Detach a program or object from every CPU and release its maps. */
   async unload(id: number): Promise<void> {
     const loaded = this.programs.get(id);
     if (!loaded) return;
     this.programs.delete(id);
     if (!this.closed) await Promise.all(this.pools.map((p) => p.run(id, { name: 'unload' })));
-    for (const m of Object.values(loaded.program.maps)) m.detach();
+    for (const m of Object.values('program' in loaded ? loaded.program.maps : loaded.object.maps)) m.detach();
   }
 
   /** The probes that loaded programs attach to. */
   probes(): string[] {
     const out = new Set<string>();
-    for (const l of this.programs.values()) for (const p of Object.keys(l.program.handlers)) out.add(p);
+    for (const l of this.programs.values()) {
+      if ('program' in l) for (const p of Object.keys(l.program.handlers)) out.add(p);
+      else for (const p of l.object.task.programs) out.add(p.probe);
+    }
     return [...out];
+  }
+
+  /** The context kind of the object programs attached to a probe (they must agree), or null for none. */
+  private inputKind(probe: string): ReturnType<typeof ctxKindOf> | null {
+    for (const l of this.programs.values()) {
+      if ('program' in l) continue;
+      for (const p of l.object.task.programs) if (p.probe === probe) return ctxKindOf(p.type);
+    }
+    return null;
   }
 
   // ---- runs ----------------------------------------------------------------------------------------------
@@ -314,6 +412,16 @@ export class Runtime {
       throw new RunError(`no loaded program attaches to probe '${String(probe)}'; attached probes: ${probes.length ? probes.join(', ') : 'none (load a program first)'}`);
     }
     const perCpu = this.split(options);
+    const kind = this.inputKind(probe);
+    if (options.data !== undefined || options.ctx !== undefined) {
+      for (const [k, v] of [['data', options.data], ['ctx', options.ctx]] as const) {
+        if (v !== undefined && !(v instanceof Uint8Array)) throw new RunError(`${k} must be a Uint8Array, got ${typeof v}`);
+      }
+      if (kind === null) throw new RunError(`data and ctx are for eBPF objects' programs; no object program attaches to '${probe}'`);
+      const bad = checkRunInput(kind, options.data, options.ctx);
+      if (bad !== null) throw new RunError(`probe '${probe}': ${bad}`);
+    }
+    const input = { data: options.data, ctx: options.ctx };
     const source: TaskSource = { pidBase: 1000, pids: 64, comm: 'bash', ...options.source };
     if (!Number.isInteger(source.pids) || source.pids < 1) throw new RunError(`source.pids must be a positive integer, got ${source.pids}`);
     await this.refreshStale();
@@ -325,7 +433,7 @@ export class Runtime {
     if (this.interrupted) Atomics.store(this.control, CONTROL_STOP, 1);
     const done = new Array<boolean>(this.cpus).fill(false);
     const runs = this.pools.map((pool, cpu) => {
-      const task: RunTask = { probe, events: perCpu[cpu]!, barrier, control, source };
+      const task: RunTask = { probe, events: perCpu[cpu]!, barrier, control, source, input };
       return (pool.run(task, { name: 'run' }) as Promise<RunReport>).catch((e: unknown) => {
         // A CPU that died may never reach the start line: open it and stop the others.
         this.stop();
@@ -357,6 +465,9 @@ export class Runtime {
       if (f.lockFault !== undefined) {
         throw new LockError(failed.cpu, probe, f.index, f.message, f.stack, f.lockFault, f.verifierMessage ?? '', f.holderCpu ?? -1);
       }
+      if (f.program !== undefined) {
+        throw new ProgramFaultError(failed.cpu, probe, f.index, f.program, f.insn ?? -1, f.source ?? '', f.message, f.stack);
+      }
       throw new HandlerError(failed.cpu, probe, f.index, f.message, f.stack);
     }
 
@@ -372,6 +483,7 @@ export class Runtime {
       wallNs,
       eventsPerSec: events / (wallNs / 1e9),
       perCpu: reports.map((r) => ({ cpu: r.cpu, events: r.events, ns: Math.round((r.endMs - start) * 1e6) })),
+      ...(kind === null ? {} : returnsOf(reports, perCpu)),
     };
   }
 
@@ -494,6 +606,13 @@ export class Runtime {
       }
       return [...p];
     }
+    if (options.cpu !== undefined) {
+      const c = options.cpu;
+      if (!Number.isInteger(c) || c < 0 || c >= this.cpus) throw new RunError(`cpu must be from 0 to ${this.cpus - 1}, got ${String(c)}`);
+      const n = options.events ?? 1;
+      if (!isU32(n)) throw new RunError(`events must be an integer from 0 to ${U32_MAX}, got ${String(n)}`);
+      return Array.from({ length: this.cpus }, (_, cpu) => (cpu === c ? n : 0));
+    }
     const events = options.events;
     if (typeof events !== 'number' || !Number.isInteger(events) || events < 0 || events > U32_MAX * this.cpus) {
       throw new RunError(`events must be an integer from 0 to ${U32_MAX * this.cpus}, got ${String(events)}`);
@@ -512,7 +631,8 @@ export class Runtime {
       const pool = this.pools[cpu]!;
       this.lockIds[cpu] = await pool.run(null, { name: 'ping' });
       for (const l of this.programs.values()) {
-        await pool.run({ id: l.id, url: l.url, handles: l.handles } satisfies LoadTask, { name: 'load' });
+        if ('program' in l) await pool.run({ id: l.id, url: l.url, handles: l.handles } satisfies LoadTask, { name: 'load' });
+        else await pool.run({ id: l.id, object: l.object.task } satisfies LoadObjectTask, { name: 'loadObject' });
       }
     }
   }
@@ -530,4 +650,21 @@ function primaryFailure(reports: RunReport[]): RunReport | undefined {
     if (best === undefined || rank(r.failure) < rank(best.failure!)) best = r;
   }
   return best;
+}
+
+/** Return values of the CPUs that ran events, merged: most frequent first; the last CPU's last one; its packet. */
+function returnsOf(reports: RunReport[], perCpu: number[]): Pick<RunResult, 'returns' | 'lastReturn' | 'dataOut'> {
+  const counts = new Map<number, number>();
+  let last: RunReport | undefined;
+  for (const r of reports) {
+    if (perCpu[r.cpu] === 0) continue;
+    for (const [v, n] of r.returns ?? []) counts.set(v, (counts.get(v) ?? 0) + n);
+    last = r;
+  }
+  const out: Pick<RunResult, 'returns' | 'lastReturn' | 'dataOut'> = {
+    returns: [...counts].map(([value, count]) => ({ value, count })).sort((a, b) => b.count - a.count || a.value - b.value),
+  };
+  if (last?.lastReturn !== undefined && last.events > 0) out.lastReturn = last.lastReturn;
+  if (last?.dataOut !== undefined && perCpu.filter((n) => n > 0).length === 1) out.dataOut = last.dataOut;
+  return out;
 }

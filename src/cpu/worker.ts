@@ -1,7 +1,8 @@
 // One simulated CPU: a piscina worker whose CPU id comes from its workerData and never changes
 // (a replacement worker gets the same workerData, so the same id; threadId is not a CPU number).
 // piscina keeps node's own workerData for itself; ours comes through piscina's export.
-// Tasks: load a program (bind its maps to the shared handles), unload it, run a probe's events.
+// Tasks: load a program (bind its maps to the shared handles) or an eBPF object (instantiate its
+// translated programs over the object's memory), unload it, run a probe's events.
 
 import { workerData } from 'piscina';
 import { setCurrentTask, setKtimeOrigin, setSmpProcessorId } from '../smp/smp.js';
@@ -13,6 +14,8 @@ import {
 } from '../sync/spinlock.js';
 import { barrierWait } from './barrier.js';
 import { EventContext, runEvents, CONTROL_STOP, type TaskSource } from './event-loop.js';
+import { ObjectCpu, type CpuProgram, type RunInput } from './object-cpu.js';
+import type { ObjectLoadTask } from './object.js';
 import { programOf, type Handler, type Program } from './program.js';
 
 export interface CpuWorkerData {
@@ -28,12 +31,15 @@ export interface CpuWorkerData {
 }
 
 export interface LoadTask { id: number; url: string; handles: Record<string, MapHandle> }
+export interface LoadObjectTask { id: number; object: ObjectLoadTask }
 export interface RunTask {
   probe: string;
   events: number;
   barrier: SharedArrayBuffer;
   control: SharedArrayBuffer;
   source: TaskSource;
+  /** The packet / context of networking and syscall programs (objects). */
+  input?: RunInput;
 }
 export interface HandlerFailure {
   message: string;
@@ -43,6 +49,10 @@ export interface HandlerFailure {
   lockFault?: string;
   verifierMessage?: string;
   holderCpu?: number;
+  /** A translated program's fault: the program, the instruction index and its source line. */
+  program?: string;
+  insn?: number;
+  source?: string;
 }
 export interface RunReport {
   cpu: number;
@@ -50,6 +60,11 @@ export interface RunReport {
   startMs: number;
   endMs: number;
   failure: HandlerFailure | null;
+  /** Objects' programs: r0 (u32) -> events that returned it, and the last event's. */
+  returns?: [number, number][];
+  lastReturn?: number;
+  /** tc/xdp: the packet after the run (data_out). */
+  dataOut?: Uint8Array;
 }
 
 const data = (workerData ?? {}) as Partial<CpuWorkerData>;
@@ -61,22 +76,42 @@ const cpus = data.cpus;
 setSmpProcessorId(cpu);
 setSpinLockMode(data.spinLock ?? 'adaptive');
 setKtimeOrigin(data.ktimeOrigin ?? 0);
-attachTracePipe(new TracePipe(cpus, data.trace));
+const tracePipe = new TracePipe(cpus, data.trace);
+attachTracePipe(tracePipe);
 const lockId = data.lockOwners instanceof SharedArrayBuffer ? registerLockOwner(cpu, data.lockOwners) : 0;
 if (typeof data.lockTimeoutMs === 'number') setSpinLockTimeout(data.lockTimeoutMs);
 const ctx = new EventContext(cpu);
 setCurrentTask(ctx);
 
-const programs = new Map<number, Program>();
-let probes = new Map<string, Handler[]>();
+const programs = new Map<number, Program | ObjectCpu>();
+
+/** What runs on a probe: handlers in load order; an object's programs also each as a handler. */
+interface Probe {
+  handlers: Handler[];
+  objects: { cpu: ObjectCpu; prog: CpuProgram }[];
+}
+let probes = new Map<string, Probe>();
 
 function rebuildProbes(): void {
-  const next = new Map<string, Handler[]>();
+  const next = new Map<string, Probe>();
+  const probe = (name: string): Probe => {
+    let p = next.get(name);
+    if (p === undefined) next.set(name, (p = { handlers: [], objects: [] }));
+    return p;
+  };
   for (const p of programs.values()) {
-    for (const [probe, fn] of Object.entries(p.handlers)) {
-      const list = next.get(probe) ?? [];
-      list.push(fn);
-      next.set(probe, list);
+    if (p instanceof ObjectCpu) {
+      for (const prog of p.programs) {
+        const pr = probe(prog.task.probe);
+        pr.objects.push({ cpu: p, prog });
+        // Beside other handlers a program runs one event at a time.
+        pr.handlers.push((c) => {
+          p.running = prog;
+          prog.runRange(c.index, c.index + 1);
+        });
+      }
+    } else {
+      for (const [name, fn] of Object.entries(p.handlers)) probe(name).handlers.push(fn);
     }
   }
   probes = next;
@@ -101,15 +136,32 @@ export async function load(task: LoadTask): Promise<void> {
   rebuildProbes();
 }
 
+export function loadObject(task: LoadObjectTask): void {
+  const taskAt = (event: number) => {
+    ctx.index = event;
+    return ctx;
+  };
+  programs.set(task.id, new ObjectCpu(task.object, cpu, taskAt, () => tracePipe));
+  rebuildProbes();
+}
+
 export function unload(id: number): void {
   programs.delete(id);
   rebuildProbes();
 }
 
-const NO_HANDLERS: Handler[] = [];
+const NO_PROBE: Probe = { handlers: [], objects: [] };
 
 export function run(task: RunTask): RunReport {
-  const handlers = probes.get(task.probe) ?? NO_HANDLERS;
+  const probe = probes.get(task.probe) ?? NO_PROBE;
+  const { handlers, objects } = probe;
+  // One object program alone on its probe runs its events inside its own translated loop.
+  const only = handlers.length === 1 && objects.length === 1 ? objects[0]! : null;
+  const batch = only === null ? null : (from: number, to: number) => only.prog.runRange(from, to);
+  for (const o of objects) {
+    o.cpu.running = only === null ? null : only.prog;
+    o.cpu.prepare([o.prog], task.input ?? {}, task.source.pidBase, task.source.pids);
+  }
   const control = new Int32Array(task.control);
   barrierWait(task.barrier, cpus);
   const startMs = performance.timeOrigin + performance.now();
@@ -118,7 +170,7 @@ export function run(task: RunTask): RunReport {
   // A CPU waiting for a lock leaves when the run stops (another CPU failed, Ctrl-C).
   setSpinLockStopWord(control, CONTROL_STOP);
   try {
-    events = runEvents(ctx, handlers, task.events, task.source, control);
+    events = runEvents(ctx, handlers, task.events, task.source, control, batch);
     // A handler that returned with its lock held: the verifier's "exit inside a locked region".
     const leaked = releaseHeldLock();
     if (leaked !== null) failure = failureOf(leaked, control);
@@ -126,7 +178,13 @@ export function run(task: RunTask): RunReport {
     events = ctx.index;
     // Whatever the handler held is released, so no other CPU waits for it.
     releaseHeldLock();
-    if (e instanceof SpinLockError && e.fault === 'stopped') {
+    const failed = objects.find((o) => o.cpu.running === o.prog);
+    const fault = failed === undefined ? null : failed.cpu.failureOf(failed.prog, e);
+    if (fault !== null) {
+      events = fault.event;
+      Atomics.store(control, CONTROL_STOP, 1);
+      failure = { message: fault.message, stack: (e as Error).stack ?? '', index: fault.event, program: fault.program, insn: fault.insn, source: fault.source };
+    } else if (e instanceof SpinLockError && e.fault === 'stopped') {
       // Not a failure: this CPU was waiting when the run stopped; the event it was in did not finish.
     } else {
       const err = e instanceof Error ? e : new Error(String(e));
@@ -136,7 +194,15 @@ export function run(task: RunTask): RunReport {
     setSpinLockStopWord(null);
   }
   const endMs = performance.timeOrigin + performance.now();
-  return { cpu, events, startMs, endMs, failure };
+  const report: RunReport = { cpu, events, startMs, endMs, failure };
+  if (objects.length > 0) {
+    const counts = new Map<number, number>();
+    for (const o of objects) for (const [v, n] of o.prog.returns) counts.set(v, (counts.get(v) ?? 0) + n);
+    report.returns = [...counts];
+    report.lastReturn = objects[objects.length - 1]!.prog.lastReturn;
+    report.dataOut = objects[0]!.cpu.packetOut();
+  }
+  return report;
 }
 
 /** Stop every CPU (one failing handler ends the run, as a faulting program would be detached) and describe the failure. */

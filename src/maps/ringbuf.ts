@@ -442,6 +442,18 @@ export function commitRecordView(p: RingbufPriv, view: ValueView, flags: number,
 }
 
 /**
+ * Commit the record whose data starts at byte `dataOff` of the ring's data area (a translated
+ * program's pointer from bpf_ringbuf_reserve). False when no reserved record starts there.
+ */
+export function commitRecordAt(p: RingbufPriv, dataOff: number, flags: number, discard: boolean): boolean {
+  const off = dataOff - BPF_RINGBUF_HDR_SZ;
+  // Records start 8-aligned inside the ring; BUSY is cleared only by a commit made on this thread.
+  if (!(off >= 0 && off < p.size && (off & 7) === 0) || !(p.dataI32[off >>> 2]! & BUSY)) return false;
+  ringbufCommit(p, off, flags, discard);
+  return true;
+}
+
+/**
  * Copy `size` bytes to the 8-aligned byte `at` of the ring: whole words first, then the tail.
  * (Uint8Array, the common source, is tested first: `instanceof ValueView` measured ~15 ns under
  * tsx, more than this copy.)

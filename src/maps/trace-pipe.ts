@@ -110,3 +110,94 @@ export function traceLine(comm: string, pid: number, cpu: number, timestampNs: n
   const secs = (timestampNs / 1e9).toFixed(6);
   return `${task.padStart(22)}   [${String(cpu).padStart(3, '0')}] d..31 ${secs.padStart(12)}: bpf_trace_printk: ${text}`;
 }
+
+/**
+ * bpf_trace_printk() on a program's bytes, with the kernel's rules (bpf_bprintf_prepare): the
+ * format ends at its first NUL within fmt_size bytes (none there: -EINVAL), holds only printable
+ * ASCII and white space, and at most `maxArgs` conversions among %d %i %u %x %X (with l or ll),
+ * %c, %s, %p (and %pK %px %pB %pks %pus %pi4 %pI4 %pi6 %pI6), %%. Without a length modifier a
+ * number is its low 32 bits (%d signed). Returns the text, or null where the kernel says -EINVAL.
+ * `str(addr)` reads a NUL-terminated string of the program's memory (%s, %pks, %pus), `bytes(addr,
+ * n)` n bytes (%pI4, %pI6).
+ */
+export function bprintf(fmt: Uint8Array, args: readonly bigint[], str: (addr: number) => string | null,
+  bytes: (addr: number, n: number) => Uint8Array | null): string | null {
+  const end = fmt.indexOf(0);
+  if (end < 0) return null;
+  let out = '';
+  let n = 0;
+  for (let i = 0; i < end; i++) {
+    const c = fmt[i]!;
+    // isprint || isspace, and ASCII.
+    if (!((c >= 0x20 && c < 0x7f) || (c >= 0x09 && c <= 0x0d))) return null;
+    if (c !== 0x25 /* % */) {
+      out += String.fromCharCode(c);
+      continue;
+    }
+    i++;
+    if (fmt[i] === 0x25) {
+      out += '%';
+      continue;
+    }
+    if (n >= args.length) return null;
+    const arg = args[n++]!;
+    let long = 0;
+    while (fmt[i] === 0x6c /* l */ && long < 2) {
+      long++;
+      i++;
+    }
+    const conv = String.fromCharCode(fmt[i] ?? 0);
+    const wide = long > 0;
+    switch (conv) {
+      case 'd': case 'i':
+        out += String(wide ? BigInt.asIntN(64, arg) : BigInt.asIntN(32, arg));
+        break;
+      case 'u':
+        out += String(wide ? BigInt.asUintN(64, arg) : BigInt.asUintN(32, arg));
+        break;
+      case 'x': case 'X': {
+        const h = (wide ? BigInt.asUintN(64, arg) : BigInt.asUintN(32, arg)).toString(16);
+        out += conv === 'X' ? h.toUpperCase() : h;
+        break;
+      }
+      case 'c':
+        if (wide) return null;
+        out += String.fromCharCode(Number(arg & 0xffn));
+        break;
+      case 's': {
+        if (wide) return null;
+        const s = str(Number(BigInt.asUintN(32, arg)));
+        out += s ?? '(efault)';
+        break;
+      }
+      case 'p': {
+        if (wide) return null;
+        const next = String.fromCharCode(fmt[i + 1] ?? 0);
+        const addr = Number(BigInt.asUintN(32, arg));
+        if ((next === 'k' || next === 'u') && fmt[i + 2] === 0x73 /* s */) {
+          i += 2;
+          out += str(addr) ?? '(efault)';
+        } else if ((next === 'i' || next === 'I') && (fmt[i + 2] === 0x34 || fmt[i + 2] === 0x36)) {
+          const v6 = fmt[i + 2] === 0x36;
+          i += 2;
+          const b = bytes(addr, v6 ? 16 : 4);
+          if (b === null) out += '(efault)';
+          else if (!v6) out += [...b].join('.');
+          else {
+            const groups: string[] = [];
+            for (let k = 0; k < 16; k += 2) groups.push(((b[k]! << 8) | b[k + 1]!).toString(16).padStart(next === 'I' ? 4 : 1, '0'));
+            out += groups.join(':');
+          }
+        } else {
+          if (next === 'K' || next === 'x' || next === 'B') i++;
+          // %p of a kernel pointer is hashed by the kernel; %px prints it. Ours are addresses in the object's memory.
+          out += '0x' + BigInt.asUintN(64, arg).toString(16).padStart(16, '0');
+        }
+        break;
+      }
+      default:
+        return null;
+    }
+  }
+  return out;
+}

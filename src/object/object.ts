@@ -97,7 +97,7 @@ function cString(data: Uint8Array): string {
  * The source line of a linked instruction: the last line record at or before it, skipping records
  * with line 0 (clang's "no line" markers). undefined without line info.
  */
-export function lineOf(program: ObjectProgram, insn: number): { file: string; line: number; col: number; text: string } | undefined {
+export function lineOf(program: Pick<ObjectProgram, 'lines'>, insn: number): { file: string; line: number; col: number; text: string } | undefined {
   let best: (typeof program.lines)[number] | undefined;
   for (const l of program.lines) {
     if (l.insn > insn) break;

@@ -1,0 +1,183 @@
+// The helpers a translated program calls, bound to the map code (the kernel's *_func_proto tables:
+// a helper id resolved to its implementation). The translator stores r1..r5 in this CPU's helper
+// area and calls import `h<id>(pc)`; each binding reads its arguments there, calls the same program
+// face the TypeScript handlers use (maps/helpers.ts, maps/ringbuf-helpers.ts), and returns r0's low
+// 32 bits (u64 results go to the area's r0 slot). Pointers are addresses in the object's memory:
+// a value a lookup returns is its view's address, a value a program passes is read through one
+// reusable view retargeted at its address, so the success paths allocate nothing.
+//
+// Helper area (cpu-areas.ts): r1..r5 at +0..+32, r0 at +40, each a little-endian u64.
+
+import { bpf_map_delete_elem, bpf_map_lookup_elem, bpf_map_lookup_percpu_elem, bpf_map_peek_elem, bpf_map_pop_elem,
+  bpf_map_push_elem, bpf_map_update_elem } from '../maps/helpers.js';
+import { ValueView, type SharedMemory } from '../maps/layout.js';
+import { commitRecordAt, ringbufOf, ringbufOutput, ringbufQuery, ringbufReserve, BPF_RINGBUF_HDR_SZ, type RingbufPriv } from '../maps/ringbuf.js';
+import type { BpfMap } from '../maps/syscall.js';
+import { bprintf, traceLine, type TracePipe } from '../maps/trace-pipe.js';
+import { BPF_MAP_TYPE_RINGBUF } from '../maps/uapi.js';
+import { EINVAL } from '../maps/errno.js';
+import { ktimeGetNs, type CurrentTask } from '../smp/smp.js';
+import { FAULT_HELPER_ARG, ProgramFault } from './program-fault.js';
+
+const TWO_32 = 4294967296;
+
+/** What a CPU's helper bindings work on. */
+export interface HelperEnv {
+  readonly cpu: number;
+  /** The whole object memory. */
+  readonly mem: SharedMemory;
+  /** This CPU's helper area (r1 at +0, r0 at +40). */
+  readonly scratch: number;
+  /** The map a map pointer (its descriptor's address) stands for. */
+  mapAt(desc: number): BpfMap | undefined;
+  /** The task of the event running now (its index read from the program's `event` global first). */
+  task(): CurrentTask;
+  readonly trace: () => TracePipe | null;
+}
+
+type Binding = (pc: number) => number;
+
+/** The JS imports `h<id>` for the helper ids a program calls. */
+export function bindHelpers(env: HelperEnv, ids: readonly number[]): Record<string, Binding> {
+  const { mem, scratch } = env;
+  const u8 = mem.u8;
+  const u32 = mem.u32;
+  const a = scratch >>> 2;
+  // r1..r5: the low and high words of each argument.
+  const lo = (i: number): number => u32[a + 2 * (i - 1)]!;
+  const hi = (i: number): number => u32[a + 2 * (i - 1) + 1]!;
+  const u64 = (i: number): number => lo(i) + hi(i) * TWO_32;
+  const setR0 = (v: number): void => {
+    u32[a + 10] = v >>> 0;
+    u32[a + 11] = Math.floor(v / TWO_32) >>> 0;
+  };
+  // One view over the whole memory, pointed at whatever value a program passes.
+  const ptr = new ValueView(mem, 0, 0, -1);
+  const at = (addr: number, size: number, pc: number): ValueView => {
+    inMemory(addr, size, pc);
+    ptr._retarget(addr, size);
+    return ptr;
+  };
+  const inMemory = (addr: number, size: number, pc: number): void => {
+    if (!(addr >= 4096 && addr + size <= u8.length)) {
+      throw new ProgramFault(FAULT_HELPER_ARG, pc, addr, `a helper argument points outside the object's memory (0x${(addr >>> 0).toString(16)}, ${size} bytes)`);
+    }
+  };
+  const keyBufs = new Map<BpfMap, Uint8Array>();
+  const map = (i: number, pc: number): BpfMap => {
+    const m = env.mapAt(lo(i));
+    if (m === undefined) throw new ProgramFault(FAULT_HELPER_ARG, pc, lo(i), `r${i} is not a map pointer (0x${lo(i).toString(16)}): pass a map from ld_imm64 (&map)`);
+    return m;
+  };
+  // A key from the program's memory: a number for 4-byte keys, else the bytes copied into the map's own buffer.
+  const key = (m: BpfMap, addr: number, pc: number): number | Uint8Array => {
+    const ks = m.attr.keySize;
+    inMemory(addr, ks, pc);
+    if (ks === 4 && (addr & 3) === 0) return u32[addr >>> 2]!;
+    let buf = keyBufs.get(m);
+    if (buf === undefined) keyBufs.set(m, (buf = new Uint8Array(ks)));
+    for (let i = 0; i < ks; i++) buf[i] = u8[addr + i]!;
+    return buf;
+  };
+  const addrOf = (v: ValueView | null): number => (v === null ? 0 : v._mem.offset + v._off);
+  const ring = (m: BpfMap, pc: number, helper: string): RingbufPriv => {
+    if (m.attr.type !== BPF_MAP_TYPE_RINGBUF) {
+      throw new ProgramFault(FAULT_HELPER_ARG, pc, m.attr.type, `${helper} takes a ring buffer map, not map '${m.name}' (type ${m.attr.type}); the verifier would refuse this program`);
+    }
+    return ringbufOf(m);
+  };
+  const rings: RingbufPriv[] = [];
+  const recordRing = (addr: number): RingbufPriv | undefined => {
+    for (const p of rings) if (addr >= p.data.offset && addr < p.data.offset + p.size + BPF_RINGBUF_HDR_SZ) return p;
+    return undefined;
+  };
+  const commit = (pc: number, discard: boolean): number => {
+    const addr = lo(1);
+    const p = recordRing(addr);
+    const flags = u64(2);
+    if (p === undefined || !commitRecordAt(p, addr - p.data.offset, flags, discard)) {
+      throw new ProgramFault(FAULT_HELPER_ARG, pc, addr,
+        `bpf_ringbuf_${discard ? 'discard' : 'submit'} of 0x${addr.toString(16)}: not a record from bpf_ringbuf_reserve, or one already submitted or discarded`);
+    }
+    return 0;
+  };
+
+  const all: Record<number, Binding> = {
+    // bpf_map_lookup_elem(map, key): the value's address, or NULL.
+    1: (pc) => { const m = map(1, pc); return addrOf(bpf_map_lookup_elem(m, key(m, lo(2), pc))); },
+    // bpf_map_update_elem(map, key, value, flags)
+    2: (pc) => { const m = map(1, pc); return bpf_map_update_elem(m, key(m, lo(2), pc), at(lo(3), m.attr.valueSize, pc), u64(4)); },
+    // bpf_map_delete_elem(map, key)
+    3: (pc) => { const m = map(1, pc); return bpf_map_delete_elem(m, key(m, lo(2), pc)); },
+    // bpf_ktime_get_ns(): u64 in r0's slot
+    5: () => { setR0(ktimeGetNs()); return 0; },
+    // bpf_trace_printk(fmt, fmt_size, arg1, arg2, arg3)
+    6: (pc) => tracePrintk(env, lo(1), lo(2), pc),
+    // bpf_get_current_comm(buf, size): the task's name, NUL-padded to size.
+    16: (pc) => {
+      const buf = lo(1);
+      const size = lo(2);
+      inMemory(buf, size, pc);
+      const comm = new TextEncoder().encode(env.task().comm);
+      for (let i = 0; i < size; i++) u8[buf + i] = i < size - 1 && i < comm.length ? comm[i]! : 0;
+      return 0;
+    },
+    // bpf_map_push_elem(map, value, flags) / pop_elem(map, value) / peek_elem(map, value)
+    87: (pc) => { const m = map(1, pc); return bpf_map_push_elem(m, at(lo(2), m.attr.valueSize, pc), u64(3)); },
+    88: (pc) => { const m = map(1, pc); return bpf_map_pop_elem(m, at(lo(2), m.attr.valueSize, pc)); },
+    89: (pc) => { const m = map(1, pc); return bpf_map_peek_elem(m, at(lo(2), m.attr.valueSize, pc)); },
+    // bpf_ringbuf_output(ringbuf, data, size, flags)
+    130: (pc) => {
+      const p = ring(map(1, pc), pc, 'bpf_ringbuf_output');
+      const size = u64(3);
+      const addr = lo(2);
+      inMemory(addr, size, pc);
+      // The ring copies words from a 4-aligned source; anything else goes through a byte copy.
+      const data = (addr & 3) === 0 ? at(addr, size, pc) : u8.slice(addr, addr + size);
+      return ringbufOutput(p, data, u64(4));
+    },
+    // bpf_ringbuf_reserve(ringbuf, size, flags): the record's address, or NULL.
+    131: (pc) => {
+      const p = ring(map(1, pc), pc, 'bpf_ringbuf_reserve');
+      if (!rings.includes(p)) rings.push(p);
+      if (u64(3) !== 0) return 0;
+      const off = ringbufReserve(p, u64(2));
+      return off < 0 ? 0 : p.data.offset + off + BPF_RINGBUF_HDR_SZ;
+    },
+    // bpf_ringbuf_submit(data, flags) / bpf_ringbuf_discard(data, flags)
+    132: (pc) => commit(pc, false),
+    133: (pc) => commit(pc, true),
+    // bpf_ringbuf_query(ringbuf, flags): u64
+    134: (pc) => { setR0(ringbufQuery(ring(map(1, pc), pc, 'bpf_ringbuf_query'), u64(2))); return 0; },
+    // bpf_map_lookup_percpu_elem(map, key, cpu)
+    195: (pc) => { const m = map(1, pc); return addrOf(bpf_map_lookup_percpu_elem(m, key(m, lo(2), pc), u64(3))); },
+  };
+  const out: Record<string, Binding> = {};
+  for (const id of ids) {
+    const fn = all[id];
+    if (fn !== undefined) out[`h${id}`] = fn;
+  }
+  return out;
+
+  function tracePrintk(e: HelperEnv, fmt: number, fmtSize: number, pc: number): number {
+    if (fmtSize === 0) return EINVAL;
+    inMemory(fmt, Math.min(fmtSize, u8.length - fmt), pc);
+    const fmtBytes = u8.subarray(fmt, Math.min(fmt + fmtSize, u8.length));
+    const args = [3, 4, 5].map((i) => BigInt(lo(i)) | (BigInt(hi(i)) << 32n));
+    const text = bprintf(fmtBytes, args, (p) => readString(p), (p, n) => (p >= 4096 && p + n <= u8.length ? u8.slice(p, p + n) : null));
+    if (text === null) return EINVAL;
+    const task = e.task();
+    const line = traceLine(task.comm, task.pid, e.cpu, ktimeGetNs(), text);
+    const pipe = e.trace();
+    if (pipe !== null) pipe.write(e.cpu, line);
+    else process.stderr.write(line + '\n');
+    return text.length;
+  }
+
+  function readString(p: number): string | null {
+    if (!(p >= 4096 && p < u8.length)) return null;
+    let s = '';
+    for (let i = p; i < u8.length && i < p + 1024 && u8[i] !== 0; i++) s += String.fromCharCode(u8[i]!);
+    return s;
+  }
+}

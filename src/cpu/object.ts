@@ -1,0 +1,217 @@
+// Loading a real eBPF object, coordinator side (what libbpf's bpf_object__load does, then the JIT):
+// create the object's maps in one shared WebAssembly memory, fill global data, translate every
+// program against the maps' places, and describe the result as plain data for the CPU workers.
+//
+// The object's memory (a MapMemory):
+//   offset                   size                  meaning
+//   0                        4096                  never used: address 0 is NULL
+//   descs                    16 per map            map descriptors: what a map pointer register holds (index at +0)
+//   after                    each map's footprint  the maps (headers and buffers, region-aligned)
+//   cpus                     CPU_BLOCK per CPU     per-CPU stack, helper area, region table, context, packet (cpu-areas.ts)
+
+import { openObject, openObjectFile, ObjectError, lineOf, type BpfObject, type LineInfo, type ObjectMap, type ObjectProgram, type ProgramType, type ValueField } from '../object/index.js';
+import { translateProgram, JitError, HELPERS, type CodeMap, type JitMap } from '../jit/index.js';
+import type { MapHandle, MapSpec } from '../maps/bpf.js';
+import { array, bpf_spin_lock, s16, s32, s64, s8, struct, u16, u32, u64, u8, ValueView, type FieldType, type StructLayout } from '../maps/layout.js';
+import { MapMemory } from '../maps/memory.js';
+import { BpfMap, mapFootprint } from '../maps/syscall.js';
+import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_OBJ_NAME_LEN } from '../maps/uapi.js';
+import { CPU_BLOCK } from './cpu-areas.js';
+import { ProgramLoadError } from './errors.js';
+
+export interface ObjectLoadOptions {
+  /**
+   * Bound every load and store of the programs to their stack, context, packet and map values,
+   * naming the first bad access (default true: nothing else checks a program here unless the
+   * kernel's verifier accepted it). false runs them as the kernel's JIT does, unchecked.
+   */
+  checked?: boolean;
+  /** Loop back edges allowed per event before the run stops with a fault (default 1 << 23). */
+  loopBudget?: number;
+  /** A call to a helper percpu-maps does not bind: 'fault' when reached (default), or 'refuse' at load. */
+  unknownHelpers?: 'fault' | 'refuse';
+}
+
+/** One program of a loaded object as a CPU gets it. Plain data and a compiled module: it crosses to workers. */
+export interface ObjectProgramTask {
+  readonly name: string;
+  readonly section: string;
+  readonly type: ProgramType;
+  /** The probe it attaches to: its section name. */
+  readonly probe: string;
+  readonly module: WebAssembly.Module;
+  readonly codeMap: CodeMap;
+  /** Helper ids the module imports (h<id>). */
+  readonly imports: readonly number[];
+  readonly lines: readonly LineInfo[];
+}
+
+/** Everything a CPU needs to run an object's programs. */
+export interface ObjectLoadTask {
+  readonly object: string;
+  readonly memory: WebAssembly.Memory;
+  /** By map index (the relocated instructions' numbering). */
+  readonly maps: readonly { readonly name: string; readonly handle: MapHandle }[];
+  readonly descBase: number;
+  readonly cpuBase: number;
+  readonly checked: boolean;
+  readonly programs: readonly ObjectProgramTask[];
+}
+
+export interface PreparedObject {
+  readonly object: BpfObject;
+  readonly memory: MapMemory;
+  /** The maps by their names in the object (global data as libbpf names it: 'seed.bss'). */
+  readonly maps: Record<string, BpfMap>;
+  readonly task: ObjectLoadTask;
+  /** What the user should know (unbound helpers, programs not loaded). */
+  readonly warnings: string[];
+}
+
+const DESC_BYTES = 16;
+
+/** An object from a path, bytes or an opened BpfObject. */
+export function objectOf(source: string | Uint8Array | BpfObject): BpfObject {
+  if (typeof source === 'string') return openObjectFile(source);
+  if (source instanceof Uint8Array) return openObject(source);
+  return source;
+}
+
+/** Create the object's maps in a new shared memory and translate its programs. */
+export function prepareObject(obj: BpfObject, cpus: number, options: ObjectLoadOptions = {}): PreparedObject {
+  const where = `object '${obj.name}'`;
+  const specs = obj.maps.map((m) => mapSpec(m));
+  let mapBytes = 0;
+  specs.forEach((spec, i) => {
+    try {
+      mapBytes += mapFootprint(spec, { cpus });
+    } catch (e) {
+      throw new ProgramLoadError(`${where}: map '${obj.maps[i]!.name}' cannot be created: ${(e as Error).message}`, { cause: e });
+    }
+  });
+  const descBytes = Math.max(obj.maps.length * DESC_BYTES, 8);
+  const memory = new MapMemory(descBytes + 128 + mapBytes + cpus * CPU_BLOCK + 128);
+  const descRegion = memory.alloc(descBytes)!;
+  const descBase = descRegion.byteOffset;
+  const maps: BpfMap[] = [];
+  const byName: Record<string, BpfMap> = {};
+  obj.maps.forEach((m, i) => {
+    const map = new BpfMap(specs[i]!).create({ cpus, memory });
+    if (m.initial !== undefined) map.update(0, m.initial);
+    if (m.readonly) map.freeze();
+    new DataView(memory.buffer).setUint32(descBase + i * DESC_BYTES, i, true);
+    maps.push(map);
+    byName[m.name] = map;
+  });
+  const cpuBase = memory.alloc(cpus * CPU_BLOCK)!.byteOffset;
+  const jitMaps = maps.map((map, i) => jitMap(map, obj.maps[i]!, descBase + i * DESC_BYTES));
+  const checked = options.checked ?? true;
+  const warnings: string[] = [];
+  const programs: ObjectProgramTask[] = [];
+  for (const p of obj.programs) {
+    if (!p.autoload) {
+      warnings.push(`program '${p.name}' (SEC("${p.section}")) is not loaded: its section starts with '?', which asks libbpf not to load it`);
+      continue;
+    }
+    programs.push(translate(obj, p, memory.pages, jitMaps, checked, options, warnings));
+  }
+  const task: ObjectLoadTask = {
+    object: obj.name,
+    memory: memory.memory,
+    maps: maps.map((map, i) => ({ name: obj.maps[i]!.name, handle: map.getHandle() })),
+    descBase,
+    cpuBase,
+    checked,
+    programs,
+  };
+  return { object: obj, memory, maps: byName, task, warnings };
+}
+
+function translate(obj: BpfObject, p: ObjectProgram, pages: number, maps: JitMap[], checked: boolean, options: ObjectLoadOptions, warnings: string[]): ObjectProgramTask {
+  try {
+    const t = translateProgram({
+      name: p.name, pages, insns: p.insns, funcs: p.funcs, maps, checked,
+      loopBudget: options.loopBudget, unknownHelpers: options.unknownHelpers,
+    });
+    for (const id of t.unknownHelpers) {
+      warnings.push(`program '${p.name}' calls helper #${id}, which percpu-maps does not provide; the run stops with a fault if that call is reached`);
+    }
+    const imports = WebAssembly.Module.imports(t.module).filter((d) => /^h\d+$/.test(d.name)).map((d) => Number(d.name.slice(1)));
+    return { name: p.name, section: p.section, type: p.type, probe: p.section, module: t.module, codeMap: t.codeMap, imports, lines: p.lines };
+  } catch (e) {
+    if (e instanceof JitError) {
+      const line = e.insn >= 0 ? lineOf(p, e.insn) : undefined;
+      const src = line ? ` (${line.file}:${line.line}: ${line.text.trim()})` : '';
+      throw new ProgramLoadError(`object '${obj.name}': program '${p.name}' (SEC("${p.section}")) cannot be translated: ` +
+        `${e.insn >= 0 ? `instruction ${e.insn}${src}: ` : ''}${e.reason}`, { cause: e });
+    }
+    throw e;
+  }
+}
+
+/** What BPF_MAP_CREATE is given for a map of the object (libbpf cuts names to 15 characters). */
+function mapSpec(m: ObjectMap): MapSpec {
+  return {
+    type: m.type,
+    keySize: m.keySize,
+    valueSize: m.valueSize,
+    maxEntries: m.maxEntries,
+    flags: m.flags,
+    name: m.name.slice(0, BPF_OBJ_NAME_LEN - 1),
+    mapExtra: m.mapExtra,
+    value: layoutOf(m),
+  };
+}
+
+const SCALARS: Partial<Record<ValueField['kind'], FieldType>> = { u8, s8, u16, s16, u32, s32, u64, s64, bpf_spin_lock };
+
+/**
+ * The value's C struct as a layout (named fields for dumps and views, the bpf_spin_lock that
+ * enables BPF_F_LOCK), when BTF describes it and our layout rules give the same offsets; a
+ * value whose BTF layout ours cannot reproduce keeps only its lock.
+ */
+function layoutOf(m: ObjectMap): StructLayout | undefined {
+  const fields = (m.valueFields ?? []).filter((f) => f.kind !== 'struct');
+  const named = fields.length > 0 && fields.every((f) => f.name !== '' && !f.name.startsWith('_') && !(f.name in ValueView.prototype));
+  if (named) {
+    const def: Record<string, FieldType> = {};
+    for (const f of fields) def[f.name] = SCALARS[f.kind] ?? array(u8, f.size);
+    try {
+      const layout = struct(def);
+      if (layout.size === m.valueSize && fields.every((f) => layout.fields[f.name]!.offset === f.offset)) return layout;
+    } catch {
+      // Duplicate names, two locks: fall through to the lock alone.
+    }
+  }
+  if (m.lockOffset < 0) return undefined;
+  // Bytes around the lock: enough for BPF_F_LOCK, which only needs to know where the lock is.
+  const def: Record<string, FieldType> = {};
+  if (m.lockOffset > 0) def.head = array(u8, m.lockOffset);
+  def.lock = bpf_spin_lock;
+  if (m.valueSize > m.lockOffset + 4) def.tail = array(u8, m.valueSize - m.lockOffset - 4);
+  const layout = struct(def);
+  return layout.size === m.valueSize ? layout : undefined;
+}
+
+/** Where a map lives, as the translated code needs it. */
+function jitMap(map: BpfMap, m: ObjectMap, desc: number): JitMap {
+  const handle = map.getHandle();
+  const values = handle.regions[0]!.byteOffset;
+  const out: JitMap = { desc, type: map.attr.type, keySize: map.attr.keySize, valueSize: map.attr.valueSize, maxEntries: map.attr.maxEntries };
+  if (map.attr.type === BPF_MAP_TYPE_ARRAY || map.attr.type === BPF_MAP_TYPE_PERCPU_ARRAY) {
+    const { elemSize, slabStride } = handle.meta as { elemSize: number; slabStride: number };
+    out.array = { values, elemSize, slabStride };
+    // A single-element array's value can be addressed directly (global data: the kernel's map_direct_value_addr).
+    if (map.attr.type === BPF_MAP_TYPE_ARRAY && map.attr.maxEntries === 1) out.valueAddr = values;
+  }
+  if (m.readonly) out.readonly = true;
+  return out;
+}
+
+/** The helper's name for messages ('bpf_map_lookup_elem'), or '#id'. */
+export function helperName(id: number): string {
+  const h = HELPERS.find((x) => x.id === id);
+  return h ? `bpf_${h.name}` : `#${id}`;
+}
+
+export { ObjectError };

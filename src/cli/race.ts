@@ -9,7 +9,7 @@ import { guardSignals } from '../cpu/signals.js';
 import { formatDump } from '../maps/dump.js';
 import { VerifierError } from '../cpu/verifier.js';
 
-export const RACE_HELP = `usage: percpu-maps race [--cpus N] [--events N] [--strategy S,...] [--json] [--trace] [--dump] [--verifier]
+export const RACE_HELP = `usage: percpu-maps race [--cpus N] [--events N] [--strategy S,...] [--object] [--json] [--trace] [--dump] [--verifier]
 
 Runs the sys_clone counter of the seed article on N simulated CPUs, four ways:
   racy      cnt++ on a shared ARRAY value, no lock       (loses updates)
@@ -21,6 +21,8 @@ options:
   --cpus N         simulated CPUs (default: ${availableParallelism()}, this host's cores)
   --events N       events per strategy, spread over the CPUs (default 50,000,000; 8 with --trace)
   --strategy S,..  which strategies (default: all four)
+  --object         run each strategy's C program (src/workloads/race/<strategy>.bpf.c, compiled
+                   by clang, translated to WebAssembly) instead of its TypeScript twin
   --json           print the results as JSON
   --trace          print the seed's bpf_trace_printk lines (trace_pipe format)
   --dump           print each program's maps after its run, as bpftool map dump does
@@ -36,6 +38,7 @@ export async function raceCommand(argv: string[]): Promise<number> {
     trace: { type: 'boolean' },
     dump: { type: 'boolean' },
     verifier: { type: 'boolean' },
+    object: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -49,6 +52,10 @@ export async function raceCommand(argv: string[]): Promise<number> {
   const strategies = listOption('race', 'strategy', values.strategy, STRATEGIES) ?? [...STRATEGIES];
   const json = values.json === true;
 
+  const object = values.object === true;
+  if (object && values.verifier === true) {
+    throw new UsageError('race', '--verifier checks the TypeScript programs; the C objects of --object go to the kernel\'s own verifier with `percpu-maps run <object> --verify kernel`');
+  }
   // Checked here, before any thread starts, so the runtime need not check them again at load.
   if (values.verifier === true) await verifyStrategies(strategies);
 
@@ -60,7 +67,8 @@ export async function raceCommand(argv: string[]): Promise<number> {
   const showProgress = !json && process.stderr.isTTY === true;
   try {
     if (!json) {
-      process.stdout.write(`race lab: the sys_clone counter on ${cpus} simulated CPU${cpus === 1 ? '' : 's'}, ${fmtInt(events)} events per strategy\n`);
+      process.stdout.write(`race lab: the sys_clone counter on ${cpus} simulated CPU${cpus === 1 ? '' : 's'}, ${fmtInt(events)} events per strategy` +
+        `${object ? ', the C programs translated to WebAssembly' : ''}\n`);
       for (const w of rt.warnings) process.stdout.write(`warning: ${w}\n`);
       process.stdout.write('\n');
     }
@@ -70,6 +78,7 @@ export async function raceCommand(argv: string[]): Promise<number> {
       strategies,
       trace,
       dump: values.dump === true,
+      object,
       runtime: rt,
       onStart: (strategy: Strategy) => {
         if (!showProgress) return;

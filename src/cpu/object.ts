@@ -30,6 +30,12 @@ export interface ObjectLoadOptions {
   loopBudget?: number;
   /** A call to a helper percpu-maps does not bind: 'fault' when reached (default), or 'refuse' at load. */
   unknownHelpers?: 'fault' | 'refuse';
+  /**
+   * Global variables' starting values, by name, as a skeleton sets them before load
+   * (`skel->rodata->trace = 1`): the way to set `const volatile` knobs, since .rodata is frozen
+   * once loaded. Integer variables of 1, 2, 4 or 8 bytes, found through the object's BTF.
+   */
+  globals?: Record<string, number | bigint>;
 }
 
 /** One program of a loaded object as a CPU gets it. Plain data and a compiled module: it crosses to workers. */
@@ -95,9 +101,11 @@ export function prepareObject(obj: BpfObject, cpus: number, options: ObjectLoadO
   const descBase = descRegion.byteOffset;
   const maps: BpfMap[] = [];
   const byName: Record<string, BpfMap> = {};
+  const initial = initialValues(obj, options.globals ?? {});
   obj.maps.forEach((m, i) => {
     const map = new BpfMap(specs[i]!).create({ cpus, memory });
-    if (m.initial !== undefined) map.update(0, m.initial);
+    const bytes = initial.get(m) ?? m.initial;
+    if (bytes !== undefined) map.update(0, bytes);
     if (m.readonly) map.freeze();
     new DataView(memory.buffer).setUint32(descBase + i * DESC_BYTES, i, true);
     maps.push(map);
@@ -147,6 +155,27 @@ function translate(obj: BpfObject, p: ObjectProgram, pages: number, maps: JitMap
     }
     throw e;
   }
+}
+
+/** The global data maps' starting bytes with `globals` written in (what a skeleton does before load). */
+function initialValues(obj: BpfObject, globals: Record<string, number | bigint>): Map<ObjectMap, Uint8Array> {
+  const out = new Map<ObjectMap, Uint8Array>();
+  for (const [name, value] of Object.entries(globals)) {
+    const map = obj.maps.find((m) => m.initial !== undefined && m.valueFields?.some((f) => f.name === name));
+    const field = map?.valueFields?.find((f) => f.name === name);
+    if (map === undefined || field === undefined) {
+      const known = obj.maps.flatMap((m) => (m.initial === undefined ? [] : (m.valueFields ?? []).map((f) => f.name)));
+      throw new ProgramLoadError(`object '${obj.name}': globals names '${name}', which is not one of its global variables (${known.join(', ') || 'it has none with BTF'})`);
+    }
+    if (![1, 2, 4, 8].includes(field.size) || !/^[us]\d+$/.test(field.kind)) {
+      throw new ProgramLoadError(`object '${obj.name}': global '${name}' is a ${field.size}-byte ${field.kind}; globals sets integers of 1, 2, 4 or 8 bytes`);
+    }
+    let bytes = out.get(map);
+    if (bytes === undefined) out.set(map, (bytes = Uint8Array.from(map.initial!)));
+    const big = BigInt.asUintN(field.size * 8, BigInt(value));
+    for (let i = 0; i < field.size; i++) bytes[field.offset + i] = Number((big >> BigInt(8 * i)) & 0xffn);
+  }
+  return out;
 }
 
 /** What BPF_MAP_CREATE is given for a map of the object (libbpf cuts names to 15 characters). */

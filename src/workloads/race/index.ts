@@ -2,7 +2,7 @@
 // loses and how fast it goes.
 
 import { Runtime } from '../../cpu/runtime.js';
-import { siblingModule } from '../../cpu/module-url.js';
+import { siblingModule, sourceFile } from '../../cpu/module-url.js';
 import { programOf } from '../../cpu/program.js';
 import { verifyProgram, type VerifierFinding } from '../../cpu/verifier.js';
 import type { SpinLockMode } from '../../sync/spinlock.js';
@@ -22,6 +22,11 @@ export const MAX_EVENTS = U32_MAX;
 /** The module of a strategy's program (this directory's `<strategy>.ts`, or `.js` in the build). */
 export function strategyModule(strategy: Strategy): URL {
   return siblingModule(import.meta.url, strategy);
+}
+
+/** The strategy as a real eBPF object: this directory's `<strategy>.bpf.o`, built from `<strategy>.bpf.c` with clang. */
+export function strategyObject(strategy: Strategy): string {
+  return sourceFile(import.meta.url, `./${strategy}.bpf.o`);
 }
 
 /** What the kernel's verifier would reject in a strategy's program (none: it would load). */
@@ -65,10 +70,14 @@ export interface RaceOptions {
   runtime?: Runtime;
   /** Called before each strategy runs, so a caller can show progress. */
   onStart?: (strategy: Strategy, runtime: Runtime) => void;
+  /** Run the strategies' C programs (<strategy>.bpf.o, translated to WebAssembly) instead of their TypeScript twins. */
+  object?: boolean;
 }
 
 export interface RaceRow {
   strategy: Strategy;
+  /** Which program ran: the TypeScript handler, or the C object translated to WebAssembly. */
+  program: 'typescript' | 'object';
   cpus: number;
   expected: number;
   observed: number;
@@ -103,37 +112,55 @@ export async function runRace(options: RaceOptions): Promise<RaceRow[]> {
 }
 
 async function runOne(rt: Runtime, strategy: Strategy, options: RaceOptions): Promise<RaceRow> {
-  return withProgram(rt, strategyModule(strategy), async (prog) => {
-    const counter = prog.maps.counter!;
-    const zero = new Uint8Array(counter.userValueSize);
-    const warmup = options.trace ? 0 : (options.warmup ?? Math.min(options.events, 1_000_000));
-    if (warmup > 0) {
-      await rt.run({ probe: PROBE, events: warmup });
-      counter.update(0, zero);
+  const trace = strategy === 'spinlock' && options.trace === true;
+  if (options.object === true) {
+    // The project's own programs, run unchecked as the kernel's JIT runs verified code (the kernel
+    // verifies the same bodies as tc programs in the program-side conformance suite). With trace,
+    // the object's `const volatile int trace` starts at 1, as a skeleton sets it before load.
+    const o = await rt.loadObject(strategyObject(strategy), { checked: false, globals: trace ? { trace: 1 } : {} });
+    try {
+      return await measure(rt, strategy, options, o.maps);
+    } finally {
+      await o.unload();
     }
-    if (strategy === 'spinlock' && options.trace) prog.maps.rodata!.update(0, Config.encode({ trace: 1 }));
-    options.onStart?.(strategy, rt);
-    const run = await rt.run({ probe: PROBE, events: options.events, source: { comm: 'bash', pidBase: 4242, pids: 1 } });
-
-    const { observed, perCpu: perCpuValues } = readCounter(counter);
-    const expected = run.events;
-    const lost = expected - observed;
-    return {
-      strategy,
-      cpus: rt.cpus,
-      expected,
-      observed,
-      lost,
-      lostPercent: expected === 0 ? 0 : (100 * lost) / expected,
-      seconds: run.wallNs / 1e9,
-      mEventsPerSec: run.eventsPerSec / 1e6,
-      eventsPerCpu: run.perCpu.map((c) => c.events),
-      ...(perCpuValues ? { perCpuValues } : {}),
-      stopped: run.stopped,
-      ...(options.trace ? { trace: rt.readTrace() } : {}),
-      ...(options.dump ? { maps: Object.fromEntries(Object.entries(prog.maps).map(([n, m]) => [n, m.dump()])) } : {}),
-    };
+  }
+  return withProgram(rt, strategyModule(strategy), async (prog) => {
+    // The TypeScript twin's .rodata is a map of its own, written before the run.
+    if (trace) prog.maps.rodata!.update(0, Config.encode({ trace: 1 }));
+    return measure(rt, strategy, options, prog.maps);
   });
+}
+
+async function measure(rt: Runtime, strategy: Strategy, options: RaceOptions, maps: Record<string, BpfMap>): Promise<RaceRow> {
+  const counter = maps.counter!;
+  const zero = new Uint8Array(counter.userValueSize);
+  const warmup = options.trace ? 0 : (options.warmup ?? Math.min(options.events, 1_000_000));
+  if (warmup > 0) {
+    await rt.run({ probe: PROBE, events: warmup });
+    counter.update(0, zero);
+  }
+  options.onStart?.(strategy, rt);
+  const run = await rt.run({ probe: PROBE, events: options.events, source: { comm: 'bash', pidBase: 4242, pids: 1 } });
+
+  const { observed, perCpu: perCpuValues } = readCounter(counter);
+  const expected = run.events;
+  const lost = expected - observed;
+  return {
+    strategy,
+    program: options.object === true ? 'object' : 'typescript',
+    cpus: rt.cpus,
+    expected,
+    observed,
+    lost,
+    lostPercent: expected === 0 ? 0 : (100 * lost) / expected,
+    seconds: run.wallNs / 1e9,
+    mEventsPerSec: run.eventsPerSec / 1e6,
+    eventsPerCpu: run.perCpu.map((c) => c.events),
+    ...(perCpuValues ? { perCpuValues } : {}),
+    stopped: run.stopped,
+    ...(options.trace ? { trace: rt.readTrace() } : {}),
+    ...(options.dump ? { maps: Object.fromEntries(Object.entries(maps).map(([n, m]) => [n, m.dump()])) } : {}),
+  };
 }
 
 /** Why each strategy behaves as it does, for the lines under the table. */

@@ -5,8 +5,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ElfFile } from '../src/object/elf.js';
 import { ObjectError, openObject } from '../src/object/index.js';
+import { objectUrl } from './helpers.js';
 
-const bytesOf = (file: string) => new Uint8Array(readFileSync(new URL(`./objects/${file}`, import.meta.url)));
+const bytesOf = (file: string) => new Uint8Array(readFileSync(objectUrl(file)));
 const nameOf = (file: string) => file.slice(0, file.indexOf('.'));
 
 /** The ObjectError opening these bytes gives (fails the test if it opens or throws something else). */

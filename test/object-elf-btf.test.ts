@@ -7,8 +7,9 @@ import { Btf } from '../src/object/btf.js';
 import { BtfExt } from '../src/object/btf-ext.js';
 import { ElfFile } from '../src/object/elf.js';
 import { ObjectError, openObject } from '../src/object/index.js';
+import { objectUrl } from './helpers.js';
 
-const bytesOf = (file: string) => new Uint8Array(readFileSync(new URL(`./objects/${file}`, import.meta.url)));
+const bytesOf = (file: string) => new Uint8Array(readFileSync(objectUrl(file)));
 
 describe('ElfFile', () => {
   const elf = new ElfFile(bytesOf('longobjectname.bpf.o'));

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { openObject, type BpfObject, type ObjectProgram } from '../src/object/index.js';
+import { objectUrl } from './helpers.js';
 
 const bpftool = ['bpftool', '/usr/sbin/bpftool'].find((b) => spawnSync(b, ['version']).status === 0);
 const root = process.getuid?.() === 0;
@@ -22,7 +23,7 @@ function libbpfLog(file: string): string {
   const pin = `/sys/fs/bpf/percpu-loader-${process.pid}-${file.replace(/\W/g, '_')}`;
   mkdirSync(pin);
   try {
-    const r = spawnSync(bpftool!, ['-d', 'prog', 'loadall', new URL(`./objects/${file}`, import.meta.url).pathname, pin], { encoding: 'utf8' });
+    const r = spawnSync(bpftool!, ['-d', 'prog', 'loadall', objectUrl(file).pathname, pin], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`bpftool prog loadall ${file} failed:\n${r.stderr.split('\n').slice(-15).join('\n')}`);
     return r.stderr + r.stdout;
   } finally {
@@ -37,10 +38,10 @@ function imm(p: ObjectProgram, i: number): { src: number; imm: number } {
 describe.skipIf(!live)('openObject agrees with libbpf loading the same object into the kernel', () => {
   it.each(['calls.bpf.o', 'longobjectname.bpf.o', 'tailcall.bpf.o', 'legacy.bpf.o'])('%s', (file) => {
     const name = file.slice(0, file.indexOf('.'));
-    const obj: BpfObject = openObject(new Uint8Array(readFileSync(new URL(`./objects/${file}`, import.meta.url))), { name });
+    const obj: BpfObject = openObject(new Uint8Array(readFileSync(objectUrl(file))), { name });
     if (file === 'legacy.bpf.o') {
       // libbpf >= 1.0 refuses the legacy section outright; that is why we read it ourselves.
-      const r = spawnSync(bpftool!, ['-d', 'prog', 'loadall', new URL(`./objects/${file}`, import.meta.url).pathname, `/sys/fs/bpf/percpu-loader-${process.pid}-legacy`], { encoding: 'utf8' });
+      const r = spawnSync(bpftool!, ['-d', 'prog', 'loadall', objectUrl(file).pathname, `/sys/fs/bpf/percpu-loader-${process.pid}-legacy`], { encoding: 'utf8' });
       rmSync(`/sys/fs/bpf/percpu-loader-${process.pid}-legacy`, { recursive: true, force: true });
       expect(r.status).not.toBe(0);
       expect(r.stderr).toContain("legacy map definitions in 'maps' section are not supported by libbpf v1.0+");

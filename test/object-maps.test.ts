@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { openObject, type BpfObject, type ObjectMap } from '../src/object/index.js';
 import { internalMapName } from '../src/object/maps.js';
+import { objectUrl } from './helpers.js';
 
-const open = (file: string): BpfObject => openObject(new Uint8Array(readFileSync(new URL(`./objects/${file}`, import.meta.url))), { name: file.slice(0, file.indexOf('.')) });
+const open = (file: string): BpfObject => openObject(new Uint8Array(readFileSync(objectUrl(file))), { name: file.slice(0, file.indexOf('.')) });
 const spec = (m: ObjectMap) => ({ name: m.name, type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags, mapExtra: m.mapExtra, pinning: m.pinning, numaNode: m.numaNode, keyTypeId: m.keyTypeId, valueTypeId: m.valueTypeId, lockOffset: m.lockOffset });
 const base = { flags: 0, mapExtra: 0, pinning: 0, numaNode: 0, lockOffset: -1 };
 

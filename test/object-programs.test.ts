@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { lineOf, objectNameOf, openObject, openObjectFile, type BpfObject, type ObjectProgram } from '../src/object/index.js';
 import { matchSection } from '../src/object/sections.js';
+import { objectUrl } from './helpers.js';
 
-const open = (file: string): BpfObject => openObject(new Uint8Array(readFileSync(new URL(`./objects/${file}`, import.meta.url))), { name: file.slice(0, file.indexOf('.')) });
+const open = (file: string): BpfObject => openObject(new Uint8Array(readFileSync(objectUrl(file))), { name: file.slice(0, file.indexOf('.')) });
 const insn = (p: ObjectProgram, i: number) => {
   const v = new DataView(p.insns.buffer, p.insns.byteOffset);
   return { code: p.insns[i * 8]!, dst: p.insns[i * 8 + 1]! & 0xf, src: p.insns[i * 8 + 1]! >> 4, off: v.getInt16(i * 8 + 2, true), imm: v.getInt32(i * 8 + 4, true) };
@@ -160,7 +161,7 @@ describe('global data references (longobjectname.bpf.o)', () => {
 describe('openObjectFile', () => {
   it("names the object as libbpf does: the file's basename up to its first '.'", () => {
     expect(objectNameOf('/x/y/longobjectname.bpf.o')).toBe('longobjectname');
-    expect(openObjectFile(new URL('./objects/seed.bpf.o', import.meta.url).pathname).name).toBe('seed');
+    expect(openObjectFile(objectUrl('seed.bpf.o').pathname).name).toBe('seed');
   });
 
   it('reports an unreadable path as an ObjectError', () => {

@@ -1,4 +1,5 @@
-// The committed objects are what scripts/build-objects.sh makes from test/objects/src. Where clang
+// The committed objects are what scripts/build-objects.sh makes from their C sources (test objects,
+// the race lab's counters, the seed article's program). Where clang
 // is installed, rebuild them into a temporary folder and check that each opens to the same
 // BpfObject (maps, programs, linked instructions, line info, BTF types) or is refused with the same
 // error. The .o bytes may differ across clang builds; what the loader reads from them must not.
@@ -11,7 +12,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ObjectError, openObject, type BpfObject } from '../src/object/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const committed = join(root, 'test', 'objects');
+/** The script's folders: label, sources, committed objects. */
+const FOLDERS = [
+  ['test', join(root, 'test', 'objects', 'src'), join(root, 'test', 'objects')],
+  ['race', join(root, 'src', 'workloads', 'race'), join(root, 'src', 'workloads', 'race')],
+  ['seed', join(root, 'src', 'workloads', 'seed'), join(root, 'src', 'workloads', 'seed')],
+] as const;
+const objectsIn = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.bpf.o')).sort();
 const clang = spawnSync('clang', ['--version'], { encoding: 'utf8' });
 const haveClang = clang.status === 0 && (spawnSync('test', ['-f', '/usr/include/bpf/bpf_helpers.h']).status === 0);
 if (!haveClang) {
@@ -35,12 +42,15 @@ describe.skipIf(!haveClang)('rebuilding the test objects with clang', () => {
 
   it('builds one object per source', () => {
     execFileSync('bash', [join(root, 'scripts', 'build-objects.sh'), out], { stdio: 'pipe' });
-    const sources = readdirSync(join(committed, 'src')).filter((f) => f.endsWith('.bpf.c')).map((f) => f.replace(/\.c$/, '.o')).sort();
-    expect(readdirSync(out).sort()).toEqual(sources);
-    expect(readdirSync(committed).filter((f) => f.endsWith('.bpf.o')).sort()).toEqual(sources);
+    for (const [label, src, committed] of FOLDERS) {
+      const sources = readdirSync(src).filter((f) => f.endsWith('.bpf.c')).map((f) => f.replace(/\.c$/, '.o')).sort();
+      expect(objectsIn(join(out, label))).toEqual(sources);
+      expect(objectsIn(committed)).toEqual(sources);
+    }
   }, 120_000);
 
-  it.each(readdirSync(committed).filter((f) => f.endsWith('.bpf.o')).sort())('%s opens to the same BpfObject as the committed one', (file) => {
-    expect(outcome(out, file)).toEqual(outcome(committed, file));
-  });
+  it.each(FOLDERS.flatMap(([label, , committed]) => objectsIn(committed).map((f) => [label, committed, f] as const)))(
+    '%s/%s opens to the same BpfObject as the committed one', (label, committed, file) => {
+      expect(outcome(join(out, label), file)).toEqual(outcome(committed, file));
+    });
 });

@@ -4,11 +4,12 @@ import { Runtime } from '../src/cpu/runtime.js';
 import { ProgramFaultError, ProgramLoadError, RunError } from '../src/cpu/errors.js';
 import { ringBuffer } from '../src/maps/ringbuf.js';
 import { readCounter } from '../src/workloads/race/index.js';
+import { objectUrl } from './helpers.js';
 
 // Real eBPF objects (clang -O2 -g -target bpf; sources in test/objects/src and src/workloads/race)
 // loaded into a runtime of 2 simulated CPUs: their maps, their programs' results, their faults.
 
-const obj = (name: string) => new URL(`./objects/${name}.bpf.o`, import.meta.url).pathname;
+const obj = (name: string) => objectUrl(`${name}.bpf.o`).pathname;
 const race = (name: string) => new URL(`../src/workloads/race/${name}.bpf.o`, import.meta.url).pathname;
 
 describe('eBPF objects on 2 simulated CPUs', () => {

@@ -5,6 +5,8 @@
 //   use-after-delete   a CPU keeps writing through a view of a hash element another CPU deleted;
 //                      the preallocated element is reused for the next key, which gets the writes
 //   verifier           what the kernel's verifier says about the race lab's programs
+//   seed               the seed article's C program, compiled by clang, run unchanged on simulated
+//                      CPUs (with a runtime of its own: the only demo with worker threads)
 
 import { bpf_map_delete_elem, bpf_map_lookup_elem, bpf_map_update_elem } from '../maps/helpers.js';
 import { struct, u64 } from '../maps/layout.js';
@@ -13,25 +15,33 @@ import { createMap, type BpfMap } from '../maps/syscall.js';
 import { BpfError } from '../maps/errno.js';
 import { BPF_ANY } from '../maps/uapi.js';
 import { STRATEGIES, verifyStrategy } from '../workloads/race/index.js';
-import { UsageError, parse } from './args.js';
+import { UsageError, intOption, parse } from './args.js';
+import { Runtime } from '../cpu/runtime.js';
+import { runSeed, SEED_EXPLAIN, SEED_SOURCE, type SeedResult } from '../workloads/seed/index.js';
+import { relative } from 'node:path';
 import { table, wrap } from '../bench/format.js';
 
 const DEMOS = {
   'use-after-delete': 'a CPU keeps writing through a view of a hash element another CPU deleted',
   verifier: "what the kernel's verifier (Linux 6.18) says about the race lab's four programs",
+  seed: "the seed article's C program (clang-compiled, unchanged) on simulated CPUs, and its trace line",
 } as const;
 type DemoName = keyof typeof DEMOS;
 
-export const DEMO_HELP = `usage: percpu-maps demo <name> [--json]
+export const DEMO_HELP = `usage: percpu-maps demo <name> [--json] [--cpus N] [--events N]
 
 demos:
 ${Object.entries(DEMOS).map(([n, t]) => `  ${n.padEnd(18)} ${t}`).join('\n')}
 
 options:
-  --json   print the steps as JSON`;
+  --json       print the steps as JSON
+  --cpus N     seed: simulated CPUs (default 2)
+  --events N   seed: sys_clone events (default 40)`;
 
 export async function demoCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('demo', argv, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
+  const { values, positionals } = parse('demo', argv, {
+    json: { type: 'boolean' }, cpus: { type: 'string' }, events: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  }, true);
   if (values.help) {
     process.stdout.write(DEMO_HELP + '\n');
     return 0;
@@ -43,7 +53,20 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const name = positionals[0]!;
   if (!names.includes(name)) throw new UsageError('demo', `unknown demo '${name}'; choose from ${names.join(', ')}`);
   const json = values.json === true;
-  if ((name as DemoName) === 'use-after-delete') {
+  if (name !== 'seed' && (values.cpus !== undefined || values.events !== undefined)) {
+    throw new UsageError('demo', `--cpus and --events are options of the seed demo, not of ${name}`);
+  }
+  if ((name as DemoName) === 'seed') {
+    const cpus = intOption('demo', 'cpus', values.cpus, 1, 64) ?? 2;
+    const events = intOption('demo', 'events', values.events, 1, 10_000) ?? 40;
+    const rt = await Runtime.start({ cpus, onWarning: () => {} });
+    try {
+      const r = await runSeed(rt, events);
+      process.stdout.write(json ? JSON.stringify({ ...r, explain: SEED_EXPLAIN }, null, 2) + '\n' : renderSeed(r) + '\n');
+    } finally {
+      await rt.close();
+    }
+  } else if ((name as DemoName) === 'use-after-delete') {
     const r = useAfterDelete();
     process.stdout.write(json ? JSON.stringify(r, null, 2) + '\n' : renderUseAfterDelete(r) + '\n');
   } else {
@@ -179,5 +202,22 @@ export function renderVerifier(rows: VerifierDemoRow[]): string {
     'The seed keeps its lock in a kprobe program, which the kernel refuses for any map whose value holds a ' +
     'bpf_spin_lock. Its unchecked lookup, by contrast, passes on Linux 6.13 and later: an ARRAY lookup with a ' +
     'constant key below max_entries cannot return NULL.', 100, '  ', '  '));
+  return out.join('\n');
+}
+
+// ---- the seed article's program --------------------------------------------------------------
+
+export function renderSeed(r: SeedResult): string {
+  const out = [
+    `the seed article's program (${relative(process.cwd(), SEED_SOURCE)}), compiled by clang, on ${r.cpus} simulated CPUs:`,
+    '',
+    `  events ${r.events}, counter ${r.count}${r.count === r.events ? ' (exact)' : ''}, return values ${r.returns.map((x) => `${x.value} x ${x.count}`).join(', ')}`,
+    '',
+    `trace_pipe (${r.trace.length} line${r.trace.length === 1 ? '' : 's'}):`,
+    ...r.trace,
+    '',
+    'why:',
+  ];
+  for (const e of SEED_EXPLAIN) out.push(wrap(e, 100, '    ', '  - '));
   return out.join('\n');
 }

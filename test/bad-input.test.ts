@@ -278,6 +278,7 @@ function cli(args: string[]): Promise<CliOutcome> {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'percpu-bad-'));
+const runObject = join(ROOT, 'test', 'objects', 'run.bpf.o');
 const badBaseline = join(dir, 'baseline.json');
 writeFileSync(badBaseline, '{"format": "something else"}');
 
@@ -301,6 +302,21 @@ const CLI_ROWS: [string, string[], number, RegExp][] = [
   ['demo nope', ['demo', 'nope'], 2, /^percpu-maps demo: unknown demo 'nope'; choose from use-after-delete, verifier/],
   ['conformance with a missing scenario', ['conformance', 'no-such-scenario'], 2, /^percpu-maps conformance: .*no-such-scenario/],
   ['bench --compare with a malformed baseline', ['bench', '--compare', badBaseline], 1, /is not a percpu-maps bench result/],
+  ['race --object --verifier', ['race', '--object', '--verifier'], 2, /^percpu-maps race: --verifier checks the TypeScript programs; the C objects of --object go to the kernel's own verifier/],
+  ['demo verifier --events 5', ['demo', 'verifier', '--events', '5'], 2, /^percpu-maps demo: --cpus and --events are options of the seed demo, not of verifier/],
+  ['run without an object', ['run'], 2, /^percpu-maps run: name the object to run: percpu-maps run prog\.bpf\.o \(see 'percpu-maps run --help'\)$/],
+  ['run with two objects', ['run', 'a.o', 'b.o'], 2, /^percpu-maps run: one object at a time, got a\.o b\.o/],
+  ['run a missing file', ['run', '/nonexistent/x.bpf.o'], 1, /^percpu-maps run: ProgramLoadError: cannot load \/nonexistent\/x\.bpf\.o: /],
+  ['run a file that is not an object', ['run', badBaseline], 1, /^percpu-maps run: ProgramLoadError: cannot load .*baseline\.json: object 'baseline': not an ELF file/],
+  ['run --data that is not hex', ['run', runObject, '--data', 'zz'], 2, /^percpu-maps run: --data must be hex bytes \(e\.g\. 00112233\.\.\.\) or @FILE, got 'zz'/],
+  ['run --data @ a missing file', ['run', runObject, '--data', '@/nonexistent'], 2, /^percpu-maps run: --data: cannot read \/nonexistent: ENOENT/],
+  ['run --on-cpu past the CPUs', ['run', runObject, '--cpus', '2', '--on-cpu', '2'], 2, /^percpu-maps run: --on-cpu must be an integer from 0 to 1, got '2'/],
+  ['run --global without a value', ['run', runObject, '--global', 'loops'], 2, /^percpu-maps run: --global takes NAME=INTEGER \(e\.g\. --global trace=1\), got 'loops'/],
+  ['run --global of no variable', ['run', runObject, '--global', 'nosuch=1'], 1, /^percpu-maps run: ProgramLoadError: object 'run': globals names 'nosuch', which is not one of its global variables \(hits, loops\)$/],
+  ['run an object of several sections without --probe', ['run', runObject], 2, /^percpu-maps run: run has programs in 8 sections; choose one with --probe: tc, xdp, /],
+  ['run --probe of no section', ['run', runObject, '--probe', 'kprobe/nope'], 2, /^percpu-maps run: --probe 'kprobe\/nope' is not a section of run; its programs' sections: tc, /],
+  ['run tc with a short packet', ['run', runObject, '--probe', 'tc', '--data', '0011'], 1, /^percpu-maps run: RunError: probe 'tc': data is 2 bytes; a packet needs at least 14/],
+  ['run a program that faults', ['run', runObject, '--probe', 'kprobe/oob', '--cpus', '1'], 1, /^percpu-maps run: ProgramFaultError: program 'oob' \(kprobe\/oob\) stopped on CPU 0 at event 0, instruction 15 \(\.\/run\.bpf\.c:111: /],
 ];
 
 describe('bad input: the command line', () => {

@@ -2,6 +2,8 @@
 // race lab's programs.
 import { describe, expect, it } from 'vitest';
 import { useAfterDelete, verifierDemo } from '../src/cli/demo.js';
+import { Runtime } from '../src/cpu/runtime.js';
+import { runSeed } from '../src/workloads/seed/index.js';
 
 describe('demo use-after-delete', () => {
   const r = useAfterDelete();
@@ -31,5 +33,21 @@ describe('demo verifier', () => {
       { strategy: 'spinlock', verdict: 'rejected', lines: ['kprobe/sys_clone: tracing progs cannot use bpf_spin_lock yet'] },
       { strategy: 'percpu', verdict: 'accepted', lines: [] },
     ]);
+  });
+});
+
+describe('demo seed', () => {
+  // One CPU: on two, the article reads val->cnt after unlocking, so a CPU can read the other's later count.
+  it('runs the article\'s program: an exact count, and a trace line per event from the count of 20 on', async () => {
+    const rt = await Runtime.start({ cpus: 1, onWarning: () => {} });
+    try {
+      const r = await runSeed(rt, 40);
+      expect([r.events, r.count, r.returns]).toEqual([40, 40, [{ value: 0, count: 40 }]]);
+      expect(r.trace.length).toBe(21);
+      expect(r.cpus).toBe(1);
+      expect(new Set(r.trace.map((l) => l.replace(/.*bpf_trace_printk: /, '')))).toEqual(new Set(['sys_clone count: 0']));
+    } finally {
+      await rt.close();
+    }
   });
 });

@@ -15,8 +15,12 @@ const COMMANDS: Record<string, { summary: string; run: Command }> = {
     summary: 'check every map operation against recorded (or live) Linux kernel outcomes',
     run: async (argv) => (await import('./conformance.js')).conformanceCommand(argv),
   },
-  demo: { summary: 'teaching demos: use-after-delete, verifier', run: async (argv) => (await import('./demo.js')).demoCommand(argv) },
+  demo: { summary: 'teaching demos: use-after-delete, verifier, seed', run: async (argv) => (await import('./demo.js')).demoCommand(argv) },
   bench: { summary: 'benchmarks side by side with plain JS and the kernel; the regression gate', run: async (argv) => (await import('./bench.js')).benchCommand(argv) },
+  run: {
+    summary: 'run a clang-compiled eBPF object (.bpf.o) on simulated CPUs, as bpftool prog run does',
+    run: async (argv) => (await import('./run.js')).runCommand(argv),
+  },
 };
 
 const HELP = `usage: percpu-maps <command> [options]

@@ -1,7 +1,7 @@
 // Map dumps as `bpftool map dump` prints them: JSON (`-j`) and the plain text form, so a dump of
 // a simulated map reads like one of a kernel map.
 
-import type { BpfMapCore } from './bpf.js';
+import type { BpfMapCore, MapSpec } from './bpf.js';
 import { BpfError } from './errno.js';
 
 export interface DumpEntry {
@@ -10,10 +10,16 @@ export interface DumpEntry {
   value?: string[];
   /** Per-CPU maps: one entry per possible CPU, value_size bytes each. */
   values?: { cpu: number; value: string[] }[];
+  /**
+   * With a value layout (a map whose value BTF describes): the key and value decoded, as bpftool
+   * adds "formatted" for maps with BTF.
+   */
+  formatted?: { key: number | string[]; value?: Record<string, unknown>; values?: { cpu: number; value: Record<string, unknown> }[] };
 }
 
 /** What a dump reads of a map: its user-space lookups (a BpfMap has them). */
 export interface DumpableMap extends BpfMapCore {
+  readonly spec?: Pick<MapSpec, 'value'>;
   keys(): Iterable<Uint8Array>;
   lookup(key: Uint8Array): Uint8Array;
   lookupPerCpu(key: Uint8Array): Uint8Array[];
@@ -38,6 +44,14 @@ export function dumpMap(map: DumpableMap): DumpEntry[] {
     const entry: DumpEntry = { key: [...key].map(hexByte) };
     if (Array.isArray(value)) entry.values = value.map((v, cpu) => ({ cpu, value: [...v].map(hexByte) }));
     else entry.value = [...value].map(hexByte);
+    const layout = map.spec?.value;
+    if (layout !== undefined) {
+      // A key of up to 8 bytes prints as the integer it holds (the BTF key of these maps is one).
+      const k = key.length <= 8 ? key.reduceRight((n, b) => n * 256 + b, 0) : entry.key;
+      entry.formatted = Array.isArray(value)
+        ? { key: k, values: value.map((v, cpu) => ({ cpu, value: layout.decode(v) })) }
+        : { key: k, value: layout.decode(value) };
+    }
     out.push(entry);
   }
   return out;
@@ -56,6 +70,10 @@ export function hexBlock(bytes: readonly number[]): string {
 /** The plain-text dump (`bpftool map dump` without -j), ending with "Found N element(s)". Sizes come from the entries. */
 export function formatDump(entries: readonly DumpEntry[]): string {
   const bytes = (hex: string[]) => hex.map((h) => parseInt(h, 16));
+  // Maps with BTF: bpftool prints the decoded elements as JSON instead of bytes.
+  if (entries.length > 0 && entries.every((e) => e.formatted !== undefined)) {
+    return `${JSON.stringify(entries.map((e) => e.formatted), null, 4)}\nFound ${entries.length} element${entries.length === 1 ? '' : 's'}`;
+  }
   const lines: string[] = [];
   for (const e of entries) {
     const ks = e.key.length;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Runtime } from '../src/cpu/runtime.js';
+import { Runtime, type LoadedObject } from '../src/cpu/runtime.js';
 import { ProgramFaultError, ProgramLoadError, RunError } from '../src/cpu/errors.js';
 import { ringBuffer } from '../src/maps/ringbuf.js';
 import { readCounter } from '../src/workloads/race/index.js';
@@ -217,6 +217,17 @@ describe('eBPF objects on 2 simulated CPUs', () => {
         await o2.unload();
       }
     });
+  });
+
+  it('loads an object through load() too, from a path or a file URL ending in .o', async () => {
+    const a = await rt.load(obj('run'));
+    await a.unload();
+    const b = await rt.load(objectUrl('run.bpf.o'));
+    try {
+      expect((b as unknown as LoadedObject).programs.length).toBe(8);
+    } finally {
+      await b.unload();
+    }
   });
 
   describe('bad objects', () => {

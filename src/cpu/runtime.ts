@@ -5,7 +5,7 @@
 
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
 import type { MapHandle } from '../maps/bpf.js';
 import { BpfError } from '../maps/errno.js';
@@ -265,8 +265,18 @@ export class Runtime {
 
   // ---- programs ------------------------------------------------------------------------------------
 
-  /** Load a program module: create its maps, then bind every CPU to them. */
-  async load(module: string | URL, options: LoadOptions = {}): Promise<LoadedProgram> {
+  /**
+   * Load a program module: create its maps, then bind every CPU to them. A path ending in `.o` is
+   * an eBPF object, loaded as loadObject() does.
+   */
+  async load(object: `${string}.o`, options?: ObjectLoadOptions): Promise<LoadedObject>;
+  async load(module: string | URL, options?: LoadOptions): Promise<LoadedProgram>;
+  async load(module: string | URL, options: LoadOptions & ObjectLoadOptions = {}): Promise<LoadedProgram | LoadedObject> {
+    if (typeof module === 'string' ? module.endsWith('.o') : module.pathname.endsWith('.o')) return this.loadObject(module, options);
+    return this.loadProgram(module, options);
+  }
+
+  private async loadProgram(module: string | URL, options: LoadOptions): Promise<LoadedProgram> {
     this.checkOpen();
     const url = moduleUrl(module);
     let program: Program;
@@ -338,10 +348,11 @@ export class Runtime {
    */
   async loadObject(source: string | URL | Uint8Array | BpfObject, options: ObjectLoadOptions = {}): Promise<LoadedObject> {
     this.checkOpen();
-    const what = source instanceof URL ? source.pathname : typeof source === 'string' ? source : 'the object';
+    const src = source instanceof URL || (typeof source === 'string' && source.startsWith('file:')) ? fileURLToPath(source) : source;
+    const what = typeof src === 'string' ? src : 'the object';
     let prepared: PreparedObject;
     try {
-      prepared = prepareObject(objectOf(source instanceof URL ? source.pathname : source), this.cpus, options);
+      prepared = prepareObject(objectOf(src), this.cpus, options);
     } catch (e) {
       if (e instanceof ProgramLoadError) throw e;
       const why = e instanceof ObjectError || e instanceof BpfError ? e.message : `${(e as Error).message}`;

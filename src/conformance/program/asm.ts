@@ -120,12 +120,13 @@ function encodeLine(text: string, line: number, mapIndex: (name: string) => numb
   }
   if (op === '.insn') {
     // .insn code dst src off imm: anything at all, for the verifier to judge
-    count(tok, 6, line, '.insn code, dst, src, off, imm');
-    const [code, dst, src, off] = tok.slice(1, 5).map((x) => Number(x));
+    const f = text.trim().split(/[\s,]+/);
+    count(f, 6, line, '.insn code dst src off imm');
+    const [code, dst, src, off] = f.slice(1, 5).map((x) => Number(x));
     if (![code, dst, src, off].every((v) => Number.isInteger(v)) || code! < 0 || code! > 255 || dst! < 0 || dst! > 15 || src! < 0 || src! > 15 || off! < -32768 || off! > 32767) {
       throw new AsmError(line, `.insn fields out of range: code 0..255, dst/src 0..15, off s16`);
     }
-    return { code: code!, dst: dst!, src: src!, off: off!, imm: imm32(tok[5], line) };
+    return { code: code!, dst: dst!, src: src!, off: off!, imm: imm32(f[5], line) };
   }
   // ALU: add64 / add32 ..., neg64 dst, movsx64 dst, src, 8
   if ((m = /^(add|sub|mul|div|sdiv|or|and|lsh|rsh|neg|mod|smod|xor|mov|arsh|movsx)(64|32)$/.exec(op))) {

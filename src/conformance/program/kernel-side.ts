@@ -71,10 +71,13 @@ export async function buildProgHelper(cc = process.env.CC || 'cc'): Promise<stri
   return bin;
 }
 
-/** The line of a verifier log that says why: the last one before the statistics. */
+/**
+ * The line of a verifier log that says why: the last one before the statistics and the register
+ * states the verifier prints after some messages ("cur state:", "old state:").
+ */
 export function verifierLine(log: string): string {
   const lines = log.split('\n').map((l) => l.trimEnd()).filter((l) => l !== '');
-  while (lines.length > 0 && /^(processed \d+ insns|verification time|stack depth|-- END PROG LOAD LOG --)/.test(lines[lines.length - 1]!)) lines.pop();
+  while (lines.length > 0 && /^(processed \d+ insns|verification time|stack depth|-- END PROG LOAD LOG --|cur state:|old state:)/.test(lines[lines.length - 1]!)) lines.pop();
   return lines[lines.length - 1] ?? '';
 }
 
@@ -204,7 +207,7 @@ export class KernelProgramSide implements ProgramSide {
     switch (step.op) {
       case 'update': line = `update ${m.name} ${step.cpu} ${hexArg(key)} ${hexArg(value)} ${flags}`; break;
       case 'push': line = `update ${m.name} ${step.cpu} - ${hexArg(value)} ${flags}`; break;
-      case 'lookup': line = `lookup ${m.name} ${step.cpu} ${hexArg(key)} ${flags}`; break;
+      case 'lookup': line = `lookup ${m.name} ${step.cpu} ${hexArg(key)} ${flags}${value ? ` ${hexArg(value)}` : ''}`; break;
       case 'peek': line = `lookup ${m.name} ${step.cpu} - 0`; break;
       case 'lookupAndDelete': line = `lookupdelete ${m.name} ${step.cpu} ${hexArg(key)} ${flags}`; break;
       case 'pop': line = `lookupdelete ${m.name} ${step.cpu} - 0`; break;

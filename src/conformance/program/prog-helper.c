@@ -22,7 +22,7 @@
 //                                       -> ok <retval> <data_out|-> <ctx_after|->   or err <errno>
 //   race <prog> <cpu,cpu,...> <repeat> <data|->   one pinned thread per CPU, released together
 //                                       -> ok <retval>,<retval>,...   or err <errno>
-//   update <map> <cpu> <key> <value> <flags>    lookup <map> <cpu> <key> <flags>
+//   update <map> <cpu> <key> <value> <flags>    lookup <map> <cpu> <key> <flags> [<value in>]
 //   delete <map> <cpu> <key>            getnext <map> <cpu> <key>    lookupdelete <map> <cpu> <key> <flags>
 //   freeze <map>
 //   dump <map>                          array-like: ok <value hex of every index, concatenated>
@@ -40,6 +40,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/bpf.h>
+#include <linux/btf.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -403,12 +404,84 @@ static struct bpf_insn *patched(const struct prog_ent *p, int *bad_index)
 	return ins;
 }
 
+/*
+ * The kernel wants BTF func_info for a program whose callbacks are passed by ld_imm64
+ * BPF_PSEUDO_FUNC (bpf_loop's): one FUNC per sub-program, static, of type int(void), at each
+ * sub-program's first instruction. libbpf takes it from the object's .BTF.ext; hand-assembled
+ * programs get this minimal one. Returns the BTF fd (or -1 when no sub-program needs it).
+ */
+static int raw_func_btf(const struct bpf_insn *ins, size_t n, __u32 *starts, __u32 *nstarts)
+{
+	unsigned char blob[65536];
+	char strs[4096];
+	size_t tn = 0, sn = 0;
+	int callbacks = 0;
+
+	*nstarts = 0;
+	starts[(*nstarts)++] = 0;
+	for (size_t i = 0; i < n; i++) {
+		int target = -1;
+
+		if (ins[i].code == (BPF_JMP | BPF_CALL) && ins[i].src_reg == BPF_PSEUDO_CALL)
+			target = (int)i + ins[i].imm + 1;
+		if (ins[i].code == (BPF_LD | BPF_IMM | BPF_DW) && ins[i].src_reg == BPF_PSEUDO_FUNC) {
+			target = (int)i + ins[i].imm + 1;
+			callbacks = 1;
+		}
+		if (target <= 0 || target >= (int)n || *nstarts >= 256)
+			continue;
+		int seen = 0;
+		for (__u32 k = 0; k < *nstarts; k++)
+			seen |= starts[k] == (__u32)target;
+		if (!seen)
+			starts[(*nstarts)++] = (__u32)target;
+	}
+	if (!callbacks)
+		return -1;
+	/* sort the starts: func_info must be in instruction order */
+	for (__u32 a = 1; a < *nstarts; a++)
+		for (__u32 b = a; b > 0 && starts[b - 1] > starts[b]; b--) {
+			__u32 t = starts[b];
+			starts[b] = starts[b - 1];
+			starts[b - 1] = t;
+		}
+	strs[sn++] = 0;
+	memcpy(strs + sn, "int", 4);
+	__u32 s_int = (__u32)sn;
+	sn += 4;
+	struct btf_type t_int = { .name_off = s_int, .info = BTF_KIND_INT << 24, .size = 4 };
+	__u32 int_enc = BTF_INT_SIGNED << 24 | 32;
+	memcpy(blob + tn, &t_int, sizeof(t_int)), tn += sizeof(t_int);
+	memcpy(blob + tn, &int_enc, 4), tn += 4;
+	struct btf_type t_proto = { .name_off = 0, .info = BTF_KIND_FUNC_PROTO << 24, .type = 1 };
+	memcpy(blob + tn, &t_proto, sizeof(t_proto)), tn += sizeof(t_proto);
+	for (__u32 k = 0; k < *nstarts; k++) {
+		struct btf_type f = { .name_off = (__u32)sn, .info = BTF_KIND_FUNC << 24 /* static */, .type = 2 };
+
+		sn += (size_t)snprintf(strs + sn, sizeof(strs) - sn, "f%u", k) + 1;
+		memcpy(blob + tn, &f, sizeof(f)), tn += sizeof(f);
+	}
+	struct btf_header h = {
+		.magic = BTF_MAGIC, .version = BTF_VERSION, .hdr_len = sizeof(h),
+		.type_off = 0, .type_len = (__u32)tn, .str_off = (__u32)tn, .str_len = (__u32)sn,
+	};
+	unsigned char *all = malloc(sizeof(h) + tn + sn);
+	memcpy(all, &h, sizeof(h));
+	memcpy(all + sizeof(h), blob, tn);
+	memcpy(all + sizeof(h) + tn, strs, sn);
+	int fd = bpf_btf_load(all, sizeof(h) + tn + sn, NULL);
+	free(all);
+	return fd;
+}
+
 static int load_raw_prog(struct prog_ent *p, char *log, size_t log_size)
 {
 	int bad;
 	struct bpf_insn *ins = patched(p, &bad);
 	LIBBPF_OPTS(bpf_prog_load_opts, o, .log_buf = log, .log_size = (__u32)log_size, .log_level = log ? 1 : 0);
-	int fd;
+	__u32 starts[256], nstarts;
+	struct bpf_func_info fi[256];
+	int fd, btf_fd;
 
 	if (!ins) {
 		snprintf(log, log_size, "instruction %d: ld_imm64 names a map index that does not exist", bad);
@@ -418,10 +491,25 @@ static int load_raw_prog(struct prog_ent *p, char *log, size_t log_size)
 	/* the kernel accepts syscall programs only as sleepable ones (libbpf's SEC("syscall") does the same) */
 	if (p->type == BPF_PROG_TYPE_SYSCALL)
 		o.prog_flags = BPF_F_SLEEPABLE;
+	btf_fd = raw_func_btf(ins, p->insn_cnt, starts, &nstarts);
+	if (btf_fd >= 0) {
+		for (__u32 k = 0; k < nstarts; k++) {
+			fi[k].insn_off = starts[k];
+			fi[k].type_id = 3 + k;
+		}
+		o.prog_btf_fd = (__u32)btf_fd;
+		o.func_info = fi;
+		o.func_info_cnt = nstarts;
+		o.func_info_rec_size = sizeof(fi[0]);
+	}
 	if (log)
 		log[0] = 0;
 	fd = bpf_prog_load((enum bpf_prog_type)p->type, p->name, "GPL", ins, p->insn_cnt, &o);
+	int e = errno;
+	if (btf_fd >= 0)
+		close(btf_fd);
 	free(ins);
+	errno = e;
 	return fd;
 }
 
@@ -709,13 +797,28 @@ static void cmd_elem(const char *op, char **arg, int n)
 		out = calloc(out_len + 8, 1);
 		r = bpf_map_get_next_key(m->fd, key, out);
 	} else {
-		if (n != 4) {
+		if (n != 4 && n != 5) {
 			free(key);
-			return reply_fail("%s takes map, cpu, key, flags", op);
+			return reply_fail("%s takes map, cpu, key, flags [, initial value]", op);
 		}
 		flags = strtoull(arg[3], NULL, 10);
 		out_len = value_buf_size(m);
 		out = calloc(out_len + 8, 1);
+		if (n == 5) {
+			/* what the buffer holds before the call: the value a bloom filter tests */
+			size_t ilen;
+			unsigned char *init = unhex(arg[4], &ilen, &bad);
+
+			if (bad || ilen > out_len) {
+				free(key);
+				free(out);
+				free(init);
+				return reply_fail("bad initial value hex");
+			}
+			if (init)
+				memcpy(out, init, ilen);
+			free(init);
+		}
 		if (strcmp(op, "lookup") == 0)
 			r = bpf_map_lookup_elem_flags(m->fd, key, out, flags);
 		else

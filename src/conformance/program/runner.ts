@@ -291,7 +291,14 @@ function encodeValue(sc: ProgramScenario, i: number, field: string, m: LoadedMap
 
 // ---- judging ---------------------------------------------------------------------------------------
 
-/** Compare two outcomes; null when they agree, else why not. Races follow their own rule. */
+/**
+ * Compare two outcomes; null when they agree, else why not. Races follow their own rule:
+ * exact counters must count every run on both sides; a racy counter may lose updates on either
+ * side, so only what holds for every interleaving is compared: neither count exceeds the runs.
+ * (Whether a given run loses any depends on how the CPUs' runs overlapped: a replay of the
+ * kernel against its own recording showed a 2 x 1,000-run race lose 336 updates once and none the
+ * next time. That racy code does lose updates is its own test, in issue 14's race lab.)
+ */
 export function judgeOutcome(step: ProgStep, expected: RecordedOutcome, actual: RecordedOutcome): string | null {
   const strip = (o: RecordedOutcome): Record<string, unknown> => {
     const { maps: _maps, ...rest } = o;
@@ -305,9 +312,7 @@ export function judgeOutcome(step: ProgStep, expected: RecordedOutcome, actual: 
     const total = (e as { total: number }).total;
     if (canonical(er) !== canonical(ar)) return 'the runs or return values differ';
     if (step.expect === 'exact') return ec === total && ac === total ? null : `an exact counter must count every run (${total}): ${ec} vs ${ac}`;
-    if (ac > total || ec > total) return `a racy counter cannot count more than the runs (${total}): ${ec} vs ${ac}`;
-    if (ec < total && ac === total) return `the judge lost ${total - ec} updates; the other side lost none, so its increments are not racing`;
-    return null;
+    return ac <= total && ec <= total ? null : `a racy counter cannot count more than the runs (${total}): ${ec} vs ${ac}`;
   }
   return canonical(e) === canonical(a) ? null : 'the outcomes differ';
 }
@@ -476,6 +481,26 @@ function writeRecording(sc: ProgramScenario, outcomes: (RecordedOutcome | undefi
   writeFileSync(sc.file, formatProgramScenario(json));
 }
 
+/** JSON with object keys in sorted order (JSON.stringify puts integer-like keys such as "10000000" first). */
+function sortedJson(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map(sortedJson).join(',')}]`;
+  const keys = Object.keys(v).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${sortedJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+}
+
+/** A step on one line, its fields in the order written, the map dumps' keys in byte order. */
+function stepText(step: unknown): string {
+  const s = step as Record<string, unknown>;
+  const field = (k: string, v: unknown): string => {
+    if (k !== 'kernel' || v === null || typeof v !== 'object') return `${JSON.stringify(k)}:${JSON.stringify(v)}`;
+    const o = v as Record<string, unknown>;
+    const inner = Object.keys(o).map((ok) => `${JSON.stringify(ok)}:${ok === 'maps' || ok === 'defs' ? sortedJson(o[ok]) : JSON.stringify(o[ok])}`);
+    return `"kernel":{${inner.join(',')}}`;
+  };
+  return `{${Object.keys(s).map((k) => field(k, s[k])).join(',')}}`;
+}
+
 const FILE_ORDER = ['description', 'object', 'initial', 'undumped', 'recorded', 'steps'];
 
 /** The file layout: top-level fields one per line (the object's programs one instruction a line), one line per step. */
@@ -487,7 +512,7 @@ export function formatProgramScenario(json: Record<string, unknown>): string {
     if (k === 'steps') {
       lines.push('  "steps": [');
       const steps = json.steps as unknown[];
-      steps.forEach((st, i) => lines.push(`    ${JSON.stringify(st)}${i < steps.length - 1 ? ',' : ''}`));
+      steps.forEach((st, i) => lines.push(`    ${stepText(st)}${i < steps.length - 1 ? ',' : ''}`));
       lines.push(`  ]${last ? '' : ','}`);
       return;
     }

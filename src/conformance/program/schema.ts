@@ -88,13 +88,14 @@ export interface RaceStep extends StepBase {
   data?: Uint8Array;
   /** The counter the program bumps once per run: zeroed before, read (summed over CPUs) after. */
   counter: { map: string; key: ByteInput; offset: number; size: 4 | 8 };
-  /** exact: count == runs; racy: count <= runs, and if the kernel lost updates the other side must lose some too. */
+  /** exact: count == runs on both sides; racy: updates may be lost on either side, count <= runs on both. */
   expect: 'exact' | 'racy';
 }
 export interface MapStep extends StepBase {
   op: MapStepOp;
   map: string;
   key?: ByteInput | null;
+  /** update, push: the value; lookup: what the buffer holds before the call (a bloom filter tests it) */
   value?: Uint8Array;
   values?: Uint8Array[];
   flags?: number;
@@ -172,7 +173,7 @@ const STEP_FIELDS: Record<StepOp, string[]> = {
   run: ['prog', 'cpu', 'data', 'ctx', 'repeat'],
   race: ['prog', 'cpus', 'repeat', 'data', 'counter', 'expect'],
   update: ['map', 'key', 'value', 'values', 'flags', 'cpu'],
-  lookup: ['map', 'key', 'flags', 'cpu'],
+  lookup: ['map', 'key', 'value', 'flags', 'cpu'],
   delete: ['map', 'key', 'cpu'],
   getNextKey: ['map', 'key', 'cpu'],
   lookupAndDelete: ['map', 'key', 'flags', 'cpu'],
@@ -407,6 +408,7 @@ export function validateProgramScenario(file: string, json: unknown, dir?: strin
           if (s.key === undefined && op !== 'getNextKey') fail(n, 'key', 'is missing; give hex, typed fields, a number, or null for a NULL key pointer');
           m.key = s.key === null || s.key === undefined ? null : keyField(n, 'key', s.key);
         }
+        if (op === 'lookup' && s.value !== undefined) m.value = bytesField(n, 'value', s.value);
         if (op === 'update' || op === 'push') {
           if (s.value !== undefined && s.values !== undefined) fail(n, 'value', 'give "value" or "values", not both');
           if (s.value === undefined && s.values === undefined) fail(n, 'value', 'is missing');

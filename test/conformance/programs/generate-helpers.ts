@@ -311,11 +311,11 @@ function lruRefbit(prog: 'program' | 'user'): ScenarioDef {
       : user('lookup', { map: 'lru', key: k }, k === 1 ? 'user-space lookups do not set the reference bit' : undefined));
   }
   for (let k = 9; k <= 14; k++) steps.push(r(0, 'update', { key: k, val: k }, k === 9 ? 'six new keys: which old ones survive?' : undefined));
-  for (const k of [9, 10]) {
-    steps.push(prog === 'program' ? r(0, 'bump', { key: k }, k === 9 ? 'a lookup through bump sets the bit too' : undefined) : user('lookup', { map: 'lru', key: k }));
+  for (const k of [13, 14]) {
+    steps.push(prog === 'program' ? r(0, 'bump', { key: k }, k === 13 ? 'the newest two, looked up (bump looks up too)' : undefined) : user('lookup', { map: 'lru', key: k }, k === 13 ? 'the newest two, looked up' : undefined));
   }
   for (let k = 15; k <= 20; k++) steps.push(r(0, 'update', { key: k, val: k }));
-  for (let k = 1; k <= 4; k++) steps.push(r(0, 'lookup', { key: k }, k === 1 ? 'who is left of 1-4' : undefined));
+  for (const k of [1, 2, 3, 4, 13, 14]) steps.push(r(0, 'lookup', { key: k }, k === 1 ? 'who is left of 1-4, 13 and 14 (0: found, 1: evicted)' : undefined));
   return {
     name: prog === 'program' ? 'lru-hash-refbit-program' : 'lru-hash-refbit-user',
     description: prog === 'program'
@@ -547,24 +547,27 @@ function ringbufOutput(): ScenarioDef {
 function ringbufReserve(): ScenarioDef {
   return {
     name: 'ringbuf-reserve-submit',
-    description: 'bpf_ringbuf_reserve + bpf_ringbuf_submit of 8 to 4088 bytes (a 4096-byte ring holds one 4088-byte record with its header; 4096 bytes never fit), NULL when the ring is too full, reserve flags refused, two reservations submitted out of order',
+    description: 'bpf_ringbuf_reserve + bpf_ringbuf_submit of 8 to 4096 bytes: each record takes its size plus an 8-byte header, rounded to 8; a reservation fails (NULL) once the producer would run more than size - 1 bytes ahead of the consumer, so a 4096-byte ring holds at most a 4080-byte record; reserve flags refused; two reservations submitted out of order',
     object: elf('ringbuf'),
     steps: [
       open(),
       rb('submit', 8, 0, [0x10], 'the record holds seed, seed+1, ...'),
       rb('submit', 16, 0, [0x20]),
       rb('submit', 96, 0, [0x30]),
-      rb('query', 0, AVAIL),
+      rb('query', 0, AVAIL, [], '16 + 24 + 104 bytes'),
       consume(),
       rb('submit', 1000, 0, [0x1000]),
       rb('submit', 2048, 0, [0x2000]),
-      rb('submit', 1000, 0, [0x3000], 'no room for 1008 more bytes: NULL'),
-      rb('submit', 96, 0, [0x40], 'still room for 104'),
+      rb('submit', 1000, 0, [0x3000], '1008 + 2056 + 1008 = 4072 bytes: fits'),
+      rb('submit', 96, 0, [0x40], '104 more would be 4176: NULL'),
+      rb('submit', 8, 0, [0x41], '16 more: 4088, fits'),
+      rb('submit', 8, 0, [0x42], '16 more: 4104, NULL'),
       consume(),
-      rb('submit', 4088, 0, [0x5000], 'the largest record: the ring is empty'),
+      rb('submit', 4088, 0, [0x5000], '4096 bytes with its header: never fits (the producer may not get 4096 bytes ahead)'),
+      rb('submit', 4080, 0, [0x5000], 'the largest record that fits'),
       rb('submit', 8, 0, [0x60], 'full: NULL'),
       consume(),
-      rb('submit', 4096, 0, [0x7000], 'never fits: NULL'),
+      rb('submit', 4096, 0, [0x7000], 'larger than the ring: NULL'),
       rb('reserveFlags', 0, 1, [0x80], 'reserve takes no flags: NULL'),
       rb('reserveFlags', 0, 0, [0x81]),
       rb('two', 0, 0, [0x90], 'two records, the second submitted first: read in reservation order'),
@@ -597,7 +600,8 @@ function ringbufDiscard(): ScenarioDef {
       rb('discard', 1000, 0, [5]),
       rb('discard', 1000, 0, [6]),
       rb('discard', 1000, 0, [7]),
-      rb('submit', 1000, 0, [8], 'a fourth 1008-byte record does not fit: discarded space is not free until consumed'),
+      rb('discard', 96, 0, [7], '160 + 3 x 1008 + 104 bytes between the consumer and the producer'),
+      rb('submit', 1000, 0, [8], '1008 more would pass 4095: discarded space is not free until consumed (NULL)'),
       consume('nothing to show, but the consumer moves past the discarded records'),
       rb('submit', 1000, 0, [9], 'now it fits'),
       rb('discard', 8, 2, [10], 'discard with BPF_RB_FORCE_WAKEUP'),
@@ -629,20 +633,25 @@ function ringbufQuery(): ScenarioDef {
 function ringbufFull(): ScenarioDef {
   const steps: Json[] = [open()];
   for (let i = 0; i < 10; i++) steps.push(rb('submit', 96, 0, [i * 0x100], i === 0 ? 'ten 104-byte records' : undefined));
-  steps.push(rb('submit', 2048, 0, [0xa000], '1040 + 2056 bytes: fits'));
-  steps.push(rb('submit', 1000, 0, [0xb000], 'full: NULL'));
-  steps.push(rb('output', 31, 0, [0xc000], 'output on a full ring: -EAGAIN'));
+  steps.push(rb('submit', 2048, 0, [0xa000], '1040 + 2056 = 3096 bytes'));
+  steps.push(rb('submit', 1000, 0, [0xb000], '1008 more would pass 4095: NULL'));
+  steps.push(rb('output', 31, 0, [0xc000], '40 bytes: 3136'));
+  for (let i = 0; i < 9; i++) steps.push(rb('submit', 96, 0, [0xd000 + i], i === 0 ? 'nine more 104-byte records: 4072' : undefined));
+  steps.push(rb('submit', 96, 0, [0xe000], 'full: NULL'));
+  steps.push(rb('output', 16, 0, [0xe100], '24 bytes would make 4096: -EAGAIN'));
+  steps.push(rb('output', 8, 0, [0xe200], '16 bytes: 4088, fits'));
+  steps.push(rb('output', 0, 0, [], 'an empty record still takes 8: -EAGAIN'));
   steps.push(rb('query', 0, AVAIL));
   steps.push(consume());
-  steps.push(rb('output', 31, 0, [0xd000], 'room again'));
-  steps.push(rb('submit', 2048, 0, [0xe000], 'this record wraps around the end of the data area'));
+  steps.push(rb('output', 31, 0, [0xf000], 'room again'));
+  steps.push(rb('submit', 2048, 0, [0xf100], 'this record wraps around the end of the data area'));
   steps.push(rb('query', 0, PROD_POS));
   steps.push(consume('the wrapped record reads whole'));
-  steps.push(rb('submit', 4088, 0, [0xf000], 'the largest record, starting mid-ring'));
+  steps.push(rb('submit', 4080, 0, [0xf200], 'the largest record, starting mid-ring'));
   steps.push(consume());
   return {
     name: 'ringbuf-full',
-    description: 'A ring buffer filled by programs: reserve answers NULL and output -EAGAIN when full, the consumer frees space, records wrap around the end of the ring and read back whole',
+    description: 'A ring buffer filled by programs to the last byte: reserve answers NULL and output -EAGAIN once the producer would be 4096 bytes ahead of the consumer, consumption frees space, records wrap around the end of the ring and read back whole',
     object: elf('ringbuf'),
     steps,
   };
@@ -943,14 +952,14 @@ function valuePointers(): ScenarioDef {
     note({ op: 'run', prog: 'pointers', cpu, data: ['zero 14', u32(op), u32(k1), u32(k2), u32(0), u64(v)] }, text);
   return {
     name: 'value-pointers',
-    description: 'What a value pointer is: the element itself (a second lookup returns the same pointer and sees the write), the same memory after a delete, which a preallocated hash hands to the next insert on the same CPU (the old pointer then reads the new key\'s value), an in-place update of an existing key, and array pointers',
+    description: 'What a value pointer is: the element itself (a second lookup returns the same pointer and sees the write), the same memory after a delete, which a preallocated hash hands to the next insert on the same CPU (the old pointer then reads the new key\'s value); an update of an existing key that installs another element (the old pointer keeps the old value); array pointers',
     object: elf('value-pointers'),
     initial: { ph: [{ key: 1, value: [u64(100)] }, { key: 2, value: [u64(200)] }] },
     steps: [
       open(),
       p(1, 1, 0, 5, 'write through the pointer: 105, and the same pointer twice (1)'),
       p(1, 3, 0, 5, 'no key 3'),
-      p(4, 2, 0, 222, 'an update of an existing key is seen through the old pointer'),
+      p(4, 2, 0, 222, 'an update of an existing key swaps in another element: the old pointer still reads 200'),
       p(2, 1, 7, 777, 'delete key 1 while holding its pointer, insert key 7: the old pointer reads 777'),
       p(2, 2, 8, 888, undefined, 1),
       p(2, 7, 7, 7, 'delete 7, insert 7 again'),

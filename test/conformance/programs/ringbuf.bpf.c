@@ -55,6 +55,7 @@ int rb_ops(struct in *ctx)
 			RESERVE_CASE(96, bpf_ringbuf_submit)
 			RESERVE_CASE(1000, bpf_ringbuf_submit)
 			RESERVE_CASE(2048, bpf_ringbuf_submit)
+			RESERVE_CASE(4080, bpf_ringbuf_submit)
 			RESERVE_CASE(4088, bpf_ringbuf_submit)
 			RESERVE_CASE(4096, bpf_ringbuf_submit)
 		}

@@ -264,7 +264,6 @@ export class KernelProgramSide implements ProgramSide {
     await this.helper.must('close').catch(() => undefined);
   }
 
-  /** End the helper process. */
   async stop(): Promise<void> {
     await this.helper.stop();
   }

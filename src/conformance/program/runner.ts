@@ -367,18 +367,25 @@ export async function runProgramConformance(options: ProgramConformanceOptions =
     addUnique(summary.cpus, env.cpus);
   }
 
-  // Our side: judged in check and live mode, compared in record mode when it exists.
-  let ours: ProgramSide | null = null;
-  let oursMissing: string | null = null;
-  const needOurs = subject === 'ours' || mode !== 'check';
-  try {
-    if (needOurs) {
-      const cpus = env?.cpus ?? scenarios.find((s) => s.recorded)?.recorded?.cpus ?? 2;
-      ours = await (options.ours ?? oursSide)(cpus);
+  // Our side: judged in check and live mode, compared in record mode when it exists; one per CPU
+  // count (check mode plays each scenario with the CPUs it was recorded with).
+  const oursBy = new Map<number, ProgramSide>();
+  const oursFor = async (cpus: number): Promise<ProgramSide> => {
+    let side = oursBy.get(cpus);
+    if (!side) {
+      side = await (options.ours ?? oursSide)(cpus);
+      oursBy.set(cpus, side);
     }
-  } catch (e) {
-    if (!(e instanceof SideUnavailable)) throw e;
-    oursMissing = e.message;
+    return side;
+  };
+  let oursMissing: string | null = null;
+  if (subject === 'ours' || mode !== 'check') {
+    try {
+      await oursFor(env?.cpus ?? scenarios.find((s) => s.recorded)?.recorded?.cpus ?? 2);
+    } catch (e) {
+      if (!(e instanceof SideUnavailable)) throw e;
+      oursMissing = e.message;
+    }
   }
   if (oursMissing && mode !== 'record') return skipAll(oursMissing);
   if (oursMissing) summary.judged = `nothing (${oursMissing}): the kernel's outcomes are recorded, not compared`;
@@ -388,38 +395,67 @@ export async function runProgramConformance(options: ProgramConformanceOptions =
     for (const sc of scenarios) {
       summary.scenarios++;
       summary.steps += sc.steps.length;
-      if (mode === 'check' && !sc.recorded) {
+      const skipScenario = (reason: string): void => {
         summary.skipped += sc.steps.length;
-        summary.skips.push({ scenario: sc.name, step: 0, reason: `never recorded: run percpu-maps conformance --programs --record ${sc.name}` });
+        summary.skips.push({ scenario: sc.name, step: 0, reason });
+      };
+      if (mode === 'check' && !sc.recorded) {
+        skipScenario(`never recorded: run percpu-maps conformance --programs --record ${sc.name}`);
         continue;
       }
       if (mode === 'check') {
         addUnique(summary.kernels, sc.recorded!.kernel);
         addUnique(summary.cpus, sc.recorded!.cpus);
-        if (env && sc.recorded!.cpus !== env.cpus) {
-          summary.skipped += sc.steps.length;
-          summary.skips.push({ scenario: sc.name, step: 0, reason: `recorded with ${sc.recorded!.cpus} possible CPUs; this kernel has ${env.cpus}` });
-          continue;
-        }
+      }
+      if (env && mode === 'check' && sc.recorded!.cpus !== env.cpus) {
+        skipScenario(`recorded with ${sc.recorded!.cpus} possible CPUs; this kernel has ${env.cpus}`);
+        continue;
+      }
+      const top = highestCpu(sc);
+      if (env && mode !== 'check' && top >= env.cpus) {
+        skipScenario(`names CPU ${top}, but this machine has ${env.cpus} possible CPUs`);
+        continue;
       }
       const judge: Player = mode === 'check' ? new RecordedPlayer('recording') : new LivePlayer(kernel!);
-      const judgedSide = mode === 'check' && subject === 'kernel' ? kernel : ours;
+      const judgedSide = mode === 'check' && subject === 'kernel' ? kernel : oursMissing ? null : await oursFor(mode === 'check' ? sc.recorded!.cpus : env!.cpus);
       const judged: Player | null = judgedSide ? new LivePlayer(judgedSide) : null;
       await playScenario(sc, judge, judged, mode, env, summary);
       log(`${sc.name}: ${sc.steps.length} steps`);
     }
   } finally {
-    await ours?.close().catch(() => undefined);
+    for (const side of oursBy.values()) await side.stop().catch(() => undefined);
     await kernel?.stop();
   }
   return summary;
 }
 
+/** The highest CPU a scenario's steps name ('all' names every CPU there is, so none in particular). */
+function highestCpu(sc: ProgramScenario): number {
+  let top = 0;
+  for (const s of sc.steps) {
+    if ('cpu' in s && typeof s.cpu === 'number') top = Math.max(top, s.cpu);
+    if (s.op === 'race' && s.cpus !== 'all') top = Math.max(top, ...s.cpus);
+  }
+  return top;
+}
+
 async function playScenario(sc: ProgramScenario, judge: Player, judged: Player | null, mode: ProgramMode, env: ProgramKernelEnv | null, summary: ProgramSummary): Promise<void> {
   const recorded: (RecordedOutcome | undefined)[] = [];
+  const undumped = new Set(Object.keys(sc.undumped));
+  const strip = (s: MapsState): MapsState => Object.fromEntries(Object.entries(s).filter(([n]) => !undumped.has(n)));
   let failed = false;
+  let compared = judged;
+  const skipRest = (i: number, reason: string): void => {
+    summary.skipped += sc.steps.length - i;
+    summary.skips.push({ scenario: sc.name, step: i + 1, reason });
+  };
+  const differ = (i: number, d: Pick<ProgramDifference, 'expected' | 'actual' | 'maps'> & { why?: string }): void => {
+    summary.differ++;
+    const { kernel: _k, ...input } = sc.rawSteps[i]!;
+    summary.differences.push({ file: sc.file, scenario: sc.name, step: i + 1, op: sc.steps[i]!.op, input, judge: judge.name, judged: judged!.name, ...d });
+  };
   await judge.begin(sc);
-  await judged?.begin(sc);
+  await compared?.begin(sc);
   try {
     for (let i = 0; i < sc.steps.length; i++) {
       const step = sc.steps[i]!;
@@ -427,14 +463,36 @@ async function playScenario(sc: ProgramScenario, judge: Player, judged: Player |
       let b: Play | null = null;
       try {
         a = await judge.step(sc, i);
-        if (judged && !a.skip) b = await judged.step(sc, i);
       } catch (e) {
         if (!(e instanceof ProgramScenarioError) && !(e instanceof KernelSideError)) throw e;
         summary.errors.push(e instanceof ProgramScenarioError ? e.message : `${sc.file}: step ${i + 1} (${step.op}): ${e.message}`);
         failed = true;
-        summary.skipped += sc.steps.length - i;
-        summary.skips.push({ scenario: sc.name, step: i + 1, reason: 'a side failed (see errors); the rest of the scenario was skipped' });
+        skipRest(i, 'a side failed (see errors); the rest of the scenario was skipped');
         break;
+      }
+      if (compared && !a.skip) {
+        try {
+          b = await compared.step(sc, i);
+        } catch (e) {
+          if (e instanceof ProgramScenarioError) {
+            summary.errors.push(e.message);
+            failed = true;
+            skipRest(i, 'a side failed (see errors); the rest of the scenario was skipped');
+            break;
+          }
+          // Anything else the judged side throws is its own failure at this step; its state is
+          // unknown from here on. A recording goes on without it.
+          differ(i, { expected: a.outcome, actual: undefined, why: `the ${compared.name} side threw: ${(e as Error).message}`, maps: [] });
+          await compared.end().catch(() => undefined);
+          compared = null;
+          if (mode !== 'record') {
+            skipRest(i + 1, `the ${judged!.name} side failed at step ${i + 1}; the rest of the scenario was not judged`);
+            break;
+          }
+          recorded.push(a.outcome);
+          summary.recorded++;
+          continue;
+        }
       }
       recorded.push(a.outcome);
       const skip = a.skip ?? b?.skip;
@@ -446,23 +504,16 @@ async function playScenario(sc: ProgramScenario, judge: Player, judged: Player |
       if (mode === 'record') summary.recorded++;
       if (!b) continue;
       const why = judgeOutcome(step, a.outcome!, b.outcome!);
-      const undumped = new Set(Object.keys(sc.undumped));
-      const strip = (s: MapsState): MapsState => Object.fromEntries(Object.entries(s).filter(([n]) => !undumped.has(n)));
-      const maps = diffStates(strip(a.state), strip(b.state), { a: judge.name, b: judged!.name });
+      const maps = diffStates(strip(a.state), strip(b.state), { a: judge.name, b: compared!.name });
       if (why === null && maps.length === 0) {
         summary.agree++;
         continue;
       }
-      summary.differ++;
-      const { kernel: _k, ...input } = sc.rawSteps[i]!;
-      summary.differences.push({
-        file: sc.file, scenario: sc.name, step: i + 1, op: step.op, input, judge: judge.name, judged: judged!.name,
-        expected: a.outcome, actual: b.outcome, ...(why && why !== 'the outcomes differ' ? { why } : {}), maps,
-      });
+      differ(i, { expected: a.outcome, actual: b.outcome, ...(why && why !== 'the outcomes differ' ? { why } : {}), maps });
     }
   } finally {
     await judge.end();
-    await judged?.end();
+    await compared?.end();
   }
   if (mode === 'record' && !failed) writeRecording(sc, recorded, env!);
 }

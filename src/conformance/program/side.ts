@@ -61,8 +61,11 @@ export interface ProgramSide {
   /** A map's full contents, read without changing them (see dump.ts for the form). */
   dump(map: LoadedMap): Promise<MapContents>;
 
-  /** Unload the object (and end any process the side runs). */
+  /** Unload the object (the next open loads a fresh one). */
   close(): Promise<void>;
+
+  /** End the side: its processes or workers. */
+  stop(): Promise<void>;
 }
 
 /**

@@ -13,7 +13,8 @@ import {
   assemble, AsmError, formatProgramSummary, judgeOutcome, OURS_MISSING, parseProgramScenario, probeProgramKernel, programConformanceCommand,
   programExitCode, programScenarioFiles, ProgramScenarioError, runProgramConformance, verifierLine, type ProgramSummary, type ProgStep,
 } from '../src/conformance/program/index.js';
-import { applyDelta, changedMaps, diffStates } from '../src/conformance/program/dump.js';
+import { applyDelta, changedMaps, defText, diffStates } from '../src/conformance/program/dump.js';
+import { openObjectFile } from '../src/object/index.js';
 import { cflagsOf, compile, objectOf, PROGRAMS_DIR, sources } from './conformance/programs/build.js';
 
 const FILES = programScenarioFiles(undefined);
@@ -185,6 +186,24 @@ describe('the recorded program scenarios', () => {
       expect(existsSync(join(PROGRAMS_DIR, sc.object.source)), sc.object.source).toBe(true);
     }
   });
+});
+
+// ---- our loader against the kernel's view of the same objects -------------------------------------------
+
+describe('the loader (src/object) reads each scenario object as libbpf loaded it into the kernel', () => {
+  for (const file of FILES) {
+    const sc = parseProgramScenario(file, readFileSync(file, 'utf8'));
+    if (sc.object.kind !== 'elf') continue;
+    const obj = sc.object;
+    it(`${sc.name}: every map's type, sizes, max_entries and flags as the recorded open saw them; every program a step names`, () => {
+      const loaded = openObjectFile(obj.file);
+      const open = sc.steps[0]!.kernel as { defs: Record<string, string> };
+      const ours = Object.fromEntries(loaded.maps.map((m) => [m.kind === 'data' ? m.section : m.name, defText(m)]));
+      expect(ours).toEqual(open.defs);
+      const named = sc.steps.flatMap((s) => ('prog' in s ? [s.prog] : []));
+      expect(named.filter((p) => !loaded.programs.some((q) => q.name === p))).toEqual([]);
+    });
+  }
 });
 
 // ---- the comparison rules ------------------------------------------------------------------------------

@@ -1,19 +1,11 @@
 // Bytes as scenarios write them: lower-case hex, or a list of little-endian typed fields
 // ("u32 7", "s64 -1", "u8 0xff", "hex 0a0b", "zero 6") for inputs a person writes by hand.
 
+import { bytesOf } from '../schema.js';
+
+export { bytesOf, hexOf } from '../schema.js';
+
 export const HEX_RE = /^([0-9a-f]{2})*$/;
-
-export function hexOf(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
-  return s;
-}
-
-export function bytesOf(hex: string): Uint8Array {
-  const b = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < b.length; i++) b[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return b;
-}
 
 const WIDTH: Record<string, number> = { u8: 1, s8: 1, u16: 2, s16: 2, u32: 4, s32: 4, u64: 8, s64: 8 };
 

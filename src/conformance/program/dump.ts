@@ -7,6 +7,7 @@
 //   ringbuf                             [records submitted and not yet consumed, in order]
 // Values are value_size bytes of hex (a per-CPU slot's padding is not compared).
 
+import { roundUp8 } from '../../maps/limits.js';
 import * as uapi from '../../maps/uapi.js';
 import { hexOf } from './bytes.js';
 import type { MapContents, MapsState } from './schema.js';
@@ -19,7 +20,7 @@ export function dumpable(type: number): boolean {
 }
 
 function perCpu(map: LoadedMap, bytes: Uint8Array, cpus: number): string[] {
-  const stride = uapi.roundUp8(map.valueSize);
+  const stride = roundUp8(map.valueSize);
   const out: string[] = [];
   for (let c = 0; c < cpus; c++) out.push(hexOf(bytes.subarray(c * stride, c * stride + map.valueSize)));
   return out;

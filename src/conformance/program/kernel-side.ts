@@ -2,14 +2,17 @@
 // machine's cc on first use into .native/, run as one long-lived process per scenario run, and
 // asked one line per step. See prog-helper.c for the protocol.
 
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { release, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { release } from 'node:os';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { sourceFile } from '../../cpu/module-url.js';
+import { roundUp8 } from '../../maps/limits.js';
 import * as uapi from '../../maps/uapi.js';
+import { DriverError, run } from '../bpftool.js';
+import { possibleCpus } from '../env.js';
+import { ScenarioError } from '../schema.js';
+import { buildNative } from '../native.js';
 import { bytesOf, hexOf } from './bytes.js';
 import { arrayContents, hashContents } from './dump.js';
 import {
@@ -18,57 +21,12 @@ import {
 } from './schema.js';
 import type { LoadedMap, ProgramSide } from './side.js';
 
-/** The package root: this file sits in src/conformance/program (or dist/conformance/program). */
-export const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const SOURCE = join(PACKAGE_ROOT, 'src', 'conformance', 'program', 'prog-helper.c');
-
-/** A failure of the kernel side's machinery (not a kernel refusal, which is an outcome). */
-export class KernelSideError extends Error {
-  override name = 'KernelSideError';
-}
-
-interface Exec { code: number; stdout: string; stderr: string; missing: boolean }
-
-function exec(cmd: string, args: string[], timeoutMs = 120_000): Promise<Exec> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
-      const e = err as (NodeJS.ErrnoException & { code?: string | number }) | null;
-      resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, stdout: String(stdout), stderr: String(stderr), missing: e?.code === 'ENOENT' });
-    });
-  });
-}
-
-function outputDir(): string {
-  for (const dir of [join(PACKAGE_ROOT, '.native'), join(tmpdir(), 'percpu-maps-native')]) {
-    try {
-      mkdirSync(dir, { recursive: true });
-      return dir;
-    } catch {
-      // read-only install: try the next place
-    }
-  }
-  throw new KernelSideError('no writable place for the native program helper (.native/ or the temp dir)');
-}
-
-/** Compile the helper unless a binary of this exact source exists; throws a one-line reason. */
-export async function buildProgHelper(cc = process.env.CC || 'cc'): Promise<string> {
-  if (!existsSync(SOURCE)) throw new KernelSideError(`the program helper's source is missing (${SOURCE}); run from a clone of the repository`);
-  const hash = createHash('sha256').update(readFileSync(SOURCE)).digest('hex').slice(0, 12);
-  const dir = outputDir();
-  const bin = join(dir, `prog-helper-${hash}`);
-  if (existsSync(bin)) return bin;
-  // Build under a private name and rename: two runs compiling at once never see half a binary.
-  const tmp = `${bin}.${process.pid}.tmp`;
-  const r = await exec(cc, ['-O2', '-Wall', '-o', tmp, SOURCE, '-lbpf', '-lpthread']);
-  if (r.missing) throw new KernelSideError(`no C compiler '${cc}' to build the program helper (apt-get install gcc libc6-dev, or set CC)`);
-  if (r.code !== 0) {
-    rmSync(tmp, { force: true });
-    const first = (r.stderr.split('\n').find((l) => /error/.test(l)) ?? r.stderr.trim().split('\n')[0] ?? '').trim();
-    const hint = /bpf\/(libbpf|bpf)\.h|-lbpf/.test(r.stderr) ? ' (libbpf missing: apt-get install libbpf-dev)' : '';
-    throw new KernelSideError(`the program helper does not build with ${cc}${hint}: ${first}`);
-  }
-  renameSync(tmp, bin);
-  return bin;
+/** Compile the helper (libbpf) unless a binary of this exact source exists; throws a one-line reason. */
+export function buildProgHelper(cc?: string): Promise<string> {
+  return buildNative({
+    source: sourceFile(import.meta.url, './prog-helper.c'), name: 'prog-helper', what: 'the program helper', libs: ['-lbpf', '-lpthread'],
+    hint: (stderr) => (/bpf\/(libbpf|bpf)\.h|-lbpf/.test(stderr) ? 'libbpf is missing: apt-get install libbpf-dev' : 'are libbpf-dev and linux-libc-dev installed?'),
+  }, cc);
 }
 
 /**
@@ -99,7 +57,7 @@ class Helper {
       this.stderr = (this.stderr + d.toString()).slice(-4000);
     });
     const die = (why: string): void => {
-      this.dead = new KernelSideError(`the program helper ${why}${this.stderr ? `: ${this.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`);
+      this.dead = new DriverError(`the program helper ${why}${this.stderr ? `: ${this.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`);
       for (const w of this.waiting.splice(0)) w(this.dead);
     };
     this.proc.on('error', (e) => die(`failed: ${e.message}`));
@@ -118,12 +76,12 @@ class Helper {
     const m = /^err (\d+)(?: (\S*))?$/.exec(answer);
     if (m) return { errno: Number(m[1]), text: decodeText(m[2] ?? '') };
     const what = line.length > 80 ? `${line.slice(0, 80)}...` : line;
-    throw new KernelSideError(`program helper: '${what}': ${answer.replace(/^fail /, '')}`);
+    throw new DriverError(`program helper: '${what}': ${answer.replace(/^fail /, '')}`);
   }
 
   async must(line: string): Promise<string[]> {
     const r = await this.ask(line);
-    if ('errno' in r) throw new KernelSideError(`program helper: '${line.split(' ')[0]}' failed with ${errnoNameOf(r.errno)}${r.text ? `: ${r.text}` : ''}`);
+    if ('errno' in r) throw new DriverError(`program helper: '${line.split(' ')[0]}' failed with ${errnoNameOf(r.errno)}${r.text ? `: ${r.text}` : ''}`);
     return r.ok;
   }
 
@@ -159,7 +117,7 @@ export class KernelProgramSide implements ProgramSide {
     this.maps = [];
     const obj = sc.object;
     if (obj.kind === 'elf') {
-      if (!existsSync(obj.file)) throw new KernelSideError(`${sc.file}: the object ${obj.file} does not exist (build it: see test/conformance/programs/README.md)`);
+      if (!existsSync(obj.file)) throw new ScenarioError(sc.file, 0, 'object.file', `${obj.file} does not exist (build it from its source: see test/conformance/programs/README.md)`);
       await h.must(`open ${obj.file}`);
       for (const init of sc.initial) if ('bytes' in init) await h.must(`init ${init.map} ${hexArg(init.bytes)}`);
     } else {
@@ -196,7 +154,7 @@ export class KernelProgramSide implements ProgramSide {
 
   private map(name: string): LoadedMap {
     const m = this.maps.find((x) => x.name === name);
-    if (!m) throw new KernelSideError(`no map '${name}' is loaded`);
+    if (!m) throw new DriverError(`no map '${name}' is loaded`);
     return m;
   }
 
@@ -221,7 +179,7 @@ export class KernelProgramSide implements ProgramSide {
     const bytes = bytesOf(hexWord(r.ok[0]));
     if (step.op === 'getNextKey') return { key: hexOf(bytes) };
     if (isPercpuType(m.type)) {
-      const stride = uapi.roundUp8(m.valueSize);
+      const stride = roundUp8(m.valueSize);
       return { values: Array.from({ length: this.cpus }, (_, c) => hexOf(bytes.subarray(c * stride, c * stride + m.valueSize))) };
     }
     return { value: hexOf(bytes.subarray(0, m.valueSize)) };
@@ -244,7 +202,7 @@ export class KernelProgramSide implements ProgramSide {
       case uapi.BPF_MAP_TYPE_ARRAY:
       case uapi.BPF_MAP_TYPE_PERCPU_ARRAY: {
         const all = bytesOf(hexWord(words[0]));
-        const size = isPercpuType(m.type) ? uapi.roundUp8(m.valueSize) * this.cpus : m.valueSize;
+        const size = isPercpuType(m.type) ? roundUp8(m.valueSize) * this.cpus : m.valueSize;
         const values = Array.from({ length: m.maxEntries }, (_, i) => all.subarray(i * size, (i + 1) * size));
         return arrayContents(m, values, this.cpus);
       }
@@ -282,17 +240,6 @@ export type ProgramProbe = { ok: true; env: ProgramKernelEnv } | { ok: false; re
 
 let cachedProbe: Promise<ProgramProbe> | null = null;
 
-/** Count the CPUs of a list such as "0-1" or "0-3,8-11". */
-function cpuCount(text: string): number {
-  let n = 0;
-  for (const part of text.trim().split(',')) {
-    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
-    if (!m) throw new Error(`cannot read the CPU list '${text.trim()}'`);
-    n += (m[2] === undefined ? 0 : Number(m[2]) - Number(m[1])) + 1;
-  }
-  return n;
-}
-
 /** Probe once per process: Linux, the helper builds, and the kernel loads and test-runs a program. */
 export function probeProgramKernel(): Promise<ProgramProbe> {
   cachedProbe ??= probe();
@@ -304,7 +251,7 @@ async function probe(): Promise<ProgramProbe> {
   if (process.platform !== 'linux') return no(`the kernel side needs Linux; this is ${process.platform}`);
   let cpus: number;
   try {
-    cpus = cpuCount(readFileSync('/sys/devices/system/cpu/possible', 'utf8'));
+    cpus = possibleCpus();
   } catch (e) {
     return no(`cannot read /sys/devices/system/cpu/possible: ${(e as Error).message}`);
   }
@@ -331,6 +278,6 @@ async function probe(): Promise<ProgramProbe> {
   } finally {
     await helper.stop();
   }
-  const v = await exec('pkg-config', ['--modversion', 'libbpf']);
+  const v = await run('pkg-config', ['--modversion', 'libbpf']);
   return { ok: true, env: { kernel: release(), cpus, libbpf: v.code === 0 ? v.stdout.trim() : 'unknown', helperBin: bin } };
 }

@@ -1,6 +1,7 @@
 // The summary a program conformance run prints: counts, what judged what, every difference in full
 // (the step as written, both outcomes, the map entries that differ), skips grouped by reason.
 
+import { skipLines } from '../report.js';
 import { canonical } from './dump.js';
 import type { ProgramSummary } from './runner.js';
 
@@ -26,17 +27,7 @@ export function formatProgramSummary(s: ProgramSummary): string {
     if (d.why) out.push(`  why: ${d.why}`);
     for (const m of d.maps) out.push(`  map ${m}`);
   }
-  if (s.skips.length > 0 && !s.unavailable) {
-    const byReason = new Map<string, string[]>();
-    for (const k of s.skips) {
-      const where = k.step > 0 ? `${k.scenario}#${k.step}` : k.scenario;
-      byReason.set(k.reason, [...(byReason.get(k.reason) ?? []), where]);
-    }
-    out.push('');
-    for (const [reason, where] of byReason) {
-      out.push(`SKIPPED ${where.length === 1 ? where[0] : `${where.length}x (${where.slice(0, 6).join(', ')}${where.length > 6 ? ', ...' : ''})`}: ${reason}`);
-    }
-  }
+  if (s.skips.length > 0 && !s.unavailable) out.push('', ...skipLines(s.skips));
   for (const e of s.errors) out.push(`ERROR ${e}`);
   return out.join('\n');
 }

@@ -9,13 +9,16 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { hexOf, numberBytes } from './bytes.js';
 import { applyDelta, canonical, changedMaps, defText, diffStates, dumpable } from './dump.js';
-import { KernelProgramSide, KernelSideError, PACKAGE_ROOT, probeProgramKernel, type ProgramKernelEnv } from './kernel-side.js';
+import { PACKAGE_ROOT } from '../../cpu/module-url.js';
+import { roundUp8 } from '../../maps/limits.js';
+import { DriverError } from '../bpftool.js';
+import { ScenarioError } from '../schema.js';
+import { KernelProgramSide, probeProgramKernel, type ProgramKernelEnv } from './kernel-side.js';
 import {
-  isPercpuType, parseProgramScenario, programsToLoad, ProgramScenarioError, type ByteInput, type MapsState, type MapStep, type ProgramScenario,
+  isPercpuType, parseProgramScenario, programsToLoad, type ByteInput, type MapsState, type MapStep, type ProgramScenario,
   type ProgStep, type RecordedOutcome, type StepResult,
 } from './schema.js';
 import { oursSide, SideUnavailable, type LoadedMap, type ProgramSide } from './side.js';
-import * as uapi from '../../maps/uapi.js';
 
 export type ProgramMode = 'check' | 'live' | 'record';
 
@@ -156,7 +159,7 @@ class LivePlayer implements Player {
 
   private map(sc: ProgramScenario, i: number, field: string, name: string): LoadedMap {
     const m = this.maps.find((x) => x.name === name);
-    if (!m) throw new ProgramScenarioError(sc.file, i + 1, field, `no map '${name}' in the object (its maps: ${this.maps.map((x) => x.name).join(', ')})`);
+    if (!m) throw new ScenarioError(sc.file, i + 1, field, `no map '${name}' in the object (its maps: ${this.maps.map((x) => x.name).join(', ')})`);
     return m;
   }
 
@@ -191,7 +194,7 @@ class LivePlayer implements Player {
           const key = encodeKey(sc, i, `initial.${init.map}[${j}].key`, m, e.key);
           const value = encodeValue(sc, i, `initial.${init.map}[${j}]`, m, e.value, e.values, this.side.cpus);
           const r = await this.side.mapStep(step, key, value);
-          if (!('ok' in r)) throw new ProgramScenarioError(sc.file, 0, `initial.${init.map}[${j}]`, `the ${this.side.name} side refused the initial entry: ${canonical(r)}`);
+          if (!('ok' in r)) throw new ScenarioError(sc.file, 0, `initial.${init.map}[${j}]`, `the ${this.side.name} side refused the initial entry: ${canonical(r)}`);
         }
       }
       const defs = Object.fromEntries(maps.map((m) => [m.name, defText(m)]));
@@ -223,18 +226,18 @@ class LivePlayer implements Player {
         const m = this.map(sc, i, 'counter.map', s.counter.map);
         const cpus = s.cpus === 'all' ? Array.from({ length: side.cpus }, (_, c) => c) : s.cpus;
         const key = encodeKey(sc, i, 'counter.key', m, s.counter.key);
-        const zero = new Uint8Array(isPercpuType(m.type) ? uapi.roundUp8(m.valueSize) * side.cpus : m.valueSize);
+        const zero = new Uint8Array(isPercpuType(m.type) ? roundUp8(m.valueSize) * side.cpus : m.valueSize);
         const z = await side.mapStep({ op: 'update', map: m.name, cpu: 0, flags: 0 }, key, zero);
-        if (!('ok' in z)) throw new ProgramScenarioError(sc.file, i + 1, 'counter', `the ${side.name} side cannot zero the counter: ${canonical(z)}`);
+        if (!('ok' in z)) throw new ScenarioError(sc.file, i + 1, 'counter', `the ${side.name} side cannot zero the counter: ${canonical(z)}`);
         const r = await side.race(s, cpus);
         if ('errno' in r) return r;
         const read = await side.mapStep({ op: 'lookup', map: m.name, cpu: 0, flags: 0 }, key, null);
         const values = 'values' in read ? read.values : 'value' in read ? [read.value] : null;
-        if (!values) throw new ProgramScenarioError(sc.file, i + 1, 'counter', `the ${side.name} side cannot read the counter: ${canonical(read)}`);
+        if (!values) throw new ScenarioError(sc.file, i + 1, 'counter', `the ${side.name} side cannot read the counter: ${canonical(read)}`);
         let count = 0;
         for (const v of values) {
           const b = Buffer.from(v, 'hex');
-          if (s.counter.offset + s.counter.size > b.length) throw new ProgramScenarioError(sc.file, i + 1, 'counter.offset', `the counter does not fit in the ${m.valueSize}-byte value`);
+          if (s.counter.offset + s.counter.size > b.length) throw new ScenarioError(sc.file, i + 1, 'counter.offset', `the counter does not fit in the ${m.valueSize}-byte value`);
           count += s.counter.size === 4 ? b.readUInt32LE(s.counter.offset) : Number(b.readBigUInt64LE(s.counter.offset));
         }
         return { retvals: r.retvals, count, total: s.repeat * cpus.length };
@@ -263,10 +266,10 @@ class LivePlayer implements Player {
 
 function encodeKey(sc: ProgramScenario, i: number, field: string, m: LoadedMap, key: ByteInput): Uint8Array {
   if (typeof key === 'number') {
-    if (m.keySize === 0 || (m.keySize < 7 && key >= 256 ** m.keySize)) throw new ProgramScenarioError(sc.file, i + 1, field, `${key} does not fit in key_size = ${m.keySize} bytes of map '${m.name}'`);
+    if (m.keySize === 0 || (m.keySize < 7 && key >= 256 ** m.keySize)) throw new ScenarioError(sc.file, i + 1, field, `${key} does not fit in key_size = ${m.keySize} bytes of map '${m.name}'`);
     return numberBytes(key, m.keySize);
   }
-  if (key.length !== m.keySize) throw new ProgramScenarioError(sc.file, i + 1, field, `must be key_size = ${m.keySize} bytes for map '${m.name}', got ${key.length}`);
+  if (key.length !== m.keySize) throw new ScenarioError(sc.file, i + 1, field, `must be key_size = ${m.keySize} bytes for map '${m.name}', got ${key.length}`);
   return key;
 }
 
@@ -274,16 +277,16 @@ function encodeKey(sc: ProgramScenario, i: number, field: string, m: LoadedMap, 
 function encodeValue(sc: ProgramScenario, i: number, field: string, m: LoadedMap, value: Uint8Array | undefined, values: Uint8Array[] | undefined, cpus: number): Uint8Array {
   const f = (x: string): string => (field ? `${field}.${x}` : x);
   const check = (b: Uint8Array, name: string): void => {
-    if (b.length !== m.valueSize) throw new ProgramScenarioError(sc.file, i + 1, name, `must be value_size = ${m.valueSize} bytes for map '${m.name}', got ${b.length}`);
+    if (b.length !== m.valueSize) throw new ScenarioError(sc.file, i + 1, name, `must be value_size = ${m.valueSize} bytes for map '${m.name}', got ${b.length}`);
   };
   if (!isPercpuType(m.type)) {
-    if (values !== undefined) throw new ProgramScenarioError(sc.file, i + 1, f('values'), `only per-CPU maps take one value per CPU; '${m.name}' takes "value"`);
+    if (values !== undefined) throw new ScenarioError(sc.file, i + 1, f('values'), `only per-CPU maps take one value per CPU; '${m.name}' takes "value"`);
     check(value!, f('value'));
     return value!;
   }
   const per = values ?? [value!];
   per.forEach((v, j) => check(v, values ? f(`values[${j}]`) : f('value')));
-  const stride = uapi.roundUp8(m.valueSize);
+  const stride = roundUp8(m.valueSize);
   const out = new Uint8Array(stride * cpus);
   for (let c = 0; c < cpus; c++) out.set(per[c % per.length]!, c * stride);
   return out;
@@ -340,13 +343,17 @@ export async function runProgramConformance(options: ProgramConformanceOptions =
     try {
       scenarios.push(parseProgramScenario(f, readFileSync(f, 'utf8')));
     } catch (e) {
-      if (!(e instanceof ProgramScenarioError)) throw e;
+      if (!(e instanceof ScenarioError)) throw e;
       summary.errors.push(e.message);
     }
   }
   const skipAll = (reason: string): ProgramSummary => {
     summary.unavailable = reason;
     for (const sc of scenarios) {
+      if (mode === 'check' && sc.recorded) {
+        addUnique(summary.kernels, sc.recorded.kernel);
+        addUnique(summary.cpus, sc.recorded.cpus);
+      }
       summary.scenarios++;
       summary.steps += sc.steps.length;
       summary.skipped += sc.steps.length;
@@ -464,8 +471,8 @@ async function playScenario(sc: ProgramScenario, judge: Player, judged: Player |
       try {
         a = await judge.step(sc, i);
       } catch (e) {
-        if (!(e instanceof ProgramScenarioError) && !(e instanceof KernelSideError)) throw e;
-        summary.errors.push(e instanceof ProgramScenarioError ? e.message : `${sc.file}: step ${i + 1} (${step.op}): ${e.message}`);
+        if (!(e instanceof ScenarioError) && !(e instanceof DriverError)) throw e;
+        summary.errors.push(e instanceof ScenarioError ? e.message : `${sc.file}: step ${i + 1} (${step.op}): ${e.message}`);
         failed = true;
         skipRest(i, 'a side failed (see errors); the rest of the scenario was skipped');
         break;
@@ -474,7 +481,7 @@ async function playScenario(sc: ProgramScenario, judge: Player, judged: Player |
         try {
           b = await compared.step(sc, i);
         } catch (e) {
-          if (e instanceof ProgramScenarioError) {
+          if (e instanceof ScenarioError) {
             summary.errors.push(e.message);
             failed = true;
             skipRest(i, 'a side failed (see errors); the rest of the scenario was skipped');

@@ -6,13 +6,16 @@
 // map specs), the maps' initial contents, and steps: open, run a program on a CPU with input bytes,
 // race a program on several CPUs at once, user-space map steps, ring buffer consumption, and
 // verify (the verifier's verdict). `kernel` on a step is the outcome the live kernel gave, written
-// by --record only.
+// by --record only. A malformed file is a ScenarioError (the user-space suite's), naming the file,
+// the step and the field.
 
-import { ERRNO } from '../../maps/errno.js';
 import * as uapi from '../../maps/uapi.js';
 import { MAP_TYPE_NAMES, type MapTypeName } from '../../maps/uapi.js';
 import { assemble, AsmError } from './asm.js';
+import { ScenarioError } from '../schema.js';
 import { HEX_RE, parseBytes } from './bytes.js';
+
+export { errnoNameOf } from '../schema.js';
 
 /** The program types a scenario may use, with their BPF_PROG_TYPE_* numbers. */
 export const PROGRAM_TYPES = {
@@ -153,20 +156,6 @@ export interface ProgramScenario {
   rawSteps: Record<string, unknown>[];
 }
 
-/** A malformed scenario: names the file, the step (1-based; 0 for the file itself) and the field. */
-export class ProgramScenarioError extends Error {
-  override name = 'ProgramScenarioError';
-  readonly file: string;
-  readonly step: number;
-  readonly field: string;
-  constructor(file: string, step: number, field: string, why: string) {
-    super(`${file}: ${step > 0 ? `step ${step}` : 'file'}${field ? `, field '${field}'` : ''}: ${why}`);
-    this.file = file;
-    this.step = step;
-    this.field = field;
-  }
-}
-
 const FILE_FIELDS = ['description', 'object', 'initial', 'undumped', 'recorded', 'steps'];
 const STEP_FIELDS: Record<StepOp, string[]> = {
   open: [],
@@ -235,7 +224,7 @@ export function parseProgramScenario(file: string, text: string, dir?: string): 
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new ProgramScenarioError(file, 0, '', `not valid JSON (${(e as Error).message})`);
+    throw new ScenarioError(file, 0, '', `not valid JSON (${(e as Error).message})`);
   }
   return validateProgramScenario(file, json, dir);
 }
@@ -252,7 +241,7 @@ function isObj(v: unknown): v is Obj {
  */
 export function validateProgramScenario(file: string, json: unknown, dir?: string): ProgramScenario {
   const fail = (step: number, field: string, why: string): never => {
-    throw new ProgramScenarioError(file, step, field, why);
+    throw new ScenarioError(file, step, field, why);
   };
   const base = file.replace(/\\/g, '/');
   const where = dir ?? (base.includes('/') ? base.slice(0, base.lastIndexOf('/')) : '.');
@@ -543,10 +532,4 @@ function validateOutcome(op: StepOp, raw: unknown, fail: (why: string) => never)
   }
   if (!shapes[op]()) fail(`is not the outcome of a ${op} step (written by --record; see test/conformance/programs/README.md)`);
   return o as unknown as RecordedOutcome;
-}
-
-/** errno name for a positive errno number (unknown numbers print as E#<n>). */
-export function errnoNameOf(n: number): string {
-  for (const [name, v] of Object.entries(ERRNO)) if (v === n) return name;
-  return `E#${n}`;
 }

@@ -9,9 +9,11 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { conformanceCommand } from '../src/cli/conformance.js';
+import { ScenarioError } from '../src/conformance/index.js';
 import {
-  assemble, AsmError, formatProgramSummary, judgeOutcome, OURS_MISSING, parseProgramScenario, probeProgramKernel, programConformanceCommand,
-  programExitCode, programScenarioFiles, ProgramScenarioError, runProgramConformance, verifierLine, type ProgramSummary, type ProgStep,
+  assemble, AsmError, formatProgramSummary, judgeOutcome, OURS_MISSING, parseProgramScenario, probeProgramKernel, programExitCode,
+  programScenarioFiles, runProgramConformance, verifierLine, type ProgramSummary, type ProgStep,
 } from '../src/conformance/program/index.js';
 import { applyDelta, changedMaps, defText, diffStates } from '../src/conformance/program/dump.js';
 import { openObjectFile } from '../src/object/index.js';
@@ -24,11 +26,11 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 const ASM = { asm: { maps: [{ name: 'm', type: 'array', keySize: 4, valueSize: 8, maxEntries: 2 }], programs: [{ name: 'p', type: 'syscall', insns: ['mov64 r0, 0', 'exit'] }] } };
 
-function errorOf(json: unknown): ProgramScenarioError {
+function errorOf(json: unknown): ScenarioError {
   try {
     parseProgramScenario('bad.json', typeof json === 'string' ? json : JSON.stringify(json));
   } catch (e) {
-    if (e instanceof ProgramScenarioError) return e;
+    if (e instanceof ScenarioError) return e;
     throw e;
   }
   throw new Error('the scenario was accepted');
@@ -263,21 +265,21 @@ describe('percpu-maps\' side is the one missing piece until issue 14\'s runtime 
 
   it('the command exits 2 with the reason on its first lines', async () => {
     let out = '';
-    const code = await programConformanceCommand([basename(FILES[0]!, '.json')], (t) => { out += t; }, () => {});
+    const code = await conformanceCommand(['--programs', basename(FILES[0]!, '.json')], (t) => { out += t; }, () => {});
     expect(code).toBe(2);
     expect(out.split('\n')[1]).toBe(`NOT RUN: ${OURS_MISSING}`);
   });
 
   it('the command refuses an unknown option and --kernel-replay with --live', async () => {
     let err = '';
-    expect(await programConformanceCommand(['--fast'], () => {}, (t) => { err += t; })).toBe(2);
+    expect(await conformanceCommand(['--programs', '--fast'], () => {}, (t) => { err += t; })).toBe(2);
     expect(err).toMatch(/^percpu-maps conformance --programs: unknown option '--fast'/);
-    expect(await programConformanceCommand(['--kernel-replay', '--live'], () => {}, () => {})).toBe(2);
+    expect(await conformanceCommand(['--kernel-replay', '--programs', '--live'], () => {}, () => {})).toBe(2);
   });
 
   it('the command names a scenario that does not exist in one line', async () => {
     let err = '';
-    expect(await programConformanceCommand(['no-such-scenario'], () => {}, (t) => { err += t; })).toBe(2);
+    expect(await conformanceCommand(['--programs', 'no-such-scenario'], () => {}, (t) => { err += t; })).toBe(2);
     expect(err.trim().split('\n')).toHaveLength(1);
     expect(err).toMatch(/no program scenario 'no-such-scenario'/);
   });

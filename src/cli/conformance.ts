@@ -1,9 +1,11 @@
-// `percpu-maps conformance [--live] [--record] [scenario...]`: the arguments of kernel conformance
-// (src/conformance), which does the work.
+// `percpu-maps conformance [--programs] [--live] [--record] [scenario...]`: the arguments of kernel
+// conformance (src/conformance, and src/conformance/program for programs), which does the work.
 
 import { formatSummary, runConformance, type ConformanceOptions, type Mode, type Summary } from '../conformance/index.js';
+import { formatProgramSummary, programExitCode, runProgramConformance, type ProgramMode, type ProgramSummary } from '../conformance/program/index.js';
 
 export const USAGE = `usage: percpu-maps conformance [--live] [--record] [scenario...]
+       percpu-maps conformance --programs [--live|--record|--kernel-replay] [scenario...]
 
   (no flag)  check percpu-maps against the kernel outcomes recorded in the scenario files
   --live     play every step on the live kernel (bpftool, bpffs, root) and on percpu-maps side by side
@@ -11,7 +13,61 @@ export const USAGE = `usage: percpu-maps conformance [--live] [--record] [scenar
 
 Scenarios are the JSON files in test/conformance (give names or paths to pick some).
 Exit code: 0 when every step agrees, 1 on differences, 2 when the run could not judge
-(bad arguments, a malformed scenario, a kernel half that cannot run).`;
+(bad arguments, a malformed scenario, a kernel half that cannot run).
+
+--programs: eBPF programs instead of user-space steps (percpu-maps conformance --programs --help).`;
+
+export const PROGRAMS_USAGE = `usage: percpu-maps conformance --programs [--live|--record|--kernel-replay] [scenario...]
+
+  (no flag)        check percpu-maps' object runtime against the kernel outcomes recorded in the files
+  --live           run every step in the live kernel and on percpu-maps side by side
+  --record         run every step in the live kernel and write its outcomes into the files
+  --kernel-replay  run every step in the live kernel against its own recordings (is the recorder deterministic?)
+
+Scenarios are the JSON files in test/conformance/programs (give names or paths to pick some, your own
+included: the format is in test/conformance/programs/README.md). The kernel side needs root (or
+CAP_BPF and CAP_SYS_ADMIN), a C compiler and libbpf-dev.
+Exit code: 0 when every step agrees (or was recorded), 1 on differences, 2 when some step could not be
+judged (bad arguments, a malformed scenario, a side that cannot run).`;
+
+/** `conformance --programs ...`, argv without --programs; prints; the exit code. */
+async function programsCommand(argv: string[], out: (text: string) => void, err: (text: string) => void): Promise<number> {
+  let mode: ProgramMode = 'check';
+  let subject: 'ours' | 'kernel' = 'ours';
+  const names: string[] = [];
+  for (const a of argv) {
+    if (a === '--help' || a === '-h') {
+      out(`${PROGRAMS_USAGE}\n`);
+      return 0;
+    }
+    if (a === '--live') {
+      if (mode === 'check') mode = 'live';
+    } else if (a === '--record') {
+      mode = 'record';
+    } else if (a === '--kernel-replay') {
+      subject = 'kernel';
+    } else if (a.startsWith('-')) {
+      err(`percpu-maps conformance --programs: unknown option '${a}'\n${PROGRAMS_USAGE}\n`);
+      return 2;
+    } else {
+      names.push(a);
+    }
+  }
+  if (subject === 'kernel' && mode !== 'check') {
+    err('percpu-maps conformance --programs: --kernel-replay replays the recordings; it does not go with --live or --record\n');
+    return 2;
+  }
+  let summary: ProgramSummary;
+  try {
+    summary = await runProgramConformance({ mode, subject, scenarios: names });
+  } catch (e) {
+    // Bad names, an unreadable directory: one line, not a stack trace.
+    err(`percpu-maps conformance --programs: ${(e as Error).message}\n`);
+    return 2;
+  }
+  out(`${formatProgramSummary(summary)}\n`);
+  return programExitCode(summary);
+}
 
 /** What the exit code says about a summary. */
 export function exitCode(s: Summary): number {
@@ -22,6 +78,7 @@ export function exitCode(s: Summary): number {
 /** Run the command with argv (the words after `conformance`); prints to stdout/stderr; the exit code. */
 export async function conformanceCommand(argv: string[], out: (text: string) => void = (t) => process.stdout.write(t),
   err: (text: string) => void = (t) => process.stderr.write(t)): Promise<number> {
+  if (argv.includes('--programs')) return programsCommand(argv.filter((a) => a !== '--programs'), out, err);
   let mode: Mode = 'check';
   const names: string[] = [];
   for (const a of argv) {

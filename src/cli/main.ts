@@ -12,7 +12,7 @@ const COMMANDS: Record<string, { summary: string; run: Command }> = {
   race: { summary: 'the sys_clone counter four ways (racy, atomic, spinlock, percpu) on simulated CPUs', run: raceCommand },
   workload: { summary: 'ready-made programs: histogram (PERCPU_ARRAY), pidcount (LRU_HASH), execsnoop (RINGBUF)', run: workloadCommand },
   conformance: {
-    summary: 'check every map operation against recorded (or live) Linux kernel outcomes',
+    summary: 'check every map operation (and, with --programs, eBPF programs) against recorded or live Linux kernel outcomes',
     run: async (argv) => (await import('./conformance.js')).conformanceCommand(argv),
   },
   demo: { summary: 'teaching demos: use-after-delete, verifier, seed', run: async (argv) => (await import('./demo.js')).demoCommand(argv) },

@@ -16,7 +16,7 @@ import { bytesOf, errnoNameOf, hexOf, infoOutcome, type Outcome } from './schema
 /** The helper's C source, beside this module (from dist too: the package ships src). */
 const SOURCE = sourceFile(import.meta.url, './bpf-helper.c');
 
-/** Where the helper binary goes: .native/ in the package, or the temp dir when that is read-only. */
+/** Where native binaries go: .native/ in the package, or the temp dir when that is read-only. */
 function outputDir(): string {
   const dir = join(PACKAGE_ROOT, '.native');
   try {
@@ -29,28 +29,47 @@ function outputDir(): string {
   }
 }
 
+export interface NativeBuild {
+  /** The C file. */
+  source: string;
+  /** The binary's name, before the source's hash. */
+  name: string;
+  /** What it is, for messages ("the native bpf helper"). */
+  what: string;
+  /** Linker flags after the source (-lbpf ...). */
+  libs?: string[];
+  /** What to install when the compile fails. */
+  hint: (stderr: string) => string;
+}
+
 /**
- * Compile the helper unless a binary for this exact source exists. Returns its path, or throws
- * an Error whose message is one line saying what is missing.
+ * Compile a C helper unless a binary of this exact source exists. Returns its path, or throws an
+ * Error whose message is one line saying what is missing.
  */
-export async function buildHelper(cc = process.env.CC || 'cc'): Promise<string> {
-  if (!existsSync(SOURCE)) throw new Error(`the native helper's source is missing (${SOURCE})`);
-  const src = readFileSync(SOURCE);
-  const hash = createHash('sha256').update(src).digest('hex').slice(0, 12);
-  const dir = outputDir();
-  const bin = join(dir, `bpf-helper-${hash}`);
+export async function buildNative(b: NativeBuild, cc = process.env.CC || 'cc'): Promise<string> {
+  if (!existsSync(b.source)) throw new Error(`${b.what}'s source is missing (${b.source})`);
+  const hash = createHash('sha256').update(readFileSync(b.source)).digest('hex').slice(0, 12);
+  const bin = join(outputDir(), `${b.name}-${hash}`);
   if (existsSync(bin)) return bin;
   // Build under a private name and rename: two runs compiling at once never see half a binary.
   const tmp = `${bin}.${process.pid}.tmp`;
-  const r = await run(cc, ['-O2', '-Wall', '-o', tmp, SOURCE], 120_000);
-  if (r.spawnError) throw new Error(`no C compiler '${cc}' to build the native bpf helper (install gcc, or set CC)`);
+  const r = await run(cc, ['-O2', '-Wall', '-o', tmp, b.source, ...(b.libs ?? [])], 120_000);
+  if (r.spawnError) throw new Error(`no C compiler '${cc}' to build ${b.what} (install gcc, or set CC)`);
   if (r.code !== 0) {
     rmSync(tmp, { force: true });
     const first = r.stderr.split('\n').find((l) => /error/.test(l)) ?? r.stderr.trim().split('\n')[0] ?? '';
-    throw new Error(`the native bpf helper does not compile with ${cc} (are the linux/bpf.h headers installed? linux-libc-dev): ${first.trim()}`);
+    throw new Error(`${b.what} does not compile with ${cc} (${b.hint(r.stderr)}): ${first.trim()}`);
   }
   renameSync(tmp, bin);
   return bin;
+}
+
+/** Compile the user-space conformance helper (see buildNative). */
+export function buildHelper(cc?: string): Promise<string> {
+  return buildNative({
+    source: SOURCE, name: 'bpf-helper', what: 'the native bpf helper',
+    hint: () => 'are the linux/bpf.h headers installed? linux-libc-dev',
+  }, cc);
 }
 
 /** One running helper process. */

@@ -21,18 +21,18 @@ export function formatSummary(s: Summary): string {
     out.push(`  kernel: ${outcomeText(d.kernel)}`);
     out.push(`  ours:   ${outcomeText(d.ours)}`);
   }
-  if (s.skips.length > 0 && !s.unavailable) {
-    // Group by reason, so a hundred skipped steps read as one line each reason.
-    const byReason = new Map<string, string[]>();
-    for (const k of s.skips) {
-      const where = k.step > 0 ? `${k.scenario}#${k.step}` : k.scenario;
-      byReason.set(k.reason, [...(byReason.get(k.reason) ?? []), where]);
-    }
-    out.push('');
-    for (const [reason, where] of byReason) {
-      out.push(`SKIPPED ${where.length === 1 ? where[0] : `${where.length}x (${where.slice(0, 6).join(', ')}${where.length > 6 ? ', ...' : ''})`}: ${reason}`);
-    }
-  }
+  if (s.skips.length > 0 && !s.unavailable) out.push('', ...skipLines(s.skips));
   for (const e of s.errors) out.push(`ERROR ${e}`);
   return out.join('\n');
+}
+
+/** Skipped steps grouped by reason, so a hundred of them read as one line each reason. */
+export function skipLines(skips: readonly { scenario: string; step: number; reason: string }[]): string[] {
+  const byReason = new Map<string, string[]>();
+  for (const k of skips) {
+    const where = k.step > 0 ? `${k.scenario}#${k.step}` : k.scenario;
+    byReason.set(k.reason, [...(byReason.get(k.reason) ?? []), where]);
+  }
+  return [...byReason].map(([reason, where]) =>
+    `SKIPPED ${where.length === 1 ? where[0] : `${where.length}x (${where.slice(0, 6).join(', ')}${where.length > 6 ? ', ...' : ''})`}: ${reason}`);
 }

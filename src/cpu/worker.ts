@@ -175,13 +175,14 @@ export function run(task: RunTask): RunReport {
     const leaked = releaseHeldLock();
     if (leaked !== null) failure = failureOf(leaked, control);
   } catch (e) {
+    // In its own loop a translated program counts events itself: the one it stopped in.
+    if (only !== null) ctx.index = only.prog.event;
     events = ctx.index;
     // Whatever the handler held is released, so no other CPU waits for it.
     releaseHeldLock();
     const failed = objects.find((o) => o.cpu.running === o.prog);
     const fault = failed === undefined ? null : failed.cpu.failureOf(failed.prog, e);
     if (fault !== null) {
-      events = fault.event;
       Atomics.store(control, CONTROL_STOP, 1);
       failure = { message: fault.message, stack: (e as Error).stack ?? '', index: fault.event, program: fault.program, insn: fault.insn, source: fault.source };
     } else if (e instanceof SpinLockError && e.fault === 'stopped') {

@@ -4,6 +4,7 @@ import { Runtime, type LoadedObject } from '../src/cpu/runtime.js';
 import { ProgramFaultError, ProgramLoadError, RunError } from '../src/cpu/errors.js';
 import { ringBuffer } from '../src/maps/ringbuf.js';
 import { readCounter } from '../src/workloads/race/index.js';
+import { ElfFile } from '../src/object/elf.js';
 import { objectUrl } from './helpers.js';
 
 // Real eBPF objects (clang -O2 -g -target bpf; sources in test/objects/src and src/workloads/race)
@@ -239,6 +240,14 @@ describe('eBPF objects on 2 simulated CPUs', () => {
 
     it('refuses a map type the runtime does not have, naming the map', async () => {
       await expect(rt.loadObject(obj('tailcall'))).rejects.toThrow(/^object 'tailcall': map '\w+' cannot be created: /);
+    });
+
+    it('refuses an unsupported opcode at load, naming the program, the instruction and its C line', async () => {
+      const bytes = new Uint8Array(readFileSync(obj('seed')));
+      const text = new ElfFile(bytes).sectionByName('kprobe/sys_clone')!;
+      bytes[text.offset + 21 * 8] = 0xff; // `r0 = 0` (insn 21) becomes opcode 0xff
+      await expect(rt.loadObject(bytes)).rejects.toThrow(
+        /^object 'object': program 'hello_world' \(SEC\("kprobe\/sys_clone"\)\) cannot be translated: instruction 21 \(\.\/seed\.bpf\.c:53: return 0;\): opcode 0xff: unknown opcode 0xff$/);
     });
 
     it('refuses a missing file', async () => {

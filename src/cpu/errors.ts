@@ -90,3 +90,19 @@ export class ProgramLoadError extends Error {
 export class RunError extends Error {
   override name = 'RunError';
 }
+
+/**
+ * BPF_PROG_TEST_RUN would refuse this run before the program runs (Runtime.testRun mirrors its
+ * argument rules): `errno` is the kernel's answer, the message says which input and what to change.
+ * Nothing ran; the maps are as they were.
+ */
+export class TestRunError extends RunError {
+  override name = 'TestRunError';
+  readonly program: string;
+  readonly errno: 'EINVAL' | 'E2BIG' | 'ENOTSUPP';
+  constructor(program: string, errno: 'EINVAL' | 'E2BIG' | 'ENOTSUPP', why: string) {
+    super(`test run of program '${program}' refused with ${errno}, as BPF_PROG_TEST_RUN refuses it: ${why}. Nothing ran.`);
+    this.program = program;
+    this.errno = errno;
+  }
+}

@@ -277,6 +277,22 @@ describe('ringbuf ordering, discard and the BUSY bit', () => {
     expect(rb.consumerPos).toBe(16 + 16 + 24);
   });
 
+  it('shows the pending records without consuming them: submitted ones up to the first BUSY, discarded ones skipped', () => {
+    const m = ring();
+    const rb = ringBuffer(m);
+    produce(m, 8);
+    produce(m, 8, true);
+    const busy = bpf_ringbuf_reserve(m, 4, 0)!;
+    produce(m, 12);
+    const hex = (recs: Uint8Array[]): string[] => recs.map((r) => Buffer.from(r).toString('hex'));
+    expect(hex(rb.pending())).toEqual(['4433221188776655']);
+    expect(rb.consumerPos).toBe(0);
+    bpf_ringbuf_submit(busy, 0);
+    expect(hex(rb.pending())).toEqual(['4433221188776655', '00000000', '443322110000000088776655']);
+    expect(rb.consume(() => 0)).toBe(3);
+    expect(rb.pending()).toEqual([]);
+  });
+
   it('refuses a reservation more than size - 1 bytes past the oldest BUSY record (pending_pos)', () => {
     // kernel (ring 0x40000, consumer_pos set to 0x30000 through the mmap()ed consumer page, as the
     // selftest ringbuf_write does): reserve 0x30000 -> ok, reserve 0x30000 -> NULL; prod 0x30008.

@@ -687,6 +687,26 @@ export class RingBuffer<V extends ValueView = ValueView> {
     }
   }
 
+  /**
+   * The committed records consume() would deliver next, copied, without moving consumer_pos: from
+   * it up to the first record still BUSY, discarded ones skipped (what a reader of the mmap()ed
+   * pages sees without being the consumer).
+   */
+  pending(): Uint8Array[] {
+    const p = this.p;
+    const out: Uint8Array[] = [];
+    let cons = Atomics.load(p.ctlU32, W_CONS_LO);
+    const prod = Atomics.load(p.ctlU32, W_PROD_LO) & POS_MASK;
+    while (((prod - cons) | 0) > 0) {
+      const off = cons & p.mask;
+      const len = Atomics.load(p.dataI32, off >>> 2);
+      if (len & BUSY) break;
+      if (!(len & DISCARD)) out.push(p.dataU8.slice(off + BPF_RINGBUF_HDR_SZ, off + BPF_RINGBUF_HDR_SZ + (len & LEN_MASK)));
+      cons = (cons + recordLen(len & LEN_MASK)) >>> 0;
+    }
+    return out;
+  }
+
   /** True when the record at consumer_pos is committed (so consume() would make progress). */
   private hasCommitted(): boolean {
     const p = this.p;

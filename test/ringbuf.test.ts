@@ -173,6 +173,12 @@ describe('bpf_ringbuf_output', () => {
     expect([3, 0, 1, 2].map((f) => bpf_ringbuf_output(m, d, f))).toEqual([0, 0, 0, 0]);
     expect(bpf_ringbuf_query(m, BPF_RB_PROD_POS)).toBe(64);
   });
+  it('takes flags as a u64: bit 32 or bit 31 is an unknown flag (-EINVAL), nothing written', () => {
+    const m = ring();
+    expect(bpf_ringbuf_output(m, new Uint8Array(8), 2 ** 32)).toBe(EINVAL);
+    expect(bpf_ringbuf_output(m, new Uint8Array(8), 0x80000000)).toBe(EINVAL);
+    expect(bpf_ringbuf_query(m, BPF_RB_PROD_POS)).toBe(0);
+  });
   it('copies bytes or a view, and a zero-length output takes 8 bytes', () => {
     const m = ring();
     const rb = ringBuffer(m);

@@ -47,7 +47,7 @@
 import { EINVAL, EAGAIN, ENOTSUPP } from './errno.js';
 import { ValueView, type FieldType, type SharedMemory, type StructLayout, type StructView, type ViewClass } from './layout.js';
 import type { BpfMapCore, BpfMapOps, MapAlloc, MapAttr, ValueSource } from './bpf.js';
-import { TWO_32 } from './limits.js';
+import { TWO_32, U32_MAX } from './limits.js';
 import { isMainThread } from 'node:worker_threads';
 import { lockOwnerDied, thisLockId } from '../sync/spinlock.js';
 import { BPF_F_NUMA_NODE, BPF_MAP_TYPE_RINGBUF } from './uapi.js';
@@ -486,7 +486,8 @@ function copyIn(p: RingbufPriv, at: number, data: ValueSource, size: number): vo
 
 /** bpf_ringbuf_output: reserve, copy, commit. 0, -EINVAL for unknown flags, -EAGAIN without room. */
 export function ringbufOutput(p: RingbufPriv, data: ValueSource, flags: number): number {
-  if (flags & ~(BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP)) return EINVAL;
+  // flags is a u64: a bit past the low 32 is an unknown flag too.
+  if (flags > U32_MAX || (flags & ~(BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP)) !== 0) return EINVAL;
   const size = data instanceof Uint8Array ? data.length : data._size;
   const off = ringbufReserve(p, size);
   if (off < 0) return EAGAIN;

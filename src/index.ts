@@ -43,13 +43,15 @@ export type { RuntimeOptions, RunOptions, RunResult, CpuRun, LoadedProgram, Load
 export type { TestRunInput, TestRunErrno } from './cpu/test-run.js';
 export { defineProgram, ProgramDefinitionError } from './cpu/program.js';
 export type { ProgramDefinition, Program, ProbeContext, Handler } from './cpu/program.js';
-export { HandlerError, LockError, ProgramFaultError, CpuDiedError, ProgramLoadError, RunError, TestRunError } from './cpu/errors.js';
+export {
+  HandlerError, LockError, ProgramFaultError, CpuDiedError, ProgramLoadError, RunError, TestRunError, KernelVerifierError, KernelUnavailableError,
+} from './cpu/errors.js';
 export { VerifierError } from './cpu/verifier.js';
 export type { VerifierFinding } from './cpu/verifier.js';
 
 // Real eBPF objects (clang -target bpf): the loader (libbpf's side) and the options of Runtime.loadObject.
-export { openObject, openObjectFile, ObjectError } from './object/index.js';
-export type { BpfObject, ObjectMap, ObjectProgram, ProgramType, LineInfo } from './object/index.js';
+export { openObject, openObjectFile, ObjectError, rawObject, verifyInKernel, kernelAvailability } from './object/index.js';
+export type { BpfObject, ObjectMap, ObjectProgram, ProgramType, LineInfo, RawMap, RawProgram, KernelVerdict, KernelPath, KernelAvailability } from './object/index.js';
 export type { ObjectLoadOptions } from './cpu/object.js';
 
 // The race lab.

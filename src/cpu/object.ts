@@ -16,16 +16,25 @@ import { array, bpf_spin_lock, s16, s32, s64, s8, struct, u16, u32, u64, u8, Val
 import { MapMemory } from '../maps/memory.js';
 import { BpfMap, mapFootprint } from '../maps/syscall.js';
 import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_OBJ_NAME_LEN } from '../maps/uapi.js';
+import { kernelAvailability, KernelLoader, type KernelVerdict } from '../object/index.js';
 import { CPU_BLOCK } from './cpu-areas.js';
-import { ProgramLoadError } from './errors.js';
+import { KernelUnavailableError, KernelVerifierError, ProgramLoadError } from './errors.js';
 
 export interface ObjectLoadOptions {
   /**
    * Bound every load and store of the programs to their stack, context, packet and map values,
    * naming the first bad access (default true: nothing else checks a program here unless the
-   * kernel's verifier accepted it). false runs them as the kernel's JIT does, unchecked.
+   * kernel's verifier accepted it, so with verify: 'kernel' the default is false). false runs them
+   * as the kernel's JIT does, unchecked.
    */
   checked?: boolean;
+  /**
+   * 'kernel': hand the same object to the live kernel's verifier first (each program loaded alone,
+   * through libbpf, or raw for what libbpf refuses) and load it here only if the kernel accepts it.
+   * A refusal is a KernelVerifierError carrying the kernel's log; a machine that cannot ask the
+   * kernel (not Linux, not root, no C compiler or libbpf-dev) a KernelUnavailableError.
+   */
+  verify?: 'kernel';
   /** Loop back edges allowed per event before the run stops with a fault (default 1 << 23). */
   loopBudget?: number;
   /** A call to a helper percpu-maps does not bind: 'fault' when reached (default), or 'refuse' at load. */
@@ -276,6 +285,27 @@ function jitMap(map: BpfMap, m: ObjectMap, desc: number): JitMap {
   }
   if (m.readonly) out.readonly = true;
   return out;
+}
+
+/**
+ * verify: 'kernel': the live kernel's verdict on the programs this load would load, or the error
+ * that says why the object may not (KernelVerifierError) or cannot (KernelUnavailableError) be loaded.
+ */
+export async function kernelVerdict(obj: BpfObject, options: ObjectLoadOptions): Promise<KernelVerdict & { verdict: 'accepted' }> {
+  if (options.verify !== 'kernel') throw new ProgramLoadError(`object '${obj.name}': verify must be 'kernel' (the live kernel's verifier), got ${JSON.stringify(options.verify)}`);
+  const a = await kernelAvailability();
+  if (!a.ok) throw new KernelUnavailableError(obj.name, a.reason);
+  const loader = await KernelLoader.start(a.bin);
+  let v: KernelVerdict;
+  try {
+    v = await loader.verify(obj, { programs: options.programs, sections: options.sections });
+  } catch (e) {
+    throw new KernelUnavailableError(obj.name, (e as Error).message);
+  } finally {
+    await loader.stop();
+  }
+  if (v.verdict === 'refused') throw new KernelVerifierError(obj.name, v.program, v.errno, v.log, v.line);
+  return v;
 }
 
 /** The helper's name for messages ('bpf_map_lookup_elem'), or '#id'. */

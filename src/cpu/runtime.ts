@@ -24,8 +24,8 @@ import { siblingModule } from './module-url.js';
 import { programOf, type Program } from './program.js';
 import { verifyProgram, VerifierError } from './verifier.js';
 import type { CpuWorkerData, HandlerFailure, LoadObjectTask, LoadTask, RunReport, RunTask } from './worker.js';
-import { ObjectError, type BpfObject } from '../object/index.js';
-import { objectOf, prepareObject, type ObjectLoadOptions, type ObjectProgramTask, type PreparedObject } from './object.js';
+import { ObjectError, type BpfObject, type KernelVerdict } from '../object/index.js';
+import { kernelVerdict, objectOf, prepareObject, type ObjectLoadOptions, type ObjectProgramTask, type PreparedObject } from './object.js';
 import { testRunRefusal, testRunUnsupported, type TestRunInput } from './test-run.js';
 import { checkRunInput, ctxKindOf } from './prog-ctx.js';
 
@@ -138,6 +138,8 @@ export interface LoadedObject {
   readonly checked: boolean;
   /** What to know before running it: helpers that are not provided, programs not loaded. */
   readonly warnings: readonly string[];
+  /** Loaded with verify: 'kernel': the live kernel's verdict (it accepted these programs). */
+  readonly kernel?: KernelVerdict;
   unload(): Promise<void>;
 }
 
@@ -370,13 +372,25 @@ export class Runtime {
     this.checkOpen();
     const src = source instanceof URL || (typeof source === 'string' && source.startsWith('file:')) ? fileURLToPath(source) : source;
     const what = typeof src === 'string' ? src : 'the object';
-    let prepared: PreparedObject;
-    try {
-      prepared = prepareObject(objectOf(src), this.cpus, options);
-    } catch (e) {
+    const refuse = (e: unknown): never => {
       if (e instanceof ProgramLoadError) throw e;
       const why = e instanceof ObjectError || e instanceof BpfError ? e.message : `${(e as Error).message}`;
       throw new ProgramLoadError(`cannot load ${what}: ${why}`, { cause: e });
+    };
+    let obj: BpfObject;
+    try {
+      obj = objectOf(src);
+    } catch (e) {
+      return refuse(e);
+    }
+    // The kernel vouches for the memory accesses of what it accepted: unchecked unless asked.
+    const kernel = options.verify === undefined ? undefined : await kernelVerdict(obj, options);
+    const opts = kernel !== undefined && options.checked === undefined ? { ...options, checked: false } : options;
+    let prepared: PreparedObject;
+    try {
+      prepared = prepareObject(obj, this.cpus, opts);
+    } catch (e) {
+      return refuse(e);
     }
     const id = this.nextId++;
     const task: LoadObjectTask = { id, object: prepared.task };
@@ -399,6 +413,7 @@ export class Runtime {
       probes: [...new Set(programs.map((p) => p.section))],
       checked: prepared.task.checked,
       warnings: prepared.warnings,
+      ...(kernel === undefined ? {} : { kernel }),
       unload: () => this.unload(id),
     };
   }

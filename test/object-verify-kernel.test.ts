@@ -35,7 +35,9 @@ describe.skipIf(!avail.ok)('verify: \'kernel\' where the kernel can be asked', (
   it('loads what the kernel accepts, with its verdict, unchecked by default', async () => {
     const o = await rt.loadObject(conf('testrun'), { verify: 'kernel' });
     try {
-      expect(o.kernel).toEqual({ verdict: 'accepted', programs: ['tc_len', 'xdp_len', 'raw_args', 'sys_double', 'tp', 'kp'], via: 'libbpf' });
+      const k = o.kernel!;
+      expect(k.verdict === 'accepted' && [k.programs, k.via]).toEqual([['tc_len', 'xdp_len', 'raw_args', 'sys_double', 'tp', 'kp'], 'libbpf']);
+      expect(k.verdict === 'accepted' && k.logs.raw_args).toMatch(/^processed 6 insns \(limit 1000000\)/);
       expect(o.checked).toBe(false);
       expect((await rt.testRun('raw_args', { ctx: new Uint8Array(new BigUint64Array([1n, 2n, 3n]).buffer) })).retval).toBe(6);
     } finally {
@@ -78,10 +80,47 @@ describe.skipIf(!avail.ok)('verify: \'kernel\' where the kernel can be asked', (
 
   it('verifies an object built from instructions (rawObject): accepted and refused', async () => {
     const ok = rawObject('hand', [], [{ name: 'p', section: 'syscall', insns: assemble(['mov64 r0, 0', 'exit'], []) }]);
-    expect(await verifyInKernel(ok)).toEqual({ verdict: 'accepted', programs: ['p'], via: 'raw' });
+    expect(await verifyInKernel(ok)).toMatchObject({ verdict: 'accepted', programs: ['p'], via: 'raw' });
     const bad = rawObject('hand', [], [{ name: 'p', section: 'syscall', insns: assemble(['mov64 r0, r2', 'exit'], []) }]);
     const v = await verifyInKernel(bad);
     expect(v.verdict === 'refused' && [v.program, v.errno, v.line]).toEqual(['p', 'EACCES', 'R2 !read_ok']);
+  });
+});
+
+/** The real CLI in a process of its own. */
+function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe.skipIf(!avail.ok)('percpu-maps run --verify kernel', () => {
+  it('prints the seed\'s refusal and does not run it (exit 1)', () => {
+    const r = cli('run', SEED, '--verify', 'kernel');
+    expect([r.code, r.stdout.trimEnd().split('\n')]).toEqual([1, [
+      "kernel verifier: refused program 'hello_world' (EINVAL): map 'counter' has to have BTF in order to use bpf_spin_lock",
+      "(the verifier's log: --verbose or --json)",
+      'The object was not run.',
+    ]]);
+  });
+
+  it('prints the log of a refusal with --verbose', () => {
+    const r = cli('run', conf('globals'), '--verify', 'kernel', '--verbose');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('verifier log (its end):\n0: R1=ctx() R10=fp0\n');
+    expect(r.stdout).toContain('write into map forbidden, value_size=24 off=0 size=4\nprocessed 3 insns');
+  });
+
+  it('prints an acceptance, then runs the program unchecked; --json carries the verdict and each program\'s statistics', () => {
+    const data = '000102030405060708090a0b0c0d0e0f10';
+    const r = cli('run', conf('testrun'), '--verify', 'kernel', '--probe', 'tc', '--data', data);
+    expect(r.stdout.trimEnd().split('\n').slice(0, 3)).toEqual([
+      'kernel verifier: accepted tc_len, xdp_len, raw_args, sys_double, tp, kp (through libbpf)',
+      'testrun: tc_len (tc) on CPU 0, unchecked',
+      'events:       1',
+    ]);
+    const j = JSON.parse(cli('run', conf('testrun'), '--verify', 'kernel', '--probe', 'tc', '--data', data, '--json').stdout) as { checked: boolean; kernel: { verdict: string; logs: Record<string, string> } };
+    expect([j.checked, j.kernel.verdict]).toEqual([false, 'accepted']);
+    expect(j.kernel.logs.tc_len).toMatch(/^processed \d+ insns/);
   });
 });
 

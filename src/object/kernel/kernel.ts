@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BpfObject, ObjectMap } from '../types.js';
-import { errnoLabel, ProgHelper, verifierLine } from './helper.js';
+import { errnoLabel, hexText, ProgHelper, verifierLine } from './helper.js';
 import { buildProgHelper } from './helper.js';
 
 /** The kernel's verdict on an object. */
@@ -19,6 +19,8 @@ export type KernelVerdict =
     verdict: 'accepted';
     /** The programs the verifier accepted, each loaded alone. */
     programs: string[];
+    /** Each program's log: the verifier's statistics ("processed 6 insns (limit 1000000) ..."). */
+    logs: Record<string, string>;
     /** How the object reached the kernel. */
     via: KernelPath;
   }
@@ -135,11 +137,13 @@ export class KernelLoader {
       await h.must('select -');
       const load = await h.ask('load');
       if ('errno' in load) return refused('', load.errno, load.text, via);
+      const logs: Record<string, string> = {};
       for (const name of names) {
         const r = await h.ask(`verify ${name}`);
         if ('errno' in r) return refused(name, r.errno, r.text || h.stderr.trim(), via);
+        logs[name] = hexText(r.ok[1] ?? '').trim();
       }
-      return { verdict: 'accepted', programs: [...names], via };
+      return { verdict: 'accepted', programs: [...names], logs, via };
     } finally {
       await h.ask('close').catch(() => undefined);
       if (dir !== null) rmSync(dir, { recursive: true, force: true });

@@ -35,7 +35,7 @@
 //   verify <prog>                       load that program alone (ELF: a fresh open with only it
 //                                       autoloaded and the init values given; raw: the same map
 //                                       fds) with log_level 1
-//                                       -> ok accepted | err <errno> <hex of the log's tail>
+//                                       -> ok accepted <hex of the log's tail> | err <errno> <hex of the log's tail>
 //   close
 
 #define _GNU_SOURCE
@@ -1031,6 +1031,20 @@ static void cmd_consume(char **arg, int n)
 
 // ---- the verifier's verdict ------------------------------------------------------------------------
 
+/* ok accepted <hex of the log's tail> (the verifier's statistics, with log_level 1) */
+static void reply_accepted(const char *log)
+{
+	size_t n = strlen(log);
+
+	fputs("ok accepted ", stdout);
+	if (n > LOG_TAIL) {
+		log += n - LOG_TAIL;
+		n = LOG_TAIL;
+	}
+	print_hex(log, n);
+	fputc('\n', stdout);
+}
+
 static void cmd_verify(char **arg, int n)
 {
 	struct prog_ent *p;
@@ -1049,7 +1063,7 @@ static void cmd_verify(char **arg, int n)
 		if (fd < 0)
 			return reply_err_log(errno, log_buf);
 		close(fd);
-		printf("ok accepted\n");
+		reply_accepted(log_buf);
 		return;
 	}
 	/* A fresh open with only this program, so another program's verdict does not interfere */
@@ -1095,7 +1109,7 @@ static void cmd_verify(char **arg, int n)
 		return reply_err_log(e, log_buf[0] ? log_buf : "libbpf refused the object before the verifier ran");
 	}
 	bpf_object__close(o);
-	printf("ok accepted\n");
+	reply_accepted(log_buf);
 }
 
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list args)

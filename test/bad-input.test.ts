@@ -316,9 +316,6 @@ const CLI_ROWS: [string, string[], number, RegExp][] = [
   ['run an object of several sections without --probe', ['run', runObject], 2, /^percpu-maps run: run has programs in 8 sections; choose one with --probe: tc, xdp, /],
   ['run --probe of no section', ['run', runObject, '--probe', 'kprobe/nope'], 2, /^percpu-maps run: --probe 'kprobe\/nope' is not a section of run; its programs' sections: tc, /],
   ['run tc with a short packet', ['run', runObject, '--probe', 'tc', '--data', '0011'], 1, /^percpu-maps run: RunError: probe 'tc': data is 2 bytes; a packet needs at least 14/],
-  ['run --verify of something else', ['run', runObject, '--verify', 'bpftool'], 2, /^percpu-maps run: --verify takes 'kernel' \(the live kernel's verifier\), got 'bpftool'/],
-  ['run --checked --unchecked', ['run', runObject, '--verify', 'kernel', '--checked', '--unchecked'], 2, /^percpu-maps run: --checked and --unchecked contradict each other/],
-  ['run --checked without --verify', ['run', runObject, '--checked'], 2, /^percpu-maps run: --checked goes with --verify kernel/],
   ['run a program that faults', ['run', runObject, '--probe', 'kprobe/oob', '--cpus', '1'], 1, /^percpu-maps run: ProgramFaultError: program 'oob' \(kprobe\/oob\) stopped on CPU 0 at event 0, instruction 15 \(\.\/run\.bpf\.c:111: /],
 ];
 

@@ -153,6 +153,19 @@ finally { await rt.close(); }
       "run as root, or with CAP_BPF and CAP_SYS_ADMIN. Nothing was loaded; load it without verify: 'kernel' to run it here checked.");
   });
 
+  it('the command line refuses what it cannot mean, in one line (exit 2)', () => {
+    const run = join(ROOT, 'test', 'objects', 'run.bpf.o');
+    const rows: [string[], RegExp][] = [
+      [['--verify', 'bpftool'], /^percpu-maps run: --verify takes 'kernel' \(the live kernel's verifier\), got 'bpftool'/],
+      [['--verify', 'kernel', '--checked', '--unchecked'], /^percpu-maps run: --checked and --unchecked contradict each other/],
+      [['--checked'], /^percpu-maps run: --checked goes with --verify kernel/],
+    ];
+    for (const [args, message] of rows) {
+      const r = cli('run', run, ...args);
+      expect([r.code, r.stderr.trimEnd().split('\n')]).toEqual([2, [expect.stringMatching(message)]]);
+    }
+  });
+
   it('refuses a verify value it does not know', async () => {
     const rt = await Runtime.start({ cpus: 1, onWarning: () => {} });
     try {

@@ -10,8 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BpfObject, ObjectMap } from '../types.js';
-import { errnoLabel, hexText, ProgHelper, verifierLine } from './helper.js';
-import { buildProgHelper } from './helper.js';
+import { buildProgHelper, errnoLabel, hexText, ProgHelper, verifierLine } from './helper.js';
 
 /** The kernel's verdict on an object. */
 export type KernelVerdict =

@@ -14,7 +14,7 @@ import { conformanceCommand } from '../src/cli/conformance.js';
 import { ScenarioError } from '../src/conformance/index.js';
 import {
   assemble, AsmError, formatProgramSummary, judgeOutcome, oursSide, parseProgramScenario, probeProgramKernel, programExitCode,
-  programScenarioFiles, runProgramConformance, verifierLine, type ProgramSide, type ProgramSkip, type ProgramSummary, type ProgStep,
+  programScenarioFiles, runProgramConformance, StepSkipped, verifierLine, type ProgramSide, type ProgramSkip, type ProgramSummary, type ProgStep,
 } from '../src/conformance/program/index.js';
 import { applyDelta, changedMaps, defText, diffStates } from '../src/conformance/program/dump.js';
 import { openObjectFile } from '../src/object/index.js';
@@ -306,6 +306,21 @@ describe('check mode: percpu-maps\' object runtime gives the recorded outcome at
       '  map arr [0]: recording "ffffffffffffffff", percpu-maps "0500000000000000"',
     ]);
     expect(programExitCode(s)).toBe(1);
+  });
+
+  it('a step our side cannot play here is skipped with its reason, and the run is not a pass', async () => {
+    // As on a machine without a kernel to ask: our side's verify steps answer StepSkipped.
+    const why = 'no kernel to ask here';
+    const noKernel = async (cpus: number): Promise<ProgramSide> => Object.assign(await sharedOurs(cpus), {
+      verify: async () => { throw new StepSkipped(why); },
+    });
+    const s = await runProgramConformance({ mode: 'check', scenarios: ['spinlock-verifier'], ours: noKernel });
+    const verifies = parseProgramScenario(join(PROGRAMS_DIR, 'spinlock-verifier.json'), readFileSync(join(PROGRAMS_DIR, 'spinlock-verifier.json'), 'utf8'))
+      .steps.flatMap((x, i) => (x.op === 'verify' ? [i + 1] : []));
+    expect(verifies.length).toBeGreaterThan(0);
+    expect([s.skipped, s.differ, s.agree]).toEqual([verifies.length, 0, s.steps - verifies.length]);
+    expect(s.skips).toEqual(verifies.map((step) => ({ scenario: 'spinlock-verifier', step, reason: why })));
+    expect(programExitCode(s)).toBe(2);
   });
 
   it('the command plays a scenario by name and exits 0 when every step agrees', async () => {

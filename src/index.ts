@@ -39,16 +39,19 @@ export { __sync_fetch_and_add, __sync_lock_test_and_set, __sync_val_compare_and_
 
 // CPUs and the coordinator.
 export { Runtime } from './cpu/runtime.js';
-export type { RuntimeOptions, RunOptions, RunResult, CpuRun, LoadedProgram, LoadedObject } from './cpu/runtime.js';
+export type { RuntimeOptions, RunOptions, RunResult, CpuRun, LoadedProgram, LoadedObject, TestRunResult } from './cpu/runtime.js';
+export type { TestRunInput, TestRunErrno } from './cpu/test-run.js';
 export { defineProgram, ProgramDefinitionError } from './cpu/program.js';
 export type { ProgramDefinition, Program, ProbeContext, Handler } from './cpu/program.js';
-export { HandlerError, LockError, ProgramFaultError, CpuDiedError, ProgramLoadError, RunError } from './cpu/errors.js';
+export {
+  HandlerError, LockError, ProgramFaultError, CpuDiedError, ProgramLoadError, RunError, TestRunError, KernelVerifierError, KernelUnavailableError,
+} from './cpu/errors.js';
 export { VerifierError } from './cpu/verifier.js';
 export type { VerifierFinding } from './cpu/verifier.js';
 
 // Real eBPF objects (clang -target bpf): the loader (libbpf's side) and the options of Runtime.loadObject.
-export { openObject, openObjectFile, ObjectError } from './object/index.js';
-export type { BpfObject, ObjectMap, ObjectProgram, ProgramType, LineInfo } from './object/index.js';
+export { openObject, openObjectFile, ObjectError, rawObject, verifyInKernel, kernelAvailability } from './object/index.js';
+export type { BpfObject, ObjectMap, ObjectProgram, ProgramType, LineInfo, RawMap, RawProgram, KernelVerdict, KernelPath, KernelAvailability } from './object/index.js';
 export type { ObjectLoadOptions } from './cpu/object.js';
 
 // The race lab.

@@ -1,9 +1,10 @@
 // The teaching demos: use after delete on a preallocated hash map, and the verifier's view of the
 // race lab's programs.
 import { describe, expect, it } from 'vitest';
-import { useAfterDelete, verifierDemo } from '../src/cli/demo.js';
+import { renderSeedKernel, useAfterDelete, verifierDemo } from '../src/cli/demo.js';
 import { Runtime } from '../src/cpu/runtime.js';
-import { runSeed } from '../src/workloads/seed/index.js';
+import { askKernelAboutSeed, runSeed } from '../src/workloads/seed/index.js';
+import { kernelAvailability } from '../src/object/index.js';
 
 describe('demo use-after-delete', () => {
   const r = useAfterDelete();
@@ -49,5 +50,22 @@ describe('demo seed', () => {
     } finally {
       await rt.close();
     }
+  });
+});
+
+describe('demo seed: what the live kernel says of the same object', () => {
+  it('shows the kernel\'s refusal where it can be asked, else says why it was not', async () => {
+    const a = await kernelAvailability();
+    const k = await askKernelAboutSeed();
+    if (!a.ok) {
+      expect(k).toEqual({ asked: false, why: a.reason });
+      expect(renderSeedKernel(k)).toEqual([`the live kernel was not asked (--verify kernel): ${a.reason}`]);
+      return;
+    }
+    expect(k.asked && k.verdict.verdict === 'refused' && [k.verdict.program, k.verdict.errno, k.verdict.via]).toEqual(['hello_world', 'EINVAL', 'raw']);
+    expect(renderSeedKernel(k)).toEqual([
+      'the live kernel\'s verifier (through raw BPF_PROG_LOAD, as libbpf 1.x refuses its SEC("maps")) refuses hello_world (EINVAL):',
+      "  map 'counter' has to have BTF in order to use bpf_spin_lock",
+    ]);
   });
 });

@@ -1,19 +1,20 @@
 // Program-side conformance: the scenario format (its parser's errors, the assembler's encodings),
-// the recorded files (well-formed, every step recorded), the comparison rules, and — where root,
-// libbpf and a C compiler exist — the kernel side replaying its own recordings exactly (the
-// recorder is deterministic). Our object runtime's side is the missing piece until issue 14 lands:
-// a check of it must say so and fail, never pass.
+// the recorded files (well-formed, every step recorded), the comparison rules, percpu-maps' object
+// runtime against every recorded step (check mode, everywhere; its verify steps ask the live kernel,
+// and are skipped only where it cannot be asked), and — where root, libbpf and a C compiler exist —
+// percpu-maps and the live kernel side by side (live mode) and the kernel side replaying its own
+// recordings exactly (the recorder is deterministic).
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { conformanceCommand } from '../src/cli/conformance.js';
 import { ScenarioError } from '../src/conformance/index.js';
 import {
-  assemble, AsmError, formatProgramSummary, judgeOutcome, OURS_MISSING, parseProgramScenario, probeProgramKernel, programExitCode,
-  programScenarioFiles, runProgramConformance, verifierLine, type ProgramSummary, type ProgStep,
+  assemble, AsmError, formatProgramSummary, judgeOutcome, oursSide, parseProgramScenario, probeProgramKernel, programExitCode,
+  programScenarioFiles, runProgramConformance, StepSkipped, verifierLine, type ProgramSide, type ProgramSkip, type ProgramSummary, type ProgStep,
 } from '../src/conformance/program/index.js';
 import { applyDelta, changedMaps, defText, diffStates } from '../src/conformance/program/dump.js';
 import { openObjectFile } from '../src/object/index.js';
@@ -247,27 +248,91 @@ describe('how outcomes and map states are compared', () => {
   });
 });
 
-// ---- our side: the missing piece -------------------------------------------------------------------------
+// ---- percpu-maps' side against the recordings (check mode, everywhere) ------------------------------------
 
-describe('percpu-maps\' side is the one missing piece until issue 14\'s runtime lands', () => {
-  // Shows as todo in every run, never as a pass: plug the runtime into side.ts's oursSide, then
-  // replace this with one check-mode test per scenario file (as conformance.test.ts does).
-  it.todo('check mode: percpu-maps\' object runtime agrees with every recorded step of every scenario (needs issue 14)');
+const probe = await probeProgramKernel();
+if (!probe.ok) {
+  // Loud, and the tests below show as skipped, never as passed.
+  console.warn(`\n*** LIVE PROGRAM CONFORMANCE SKIPPED: ${probe.reason} ***\n`);
+}
 
-  it('a check says so, runs nothing, and is not a pass', async () => {
-    const s = await runProgramConformance({ mode: 'check', scenarios: [FILES[0]!] });
-    expect(s.unavailable).toBe(OURS_MISSING);
-    expect(s.agree).toBe(0);
-    expect(s.skipped).toBe(s.steps);
-    expect(programExitCode(s)).toBe(2);
-    expect(formatProgramSummary(s)).toContain(`NOT RUN: ${OURS_MISSING}`);
+function differences(s: ProgramSummary): string[] {
+  return s.differences.map((d) => `${d.scenario} step ${d.step} (${d.op}): ${JSON.stringify(d.expected)} vs ${JSON.stringify(d.actual)} ${d.why ?? ''} ${d.maps.join('; ')}`);
+}
+
+/** One runtime of 2 simulated CPUs for every scenario of this file (the runner stops what it starts: not this one). */
+let shared: Promise<ProgramSide> | null = null;
+const sharedOurs = async (cpus: number): Promise<ProgramSide> => {
+  if (cpus !== 2) throw new Error(`the recordings are of 2 CPUs, not ${cpus}`);
+  shared ??= oursSide(2);
+  const side = await shared;
+  return Object.assign(Object.create(side) as ProgramSide, { stop: async () => {} });
+};
+afterAll(async () => { await (await shared)?.stop(); });
+
+/** Steps a check may skip here: a verify step is the live kernel's to judge, and only where it cannot be asked. */
+function allowedSkips(s: ProgramSummary): ProgramSkip[] {
+  return s.skips.filter((k) => !(!probe.ok && /^percpu-maps has no verifier of its own/.test(k.reason)));
+}
+
+describe('check mode: percpu-maps\' object runtime gives the recorded outcome at every step', () => {
+  for (const file of FILES) {
+    it(`${basename(file, '.json')}`, async () => {
+      const s = await runProgramConformance({ mode: 'check', scenarios: [file], ours: sharedOurs });
+      expect(s.errors).toEqual([]);
+      expect(differences(s)).toEqual([]);
+      expect(allowedSkips(s)).toEqual([]);
+      expect(s.agree + s.skipped).toBe(s.steps);
+      if (probe.ok) expect(s.agree).toBe(s.steps);
+    });
+  }
+
+  it('a recording that differs from our runtime is a difference naming the step, both outcomes and the map entries', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'program-conformance-'));
+    const file = join(dir, 'wrong.json');
+    const src = JSON.parse(readFileSync(join(PROGRAMS_DIR, 'asm-map-helpers.json'), 'utf8')) as { steps: Record<string, unknown>[] };
+    const kernel = src.steps[1]!.kernel as { retval: number; maps: { arr: string[] } };
+    kernel.retval = 99;
+    kernel.maps.arr[0] = 'ffffffffffffffff';
+    writeFileSync(file, JSON.stringify({ ...src, steps: src.steps.slice(0, 3) }));
+    const s = await runProgramConformance({ mode: 'check', scenarios: [file], ours: sharedOurs });
+    expect([s.agree, s.differ]).toEqual([2, 1]);
+    const text = formatProgramSummary(s).split('\n');
+    const at = text.indexOf(`DIFFERENCE wrong step 2 (run)  [${file}]`);
+    expect(text.slice(at + 1, at + 5)).toEqual([
+      `  input:  ${JSON.stringify({ op: 'run', prog: 'mapops', cpu: 0, ctx: ['u64 0', 'u64 5', 'zero 8'] })}`,
+      '  recording: {"retval":99}',
+      '  percpu-maps: {"retval":0}',
+      '  map arr [0]: recording "ffffffffffffffff", percpu-maps "0500000000000000"',
+    ]);
+    expect(programExitCode(s)).toBe(1);
   });
 
-  it('the command exits 2 with the reason on its first lines', async () => {
+  it('a step our side cannot play here is skipped with its reason, and the run is not a pass', async () => {
+    // As on a machine without a kernel to ask: our side's verify steps answer StepSkipped.
+    const why = 'no kernel to ask here';
+    const noKernel = async (cpus: number): Promise<ProgramSide> => Object.assign(await sharedOurs(cpus), {
+      verify: async () => { throw new StepSkipped(why); },
+    });
+    const s = await runProgramConformance({ mode: 'check', scenarios: ['spinlock-verifier'], ours: noKernel });
+    const verifies = parseProgramScenario(join(PROGRAMS_DIR, 'spinlock-verifier.json'), readFileSync(join(PROGRAMS_DIR, 'spinlock-verifier.json'), 'utf8'))
+      .steps.flatMap((x, i) => (x.op === 'verify' ? [i + 1] : []));
+    expect(verifies.length).toBeGreaterThan(0);
+    expect([s.skipped, s.differ, s.agree]).toEqual([verifies.length, 0, s.steps - verifies.length]);
+    expect(s.skips).toEqual(verifies.map((step) => ({ scenario: 'spinlock-verifier', step, reason: why })));
+    expect(programExitCode(s)).toBe(2);
+  });
+
+  it('the command plays a scenario by name and exits 0 when every step agrees', async () => {
+    const file = join(PROGRAMS_DIR, 'isa-alu64.json');
+    const n = parseProgramScenario(file, readFileSync(file, 'utf8')).steps.length;
     let out = '';
-    const code = await conformanceCommand(['--programs', basename(FILES[0]!, '.json')], (t) => { out += t; }, () => {});
-    expect(code).toBe(2);
-    expect(out.split('\n')[1]).toBe(`NOT RUN: ${OURS_MISSING}`);
+    const code = await conformanceCommand(['--programs', 'isa-alu64'], (t) => { out += t; }, () => {});
+    expect(out.split('\n').slice(0, 2)).toEqual([
+      'percpu-maps conformance --programs (check): percpu-maps judged by the recording (kernel 6.18.44-fc-v1045, 2 possible CPUs)',
+      `  scenarios 1  steps ${n}  agree ${n}  differ 0  skipped 0`,
+    ]);
+    expect(code).toBe(0);
   });
 
   it('the command refuses an unknown option and --kernel-replay with --live', async () => {
@@ -285,17 +350,21 @@ describe('percpu-maps\' side is the one missing piece until issue 14\'s runtime 
   });
 });
 
+// ---- percpu-maps and the live kernel side by side --------------------------------------------------------
+
+describe.skipIf(!probe.ok)('live mode: percpu-maps and the live kernel agree at every step', () => {
+  for (const file of FILES) {
+    it(`${basename(file, '.json')}`, async () => {
+      const s = await runProgramConformance({ mode: 'live', scenarios: [file], ours: sharedOurs });
+      expect(s.errors).toEqual([]);
+      expect(differences(s)).toEqual([]);
+      expect(s.skips).toEqual([]);
+      expect(s.agree).toBe(s.steps);
+    });
+  }
+});
+
 // ---- the kernel side replaying its recordings ------------------------------------------------------------
-
-const probe = await probeProgramKernel();
-if (!probe.ok) {
-  // Loud, and the tests below show as skipped, never as passed.
-  console.warn(`\n*** LIVE PROGRAM CONFORMANCE SKIPPED: ${probe.reason} ***\n`);
-}
-
-function differences(s: ProgramSummary): string[] {
-  return s.differences.map((d) => `${d.scenario} step ${d.step} (${d.op}): ${JSON.stringify(d.expected)} vs ${JSON.stringify(d.actual)} ${d.why ?? ''} ${d.maps.join('; ')}`);
-}
 
 describe.skipIf(!probe.ok)('the kernel side replays its own recordings exactly (the recorder is deterministic)', () => {
   for (const file of FILES) {

@@ -173,6 +173,12 @@ describe('bpf_ringbuf_output', () => {
     expect([3, 0, 1, 2].map((f) => bpf_ringbuf_output(m, d, f))).toEqual([0, 0, 0, 0]);
     expect(bpf_ringbuf_query(m, BPF_RB_PROD_POS)).toBe(64);
   });
+  it('takes flags as a u64: bit 32 or bit 31 is an unknown flag (-EINVAL), nothing written', () => {
+    const m = ring();
+    expect(bpf_ringbuf_output(m, new Uint8Array(8), 2 ** 32)).toBe(EINVAL);
+    expect(bpf_ringbuf_output(m, new Uint8Array(8), 0x80000000)).toBe(EINVAL);
+    expect(bpf_ringbuf_query(m, BPF_RB_PROD_POS)).toBe(0);
+  });
   it('copies bytes or a view, and a zero-length output takes 8 bytes', () => {
     const m = ring();
     const rb = ringBuffer(m);
@@ -275,6 +281,22 @@ describe('ringbuf ordering, discard and the BUSY bit', () => {
     expect(rb.consume((_s, n) => { sizes.push(n); })).toBe(2);
     expect(sizes).toEqual([8, 12]);
     expect(rb.consumerPos).toBe(16 + 16 + 24);
+  });
+
+  it('shows the pending records without consuming them: submitted ones up to the first BUSY, discarded ones skipped', () => {
+    const m = ring();
+    const rb = ringBuffer(m);
+    produce(m, 8);
+    produce(m, 8, true);
+    const busy = bpf_ringbuf_reserve(m, 4, 0)!;
+    produce(m, 12);
+    const hex = (recs: Uint8Array[]): string[] => recs.map((r) => Buffer.from(r).toString('hex'));
+    expect(hex(rb.pending())).toEqual(['4433221188776655']);
+    expect(rb.consumerPos).toBe(0);
+    bpf_ringbuf_submit(busy, 0);
+    expect(hex(rb.pending())).toEqual(['4433221188776655', '00000000', '443322110000000088776655']);
+    expect(rb.consume(() => 0)).toBe(3);
+    expect(rb.pending()).toEqual([]);
   });
 
   it('refuses a reservation more than size - 1 bytes past the oldest BUSY record (pending_pos)', () => {

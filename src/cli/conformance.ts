@@ -26,7 +26,8 @@ export const PROGRAMS_USAGE = `usage: percpu-maps conformance --programs [--live
 
 Scenarios are the JSON files in test/conformance/programs (give names or paths to pick some, your own
 included: the format is in test/conformance/programs/README.md). The kernel side needs root (or
-CAP_BPF and CAP_SYS_ADMIN), a C compiler and libbpf-dev.
+CAP_BPF and CAP_SYS_ADMIN), a C compiler and libbpf-dev. percpu-maps has no verifier of its own:
+its verify steps ask the live kernel (--verify kernel) even in check mode, and are skipped without one.
 Exit code: 0 when every step agrees (or was recorded), 1 on differences, 2 when some step could not be
 judged (bad arguments, a malformed scenario, a side that cannot run).`;
 

@@ -17,7 +17,7 @@ import { BPF_ANY } from '../maps/uapi.js';
 import { STRATEGIES, verifyStrategy } from '../workloads/race/index.js';
 import { UsageError, intOption, parse } from './args.js';
 import { Runtime } from '../cpu/runtime.js';
-import { runSeed, SEED_EXPLAIN, SEED_SOURCE, type SeedResult } from '../workloads/seed/index.js';
+import { askKernelAboutSeed, runSeed, SEED_EXPLAIN, SEED_SOURCE, type SeedKernel, type SeedResult } from '../workloads/seed/index.js';
 import { relative } from 'node:path';
 import { table, wrap } from '../bench/format.js';
 
@@ -62,7 +62,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
     const rt = await Runtime.start({ cpus, onWarning: () => {} });
     try {
       const r = await runSeed(rt, events);
-      process.stdout.write(json ? JSON.stringify({ ...r, explain: SEED_EXPLAIN }, null, 2) + '\n' : renderSeed(r) + '\n');
+      const kernel = await askKernelAboutSeed();
+      process.stdout.write(json ? JSON.stringify({ ...r, kernel, explain: SEED_EXPLAIN }, null, 2) + '\n' : renderSeed(r, kernel) + '\n');
     } finally {
       await rt.close();
     }
@@ -207,7 +208,16 @@ export function renderVerifier(rows: VerifierDemoRow[]): string {
 
 // ---- the seed article's program --------------------------------------------------------------
 
-export function renderSeed(r: SeedResult): string {
+/** What the kernel said of the seed object, or why it was not asked. */
+export function renderSeedKernel(k: SeedKernel): string[] {
+  if (!k.asked) return [`the live kernel was not asked (--verify kernel): ${k.why}`];
+  const v = k.verdict;
+  const how = v.via === 'raw' ? 'raw BPF_PROG_LOAD, as libbpf 1.x refuses its SEC("maps")' : 'libbpf';
+  if (v.verdict === 'accepted') return [`the live kernel's verifier (through ${how}) accepts ${v.programs.join(', ')}`];
+  return [`the live kernel's verifier (through ${how}) refuses ${v.program} (${v.errno}):`, `  ${v.line}`];
+}
+
+export function renderSeed(r: SeedResult, kernel?: SeedKernel): string {
   const out = [
     `the seed article's program (${relative(process.cwd(), SEED_SOURCE)}), compiled by clang, on ${r.cpus} simulated CPUs:`,
     '',
@@ -216,6 +226,7 @@ export function renderSeed(r: SeedResult): string {
     `trace_pipe (${r.trace.length} line${r.trace.length === 1 ? '' : 's'}):`,
     ...r.trace,
     '',
+    ...(kernel === undefined ? [] : [...renderSeedKernel(kernel), '']),
     'why:',
   ];
   for (const e of SEED_EXPLAIN) out.push(wrap(e, 100, '    ', '  - '));

@@ -4,6 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { KernelVerifierError } from '../cpu/errors.js';
 import { Runtime, type LoadedObject, type RunResult } from '../cpu/runtime.js';
 import { guardSignals } from '../cpu/signals.js';
 import { formatDump } from '../maps/dump.js';
@@ -12,7 +13,7 @@ import { UsageError, intOption, parse } from './args.js';
 
 export const RUN_HELP = `usage: percpu-maps run <file.bpf.o> [--probe SEC] [--cpus N] [--events N] [--on-cpu C]
                         [--data HEX|@FILE] [--ctx HEX|@FILE] [--global NAME=VALUE]...
-                        [--unchecked] [--dump] [--trace] [--json]
+                        [--verify kernel] [--checked|--unchecked] [--dump] [--trace] [--verbose] [--json]
 
 Loads an eBPF object compiled by clang (clang -O2 -g -target bpf -c prog.bpf.c), translates its
 programs to WebAssembly and runs one on simulated CPUs over the object's maps.
@@ -27,12 +28,17 @@ options:
   --data HEX|@FILE the packet of tc/xdp programs (at least 14 bytes), as hex or a file
   --ctx HEX|@FILE  the context of raw_tp, syscall and tracing programs
   --global N=V     set a global variable (e.g. a const volatile knob) before load; repeatable
+  --verify kernel  first hand the object to the live kernel's verifier (root, libbpf-dev) and
+                   print its verdict; a refused object is not run (exit 1); an accepted one runs
+                   unchecked, as the kernel's JIT runs verified code, unless --checked
   --unchecked      run without bounds checks on memory accesses (as the kernel's JIT runs
                    verified code); default: every access is checked and the first bad one stops
                    the run, naming the instruction and its C line
+  --checked        keep the checks with --verify kernel
   --dump           print every map after the run, as bpftool map dump does
   --trace          print the bpf_trace_printk lines
-  --json           print the result as JSON`;
+  --verbose        with --verify kernel: the verifier's log (of a refusal, or each program's statistics)
+  --json           print the result as JSON (with --verify kernel: the verdict and its log)`;
 
 /** Bytes from `--data`/`--ctx`: hex (spaces and 0x allowed) or @file. */
 function bytesOption(name: string, raw: string | boolean | undefined): Uint8Array | undefined {
@@ -70,6 +76,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     ctx: { type: 'string' },
     global: { type: 'string', multiple: true },
     unchecked: { type: 'boolean' },
+    checked: { type: 'boolean' },
+    verify: { type: 'string' },
+    verbose: { type: 'boolean' },
     dump: { type: 'boolean' },
     trace: { type: 'boolean' },
     json: { type: 'boolean' },
@@ -91,19 +100,34 @@ export async function runCommand(argv: string[]): Promise<number> {
   const events = intOption('run', 'events', values.events, 1, 2 ** 32 - 1) ?? (single ? 1 : 1_000_000);
   const globals = globalsOption(values.global as (string | boolean)[] | undefined);
   const json = values.json === true;
+  const verify = values.verify as string | undefined;
+  if (verify !== undefined && verify !== 'kernel') throw new UsageError('run', `--verify takes 'kernel' (the live kernel's verifier), got '${verify}'`);
+  if (values.checked === true && values.unchecked === true) throw new UsageError('run', '--checked and --unchecked contradict each other');
+  if (values.checked === true && verify === undefined) throw new UsageError('run', '--checked goes with --verify kernel (without it every access is checked anyway)');
+  const verbose = values.verbose === true;
+  // Checked by default; with --verify kernel the kernel vouches for the accesses, unless --checked.
+  const checked = values.unchecked === true ? false : values.checked === true ? true : verify === undefined ? true : undefined;
 
   const rt = await Runtime.start({ cpus, onWarning: () => {} });
   let current: Runtime | null = rt;
   const guard = guardSignals(() => current);
   try {
-    const obj = await rt.loadObject(file, { checked: values.unchecked !== true, globals });
+    let obj: LoadedObject;
+    try {
+      obj = await rt.loadObject(file, { checked, globals, ...(verify === undefined ? {} : { verify: 'kernel' as const }) });
+    } catch (e) {
+      if (!(e instanceof KernelVerifierError)) throw e;
+      const verdict = { verdict: 'refused', program: e.program, errno: e.errno, line: e.line, log: e.log };
+      process.stdout.write(json ? JSON.stringify({ file, kernel: verdict }, null, 2) + '\n' : refusalText(e, verbose) + '\n');
+      return 1;
+    }
     const probe = pickProbe(obj, values.probe as string | undefined);
     const result = await rt.run({ probe, events, ...(onCpu !== undefined ? { cpu: onCpu } : single ? { cpu: 0 } : {}), data, ctx });
     const trace = values.trace === true ? rt.readTrace() : [];
     const dumps = values.dump === true ? Object.fromEntries(Object.entries(obj.maps).map(([n, m]) => [n, m.dump()])) : undefined;
     if (json) {
       process.stdout.write(JSON.stringify({
-        object: obj.name, file, probe, checked: obj.checked, warnings: obj.warnings,
+        object: obj.name, file, probe, checked: obj.checked, warnings: obj.warnings, ...(obj.kernel ? { kernel: obj.kernel } : {}),
         programs: obj.programs.filter((p) => p.section === probe).map((p) => p.name),
         cpus, events: result.events, stopped: result.stopped, eventsPerSec: result.eventsPerSec,
         perCpu: result.perCpu, returns: result.returns, lastReturn: result.lastReturn,
@@ -113,7 +137,8 @@ export async function runCommand(argv: string[]): Promise<number> {
         interrupted: guard.received,
       }, null, 2) + '\n');
     } else {
-      process.stdout.write(render(obj, probe, result, trace, dumps) + '\n');
+      const verdict = obj.kernel === undefined ? [] : acceptedText(obj, verbose);
+      process.stdout.write([...verdict, render(obj, probe, result, trace, dumps)].join('\n') + '\n');
     }
   } finally {
     current = null;
@@ -131,6 +156,24 @@ function pickProbe(obj: LoadedObject, asked: string | undefined): string {
   }
   if (obj.probes.length === 1) return obj.probes[0]!;
   throw new UsageError('run', `${obj.name} has programs in ${obj.probes.length} sections; choose one with --probe: ${obj.probes.join(', ')}`);
+}
+
+/** The kernel's acceptance: one line, and with --verbose each program's statistics. */
+function acceptedText(obj: LoadedObject, verbose: boolean): string[] {
+  const k = obj.kernel!;
+  if (k.verdict !== 'accepted') return [];
+  const out = [`kernel verifier: accepted ${k.programs.join(', ')} (through ${k.via === 'raw' ? 'raw BPF_PROG_LOAD' : 'libbpf'})`];
+  if (verbose) for (const p of k.programs) out.push(`  ${p}: ${k.logs[p] || '(no log)'}`);
+  return out;
+}
+
+/** The kernel's refusal: the line that says why, and with --verbose the end of the log. */
+function refusalText(e: KernelVerifierError, verbose: boolean): string {
+  const out = [`kernel verifier: refused ${e.program ? `program '${e.program}'` : 'the object\'s maps'} (${e.errno}): ${e.line || '(no log)'}`];
+  if (verbose) out.push('', 'verifier log (its end):', e.log.trimEnd());
+  else out.push('(the verifier\'s log: --verbose or --json)');
+  out.push('The object was not run.');
+  return out.join('\n');
 }
 
 const hex = (b: Uint8Array): string => [...b].map((x) => x.toString(16).padStart(2, '0')).join('');

@@ -2,42 +2,18 @@
 // turned into an outcome. bpftool prints `null` for success (and for a lookup that found nothing,
 // with exit code -ENOENT), the element as JSON for reads, or {"error": "<what>: <strerror>"}.
 
-import { execFile } from 'node:child_process';
 import { STRERROR, type ErrnoName } from '../maps/errno.js';
 import type { Outcome } from './schema.js';
 import { hexOf, infoOutcome } from './schema.js';
+import { DriverError, run } from '../object/kernel/process.js';
 
-/** bpftool said something that is not a kernel outcome (bad arguments, missing pin, ...). */
-export class DriverError extends Error {
-  override name = 'DriverError';
-}
+// The process tools live with the kernel loader (src/object/kernel); the suites use them from here too.
+export { DriverError, run, type RunResult } from '../object/kernel/process.js';
 
 /** The prefixes bpftool puts before strerror() when the bpf() call itself failed. */
 const KERNEL_ERROR_RE = /^(map create failed|update failed|lookup failed|delete failed|can't get next key|failed to freeze map|pop failed|can't get map info): (.+)$/;
 
 const ERRNO_BY_TEXT = new Map<string, ErrnoName>(Object.entries(STRERROR).map(([name, text]) => [text, name as ErrnoName]));
-
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  /** spawn failure (ENOENT: not installed, EACCES: not executable). */
-  spawnError?: NodeJS.ErrnoException;
-}
-
-/** Run a program to completion; never throws. */
-export function run(cmd: string, args: readonly string[], timeoutMs = 20_000): Promise<RunResult> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err && typeof (err as NodeJS.ErrnoException).code === 'string') {
-        resolve({ code: -1, stdout, stderr, spawnError: err as NodeJS.ErrnoException });
-        return;
-      }
-      const code = err ? ((err as { code?: number }).code ?? -1) : 0;
-      resolve({ code: typeof code === 'number' ? code : -1, stdout, stderr });
-    });
-  });
-}
 
 function hexArgs(b: Uint8Array): string[] {
   return ['hex', ...Array.from(b, (x) => x.toString(16).padStart(2, '0'))];

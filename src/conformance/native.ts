@@ -3,66 +3,15 @@
 // the map fd (so BPF_F_RDONLY/BPF_F_WRONLY fds behave as created) and answers one line per command.
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { PACKAGE_ROOT, sourceFile } from '../cpu/module-url.js';
-import { DriverError, run } from './bpftool.js';
+import { sourceFile } from '../object/package-files.js';
+import { buildNative } from '../object/kernel/process.js';
+import { DriverError } from './bpftool.js';
 import { mapTypeName } from '../maps/uapi.js';
 import { bytesOf, errnoNameOf, hexOf, infoOutcome, type Outcome } from './schema.js';
 
 /** The helper's C source, beside this module (from dist too: the package ships src). */
 const SOURCE = sourceFile(import.meta.url, './bpf-helper.c');
-
-/** Where native binaries go: .native/ in the package, or the temp dir when that is read-only. */
-function outputDir(): string {
-  const dir = join(PACKAGE_ROOT, '.native');
-  try {
-    mkdirSync(dir, { recursive: true });
-    return dir;
-  } catch {
-    const t = join(tmpdir(), 'percpu-maps-native');
-    mkdirSync(t, { recursive: true });
-    return t;
-  }
-}
-
-export interface NativeBuild {
-  /** The C file. */
-  source: string;
-  /** The binary's name, before the source's hash. */
-  name: string;
-  /** What it is, for messages ("the native bpf helper"). */
-  what: string;
-  /** Linker flags after the source (-lbpf ...). */
-  libs?: string[];
-  /** What to install when the compile fails. */
-  hint: (stderr: string) => string;
-}
-
-/**
- * Compile a C helper unless a binary of this exact source exists. Returns its path, or throws an
- * Error whose message is one line saying what is missing.
- */
-export async function buildNative(b: NativeBuild, cc = process.env.CC || 'cc'): Promise<string> {
-  if (!existsSync(b.source)) throw new Error(`${b.what}'s source is missing (${b.source})`);
-  const hash = createHash('sha256').update(readFileSync(b.source)).digest('hex').slice(0, 12);
-  const bin = join(outputDir(), `${b.name}-${hash}`);
-  if (existsSync(bin)) return bin;
-  // Build under a private name and rename: two runs compiling at once never see half a binary.
-  const tmp = `${bin}.${process.pid}.tmp`;
-  const r = await run(cc, ['-O2', '-Wall', '-o', tmp, b.source, ...(b.libs ?? [])], 120_000);
-  if (r.spawnError) throw new Error(`no C compiler '${cc}' to build ${b.what} (install gcc, or set CC)`);
-  if (r.code !== 0) {
-    rmSync(tmp, { force: true });
-    const first = r.stderr.split('\n').find((l) => /error/.test(l)) ?? r.stderr.trim().split('\n')[0] ?? '';
-    throw new Error(`${b.what} does not compile with ${cc} (${b.hint(r.stderr)}): ${first.trim()}`);
-  }
-  renameSync(tmp, bin);
-  return bin;
-}
 
 /** Compile the user-space conformance helper (see buildNative). */
 export function buildHelper(cc?: string): Promise<string> {

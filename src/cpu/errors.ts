@@ -90,3 +90,56 @@ export class ProgramLoadError extends Error {
 export class RunError extends Error {
   override name = 'RunError';
 }
+
+/**
+ * BPF_PROG_TEST_RUN would refuse this run before the program runs (Runtime.testRun mirrors its
+ * argument rules): `errno` is the kernel's answer, the message says which input and what to change.
+ * Nothing ran; the maps are as they were.
+ */
+export class TestRunError extends RunError {
+  override name = 'TestRunError';
+  readonly program: string;
+  readonly errno: 'EINVAL' | 'E2BIG' | 'ENOTSUPP';
+  constructor(program: string, errno: 'EINVAL' | 'E2BIG' | 'ENOTSUPP', why: string) {
+    super(`test run of program '${program}' refused with ${errno}, as BPF_PROG_TEST_RUN refuses it: ${why}. Nothing ran.`);
+    this.program = program;
+    this.errno = errno;
+  }
+}
+
+/**
+ * loadObject(..., { verify: 'kernel' }): the live kernel's verifier refused the object. Carries the
+ * program it refused, the errno, the end of the verifier's log and the line of it that says why;
+ * nothing was loaded here either.
+ */
+export class KernelVerifierError extends ProgramLoadError {
+  override name = 'KernelVerifierError';
+  /** The program refused ('' when the kernel refused the object's maps before any program). */
+  readonly program: string;
+  readonly errno: string;
+  /** The end of the verifier's log (its last 4 KiB). */
+  readonly log: string;
+  /** The line that says why. */
+  readonly line: string;
+  constructor(object: string, program: string, errno: string, log: string, line: string) {
+    super(`the kernel's verifier refused ${program ? `program '${program}' of ` : ''}object '${object}' (${errno}): ${line || 'no log'}. ` +
+      'Nothing was loaded; fix the program (the whole log is in .log), or load it without verify: \'kernel\' to run it here checked.');
+    this.program = program;
+    this.errno = errno;
+    this.log = log;
+    this.line = line;
+  }
+}
+
+/**
+ * loadObject(..., { verify: 'kernel' }) cannot ask the kernel on this machine: the message says
+ * what is missing (Linux, root or CAP_BPF, a C compiler, libbpf-dev). Nothing was loaded.
+ */
+export class KernelUnavailableError extends ProgramLoadError {
+  override name = 'KernelUnavailableError';
+  readonly reason: string;
+  constructor(object: string, reason: string) {
+    super(`cannot verify object '${object}' in the kernel: ${reason}. Nothing was loaded; load it without verify: 'kernel' to run it here checked.`);
+    this.reason = reason;
+  }
+}

@@ -158,6 +158,11 @@ export class ObjectCpu {
     return p === null ? undefined : this.mem.u8.slice(p.data, p.data + p.length);
   }
 
+  /** The first `length` bytes of the context after the run (a syscall program writes its context back). */
+  ctxOut(length: number): Uint8Array {
+    return this.mem.u8.slice(this.area.ctx, this.area.ctx + length);
+  }
+
   /** A fault or trap of `prog`, as the run's failure; a lock it held is released. */
   failureOf(prog: CpuProgram, e: unknown): ProgramFailure | null {
     const held = prog.takeHeld();

@@ -10,22 +10,31 @@
 //   cpus                     CPU_BLOCK per CPU     per-CPU stack, helper area, region table, context, packet (cpu-areas.ts)
 
 import { openObject, openObjectFile, ObjectError, lineOf, type BpfObject, type LineInfo, type ObjectMap, type ObjectProgram, type ProgramType, type ValueField } from '../object/index.js';
-import { translateProgram, JitError, HELPERS, type CodeMap, type JitMap } from '../jit/index.js';
+import { ctxAccessEnd, translateProgram, JitError, HELPERS, type CodeMap, type JitMap } from '../jit/index.js';
 import type { MapHandle, MapSpec } from '../maps/bpf.js';
 import { array, bpf_spin_lock, s16, s32, s64, s8, struct, u16, u32, u64, u8, ValueView, type FieldType, type StructLayout } from '../maps/layout.js';
 import { MapMemory } from '../maps/memory.js';
 import { BpfMap, mapFootprint } from '../maps/syscall.js';
 import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_OBJ_NAME_LEN } from '../maps/uapi.js';
+import { kernelAvailability, KernelLoader, type KernelVerdict } from '../object/index.js';
 import { CPU_BLOCK } from './cpu-areas.js';
-import { ProgramLoadError } from './errors.js';
+import { KernelUnavailableError, KernelVerifierError, ProgramLoadError } from './errors.js';
 
 export interface ObjectLoadOptions {
   /**
    * Bound every load and store of the programs to their stack, context, packet and map values,
    * naming the first bad access (default true: nothing else checks a program here unless the
-   * kernel's verifier accepted it). false runs them as the kernel's JIT does, unchecked.
+   * kernel's verifier accepted it, so with verify: 'kernel' the default is false). false runs them
+   * as the kernel's JIT does, unchecked.
    */
   checked?: boolean;
+  /**
+   * 'kernel': hand the same object to the live kernel's verifier first (each program loaded alone,
+   * through libbpf, or raw for what libbpf refuses) and load it here only if the kernel accepts it.
+   * A refusal is a KernelVerifierError carrying the kernel's log; a machine that cannot ask the
+   * kernel (not Linux, not root, no C compiler or libbpf-dev) a KernelUnavailableError.
+   */
+  verify?: 'kernel';
   /** Loop back edges allowed per event before the run stops with a fault (default 1 << 23). */
   loopBudget?: number;
   /** A call to a helper percpu-maps does not bind: 'fault' when reached (default), or 'refuse' at load. */
@@ -36,6 +45,18 @@ export interface ObjectLoadOptions {
    * once loaded. Integer variables of 1, 2, 4 or 8 bytes, found through the object's BTF.
    */
   globals?: Record<string, number | bigint>;
+  /**
+   * Whole global-data sections' starting bytes, by section ('.rodata', '.data.custom') or by
+   * libbpf's map name ('seed.rodata'), as bpf_map__set_initial_value() sets them before load: the
+   * section's full size. `globals` are written over them.
+   */
+  sections?: Record<string, Uint8Array>;
+  /**
+   * Load only these programs, by function name; the others stay unloaded (libbpf's
+   * bpf_program__set_autoload(prog, false)), as for a program the kernel would refuse that is
+   * kept in the object for something else. Default: every program libbpf would load.
+   */
+  programs?: readonly string[];
 }
 
 /** One program of a loaded object as a CPU gets it. Plain data and a compiled module: it crosses to workers. */
@@ -50,6 +71,8 @@ export interface ObjectProgramTask {
   /** Helper ids the module imports (h<id>). */
   readonly imports: readonly number[];
   readonly lines: readonly LineInfo[];
+  /** The end of its furthest context access (the verifier's max_ctx_offset): a test run's ctx must reach it. */
+  readonly ctxEnd: number;
 }
 
 /** Everything a CPU needs to run an object's programs. */
@@ -101,7 +124,7 @@ export function prepareObject(obj: BpfObject, cpus: number, options: ObjectLoadO
   const descBase = descRegion.byteOffset;
   const maps: BpfMap[] = [];
   const byName: Record<string, BpfMap> = {};
-  const initial = initialValues(obj, options.globals ?? {});
+  const initial = initialValues(obj, options.sections ?? {}, options.globals ?? {});
   obj.maps.forEach((m, i) => {
     const map = new BpfMap(specs[i]!).create({ cpus, memory });
     const bytes = initial.get(m) ?? m.initial;
@@ -116,7 +139,17 @@ export function prepareObject(obj: BpfObject, cpus: number, options: ObjectLoadO
   const checked = options.checked ?? true;
   const warnings: string[] = [];
   const programs: ObjectProgramTask[] = [];
+  const only = options.programs === undefined ? null : new Set(options.programs);
+  for (const name of only ?? []) {
+    if (!obj.programs.some((p) => p.name === name)) {
+      throw new ProgramLoadError(`${where}: programs names '${name}', which is not one of its programs (${obj.programs.map((p) => p.name).join(', ') || 'none'})`);
+    }
+  }
   for (const p of obj.programs) {
+    if (only !== null) {
+      if (only.has(p.name)) programs.push(translate(obj, p, memory.pages, jitMaps, checked, options, warnings));
+      continue;
+    }
     if (!p.autoload) {
       warnings.push(`program '${p.name}' (SEC("${p.section}")) is not loaded: its section starts with '?', which asks libbpf not to load it`);
       continue;
@@ -145,7 +178,10 @@ function translate(obj: BpfObject, p: ObjectProgram, pages: number, maps: JitMap
       warnings.push(`program '${p.name}' calls helper #${id}, which percpu-maps does not provide; the run stops with a fault if that call is reached`);
     }
     const imports = WebAssembly.Module.imports(t.module).filter((d) => /^h\d+$/.test(d.name)).map((d) => Number(d.name.slice(1)));
-    return { name: p.name, section: p.section, type: p.type, probe: p.section, module: t.module, codeMap: t.codeMap, imports, lines: p.lines };
+    return {
+      name: p.name, section: p.section, type: p.type, probe: p.section, module: t.module, codeMap: t.codeMap, imports, lines: p.lines,
+      ctxEnd: ctxAccessEnd(p.name, p.insns, p.funcs),
+    };
   } catch (e) {
     if (e instanceof JitError) {
       const line = e.insn >= 0 ? lineOf(p, e.insn) : undefined;
@@ -157,14 +193,28 @@ function translate(obj: BpfObject, p: ObjectProgram, pages: number, maps: JitMap
   }
 }
 
-/** The global data maps' starting bytes with `globals` written in (what a skeleton does before load). */
-function initialValues(obj: BpfObject, globals: Record<string, number | bigint>): Map<ObjectMap, Uint8Array> {
+/**
+ * The global data maps' starting bytes with whole `sections` and then `globals` written in (what
+ * a skeleton does before load).
+ */
+function initialValues(obj: BpfObject, sections: Record<string, Uint8Array>, globals: Record<string, number | bigint>): Map<ObjectMap, Uint8Array> {
   const out = new Map<ObjectMap, Uint8Array>();
+  const data = obj.maps.filter((m) => m.initial !== undefined);
+  for (const [name, bytes] of Object.entries(sections)) {
+    const map = data.find((m) => m.section === name || m.name === name);
+    if (map === undefined) {
+      throw new ProgramLoadError(`object '${obj.name}': sections names '${name}', which is not one of its global-data sections (${data.map((m) => m.section).join(', ') || 'it has none'})`);
+    }
+    if (!(bytes instanceof Uint8Array) || bytes.length !== map.valueSize) {
+      throw new ProgramLoadError(`object '${obj.name}': section '${map.section}' is ${map.valueSize} bytes; sections must give all of them, got ${bytes instanceof Uint8Array ? bytes.length : typeof bytes}`);
+    }
+    out.set(map, Uint8Array.from(bytes));
+  }
   for (const [name, value] of Object.entries(globals)) {
-    const map = obj.maps.find((m) => m.initial !== undefined && m.valueFields?.some((f) => f.name === name));
+    const map = data.find((m) => m.valueFields?.some((f) => f.name === name));
     const field = map?.valueFields?.find((f) => f.name === name);
     if (map === undefined || field === undefined) {
-      const known = obj.maps.flatMap((m) => (m.initial === undefined ? [] : (m.valueFields ?? []).map((f) => f.name)));
+      const known = data.flatMap((m) => (m.valueFields ?? []).map((f) => f.name));
       throw new ProgramLoadError(`object '${obj.name}': globals names '${name}', which is not one of its global variables (${known.join(', ') || 'it has none with BTF'})`);
     }
     if (![1, 2, 4, 8].includes(field.size) || !/^[us]\d+$/.test(field.kind)) {
@@ -235,6 +285,27 @@ function jitMap(map: BpfMap, m: ObjectMap, desc: number): JitMap {
   }
   if (m.readonly) out.readonly = true;
   return out;
+}
+
+/**
+ * verify: 'kernel': the live kernel's verdict on the programs this load would load, or the error
+ * that says why the object may not (KernelVerifierError) or cannot (KernelUnavailableError) be loaded.
+ */
+export async function kernelVerdict(obj: BpfObject, options: ObjectLoadOptions): Promise<KernelVerdict & { verdict: 'accepted' }> {
+  if (options.verify !== 'kernel') throw new ProgramLoadError(`object '${obj.name}': verify must be 'kernel' (the live kernel's verifier), got ${JSON.stringify(options.verify)}`);
+  const a = await kernelAvailability();
+  if (!a.ok) throw new KernelUnavailableError(obj.name, a.reason);
+  const loader = await KernelLoader.start(a.bin);
+  let v: KernelVerdict;
+  try {
+    v = await loader.verify(obj, { programs: options.programs, sections: options.sections });
+  } catch (e) {
+    throw new KernelUnavailableError(obj.name, (e as Error).message);
+  } finally {
+    await loader.stop();
+  }
+  if (v.verdict === 'refused') throw new KernelVerifierError(obj.name, v.program, v.errno, v.log, v.line);
+  return v;
 }
 
 /** The helper's name for messages ('bpf_map_lookup_elem'), or '#id'. */

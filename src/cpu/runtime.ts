@@ -18,14 +18,15 @@ import {
   DEFAULT_LOCK_TIMEOUT_MS, lockOwnerTable, markLockOwnerDead, releaseHeldLock, setSpinLockTimeout, type SpinLockMode,
 } from '../sync/spinlock.js';
 import { newBarrier, openBarrier } from './barrier.js';
-import { CpuDiedError, HandlerError, LockError, ProgramFaultError, ProgramLoadError, RunError } from './errors.js';
+import { CpuDiedError, HandlerError, LockError, ProgramFaultError, ProgramLoadError, RunError, TestRunError } from './errors.js';
 import { CONTROL_STOP, controlBytes, type TaskSource } from './event-loop.js';
 import { siblingModule } from './module-url.js';
 import { programOf, type Program } from './program.js';
 import { verifyProgram, VerifierError } from './verifier.js';
 import type { CpuWorkerData, HandlerFailure, LoadObjectTask, LoadTask, RunReport, RunTask } from './worker.js';
-import { ObjectError, type BpfObject } from '../object/index.js';
-import { objectOf, prepareObject, type ObjectLoadOptions, type PreparedObject } from './object.js';
+import { ObjectError, type BpfObject, type KernelVerdict } from '../object/index.js';
+import { kernelVerdict, objectOf, prepareObject, type ObjectLoadOptions, type ObjectProgramTask, type PreparedObject } from './object.js';
+import { testRunRefusal, testRunUnsupported, type TestRunInput } from './test-run.js';
 import { checkRunInput, ctxKindOf } from './prog-ctx.js';
 
 export interface RuntimeOptions {
@@ -57,8 +58,13 @@ export interface LoadOptions {
 }
 
 export interface RunOptions {
-  /** The probe to fire, e.g. 'kprobe/sys_clone'. */
-  probe: string;
+  /** The probe to fire, e.g. 'kprobe/sys_clone' (or give `program`). */
+  probe?: string;
+  /**
+   * Or one program of a loaded eBPF object, by function name, alone: as BPF_PROG_TEST_RUN runs a
+   * program rather than an attach point (several programs may share a section such as 'tc').
+   */
+  program?: string;
   /** Events in total, spread evenly across the CPUs (the first CPUs take the remainder). */
   events?: number;
   /** Or events per CPU, one entry per CPU. */
@@ -81,6 +87,8 @@ export interface CpuRun {
   events: number;
   /** This CPU's time from the common start to its last event. */
   ns: number;
+  /** eBPF objects' programs: the return value of this CPU's last event (when it ran any). */
+  lastReturn?: number;
 }
 
 export interface RunResult {
@@ -102,6 +110,18 @@ export interface RunResult {
   lastReturn?: number;
   /** tc/xdp programs run on one CPU: the packet after the run (data_out). */
   dataOut?: Uint8Array;
+  /** Programs run on one CPU with `ctx`: the context after the run (a syscall program writes it back), as long as given. */
+  ctxOut?: Uint8Array;
+}
+
+/** What Runtime.testRun gives back, as BPF_PROG_TEST_RUN does. */
+export interface TestRunResult {
+  /** r0 of the last run, truncated to u32. */
+  retval: number;
+  /** tc, xdp, ...: the packet after the runs. */
+  dataOut?: Uint8Array;
+  /** syscall programs: the context after the run (the kernel copies it back to ctx_in). */
+  ctxOut?: Uint8Array;
 }
 
 /** A loaded eBPF object: its maps (user-space face) and programs. */
@@ -118,6 +138,8 @@ export interface LoadedObject {
   readonly checked: boolean;
   /** What to know before running it: helpers that are not provided, programs not loaded. */
   readonly warnings: readonly string[];
+  /** Loaded with verify: 'kernel': the live kernel's verdict (it accepted these programs). */
+  readonly kernel?: KernelVerdict;
   unload(): Promise<void>;
 }
 
@@ -350,13 +372,25 @@ export class Runtime {
     this.checkOpen();
     const src = source instanceof URL || (typeof source === 'string' && source.startsWith('file:')) ? fileURLToPath(source) : source;
     const what = typeof src === 'string' ? src : 'the object';
-    let prepared: PreparedObject;
-    try {
-      prepared = prepareObject(objectOf(src), this.cpus, options);
-    } catch (e) {
+    const refuse = (e: unknown): never => {
       if (e instanceof ProgramLoadError) throw e;
       const why = e instanceof ObjectError || e instanceof BpfError ? e.message : `${(e as Error).message}`;
       throw new ProgramLoadError(`cannot load ${what}: ${why}`, { cause: e });
+    };
+    let obj: BpfObject;
+    try {
+      obj = objectOf(src);
+    } catch (e) {
+      return refuse(e);
+    }
+    // The kernel vouches for the memory accesses of what it accepted: unchecked unless asked.
+    const kernel = options.verify === undefined ? undefined : await kernelVerdict(obj, options);
+    const opts = kernel !== undefined && options.checked === undefined ? { ...options, checked: false } : options;
+    let prepared: PreparedObject;
+    try {
+      prepared = prepareObject(obj, this.cpus, opts);
+    } catch (e) {
+      return refuse(e);
     }
     const id = this.nextId++;
     const task: LoadObjectTask = { id, object: prepared.task };
@@ -379,6 +413,7 @@ export class Runtime {
       probes: [...new Set(programs.map((p) => p.section))],
       checked: prepared.task.checked,
       warnings: prepared.warnings,
+      ...(kernel === undefined ? {} : { kernel }),
       unload: () => this.unload(id),
     };
   }
@@ -402,6 +437,18 @@ export class Runtime {
     return [...out];
   }
 
+  /** A loaded object's program by function name: its probe (section) and context kind. */
+  private objectProgram(name: string): { probe: string; kind: ReturnType<typeof ctxKindOf>; task: ObjectProgramTask } {
+    const found = [...this.programs.values()].flatMap((l) => ('program' in l ? [] : l.object.task.programs.filter((p) => p.name === name)));
+    if (found.length !== 1) {
+      const all = [...this.programs.values()].flatMap((l) => ('program' in l ? [] : l.object.task.programs.map((p) => p.name)));
+      throw new RunError(found.length === 0
+        ? `no loaded object has a program '${String(name)}'; loaded programs: ${all.length ? all.join(', ') : 'none (load an object first)'}`
+        : `${found.length} loaded objects have a program '${name}'; unload all but one to run it by name`);
+    }
+    return { probe: found[0]!.probe, kind: ctxKindOf(found[0]!.type), task: found[0]! };
+  }
+
   /** The context kind of the object programs attached to a probe (they must agree), or null for none. */
   private inputKind(probe: string): ReturnType<typeof ctxKindOf> | null {
     for (const l of this.programs.values()) {
@@ -417,13 +464,16 @@ export class Runtime {
   async run(options: RunOptions): Promise<RunResult> {
     this.checkOpen();
     if (this.control !== null) throw new RunError('a run is already in progress; await it before starting another');
-    const probe = options?.probe;
+    const program = options?.program;
+    if (program !== undefined && options.probe !== undefined) throw new RunError('give probe or program, not both');
+    const named = program === undefined ? null : this.objectProgram(program);
+    const probe = named?.probe ?? options?.probe as string;
     const probes = this.probes();
-    if (!probes.includes(probe)) {
+    if (named === null && !probes.includes(probe)) {
       throw new RunError(`no loaded program attaches to probe '${String(probe)}'; attached probes: ${probes.length ? probes.join(', ') : 'none (load a program first)'}`);
     }
     const perCpu = this.split(options);
-    const kind = this.inputKind(probe);
+    const kind = named?.kind ?? this.inputKind(probe);
     if (options.data !== undefined || options.ctx !== undefined) {
       for (const [k, v] of [['data', options.data], ['ctx', options.ctx]] as const) {
         if (v !== undefined && !(v instanceof Uint8Array)) throw new RunError(`${k} must be a Uint8Array, got ${typeof v}`);
@@ -444,7 +494,7 @@ export class Runtime {
     if (this.interrupted) Atomics.store(this.control, CONTROL_STOP, 1);
     const done = new Array<boolean>(this.cpus).fill(false);
     const runs = this.pools.map((pool, cpu) => {
-      const task: RunTask = { probe, events: perCpu[cpu]!, barrier, control, source, input };
+      const task: RunTask = { probe, program, events: perCpu[cpu]!, barrier, control, source, input };
       return (pool.run(task, { name: 'run' }) as Promise<RunReport>).catch((e: unknown) => {
         // A CPU that died may never reach the start line: open it and stop the others.
         this.stop();
@@ -493,9 +543,35 @@ export class Runtime {
       stopped,
       wallNs,
       eventsPerSec: events / (wallNs / 1e9),
-      perCpu: reports.map((r) => ({ cpu: r.cpu, events: r.events, ns: Math.round((r.endMs - start) * 1e6) })),
+      perCpu: reports.map((r) => ({
+        cpu: r.cpu, events: r.events, ns: Math.round((r.endMs - start) * 1e6), ...(r.events > 0 && r.lastReturn !== undefined ? { lastReturn: r.lastReturn } : {}),
+      })),
       ...(kind === null ? {} : returnsOf(reports, perCpu)),
     };
+  }
+
+  /**
+   * BPF_PROG_TEST_RUN: one program of a loaded object, by name, run `repeat` times (0: once) on
+   * CPU `cpu` with the same packet or context throughout, as the kernel test-runs it: its argument
+   * rules first (a TestRunError with the kernel's errno when it would refuse: see test-run.ts),
+   * then r0 of the last run as test_run's u32 retval, the packet after the runs (data_out) and a
+   * syscall program's context as it wrote it back.
+   */
+  async testRun(program: string, options: TestRunInput & { cpu?: number } = {}): Promise<TestRunResult> {
+    const { task } = this.objectProgram(program);
+    const unsupported = testRunUnsupported(task.type, options);
+    if (unsupported !== null) throw new RunError(`test run of program '${program}': ${unsupported}`);
+    const refusal = testRunRefusal(task.type, task.ctxEnd, options);
+    if (refusal !== null) throw new TestRunError(program, refusal.errno, refusal.why);
+    const repeat = options.repeat ?? 0;
+    if (!isU32(repeat)) throw new RunError(`repeat must be an integer from 0 to ${U32_MAX}, got ${String(repeat)}`);
+    // An skb context's zero tail past struct __sk_buff was checked above and is not the program's.
+    const ctx = options.ctx !== undefined && ctxKindOf(task.type) === 'skb' ? options.ctx.subarray(0, 192) : options.ctx;
+    const r = await this.run({ program, cpu: options.cpu ?? 0, events: Math.max(1, repeat), data: options.data, ctx });
+    const out: TestRunResult = { retval: r.lastReturn ?? 0 };
+    if (r.dataOut !== undefined) out.dataOut = r.dataOut;
+    if (task.type === 'syscall' && r.ctxOut !== undefined) out.ctxOut = r.ctxOut;
+    return out;
   }
 
   /**
@@ -664,7 +740,7 @@ function primaryFailure(reports: RunReport[]): RunReport | undefined {
 }
 
 /** Return values of the CPUs that ran events, merged: most frequent first; the last CPU's last one; its packet. */
-function returnsOf(reports: RunReport[], perCpu: number[]): Pick<RunResult, 'returns' | 'lastReturn' | 'dataOut'> {
+function returnsOf(reports: RunReport[], perCpu: number[]): Pick<RunResult, 'returns' | 'lastReturn' | 'dataOut' | 'ctxOut'> {
   const counts = new Map<number, number>();
   let last: RunReport | undefined;
   for (const r of reports) {
@@ -672,10 +748,12 @@ function returnsOf(reports: RunReport[], perCpu: number[]): Pick<RunResult, 'ret
     for (const [v, n] of r.returns ?? []) counts.set(v, (counts.get(v) ?? 0) + n);
     last = r;
   }
-  const out: Pick<RunResult, 'returns' | 'lastReturn' | 'dataOut'> = {
+  const out: Pick<RunResult, 'returns' | 'lastReturn' | 'dataOut' | 'ctxOut'> = {
     returns: [...counts].map(([value, count]) => ({ value, count })).sort((a, b) => b.count - a.count || a.value - b.value),
   };
   if (last?.lastReturn !== undefined && last.events > 0) out.lastReturn = last.lastReturn;
-  if (last?.dataOut !== undefined && perCpu.filter((n) => n > 0).length === 1) out.dataOut = last.dataOut;
+  const one = perCpu.filter((n) => n > 0).length === 1;
+  if (last?.dataOut !== undefined && one) out.dataOut = last.dataOut;
+  if (last?.ctxOut !== undefined && one) out.ctxOut = last.ctxOut;
   return out;
 }

@@ -34,6 +34,8 @@ export interface LoadTask { id: number; url: string; handles: Record<string, Map
 export interface LoadObjectTask { id: number; object: ObjectLoadTask }
 export interface RunTask {
   probe: string;
+  /** Run this object program alone (by function name) instead of the probe's programs and handlers. */
+  program?: string;
   events: number;
   barrier: SharedArrayBuffer;
   control: SharedArrayBuffer;
@@ -65,6 +67,8 @@ export interface RunReport {
   lastReturn?: number;
   /** tc/xdp: the packet after the run (data_out). */
   dataOut?: Uint8Array;
+  /** Programs given ctx bytes: the context after the run, as long as given (a syscall program writes it back). */
+  ctxOut?: Uint8Array;
 }
 
 const data = (workerData ?? {}) as Partial<CpuWorkerData>;
@@ -152,8 +156,25 @@ export function unload(id: number): void {
 
 const NO_PROBE: Probe = { handlers: [], objects: [] };
 
+/** One object program alone, as a probe of its own (BPF_PROG_TEST_RUN runs one program, not an attach point). */
+function programProbe(name: string): Probe {
+  for (const p of programs.values()) {
+    if (!(p instanceof ObjectCpu)) continue;
+    const prog = p.programs.find((x) => x.task.name === name);
+    if (prog === undefined) continue;
+    return {
+      objects: [{ cpu: p, prog }],
+      handlers: [(c) => {
+        p.running = prog;
+        prog.runRange(c.index, c.index + 1);
+      }],
+    };
+  }
+  return NO_PROBE;
+}
+
 export function run(task: RunTask): RunReport {
-  const probe = probes.get(task.probe) ?? NO_PROBE;
+  const probe = task.program === undefined ? (probes.get(task.probe) ?? NO_PROBE) : programProbe(task.program);
   const { handlers, objects } = probe;
   // One object program alone on its probe runs its events inside its own translated loop.
   const only = handlers.length === 1 && objects.length === 1 ? objects[0]! : null;
@@ -202,6 +223,8 @@ export function run(task: RunTask): RunReport {
     report.returns = [...counts];
     report.lastReturn = objects[objects.length - 1]!.prog.lastReturn;
     report.dataOut = objects[0]!.cpu.packetOut();
+    const ctxIn = task.input?.ctx;
+    if (ctxIn !== undefined) report.ctxOut = objects[0]!.cpu.ctxOut(ctxIn.length);
   }
   return report;
 }

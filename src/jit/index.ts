@@ -5,3 +5,4 @@ export type { CodeMap, JitMap, TranslateInput, TranslatedProgram } from './types
 export { DEFAULT_LOOP_BUDGET } from './types.js';
 export { FAULT_KINDS, HELPERS, JitError, helperInfo } from './isa.js';
 export type { HelperInfo, ReturnKind } from './isa.js';
+export { ctxAccessEnd } from './ctx-access.js';

@@ -18,7 +18,7 @@ import { E2BIG, EEXIST, EINVAL, ENOENT, ENOMEM } from './errno.js';
 import { copyFromSlot, copyFromSlotLocked, copyIntoSlot, copyValueIn, copyValueInLocked } from './copy.js';
 import { ValueView, type SharedMemory } from './layout.js';
 import { BPF_F_ACCESS_MASK, accessFlagsOk, MAX_MAP_BYTES, PCPU_MIN_UNIT_SIZE, type BpfMapCore, type BpfMapOps, type Key, type MapAlloc, type ValueSource } from './bpf.js';
-import { roundUp, roundUp8 } from './limits.js';
+import { roundUp, roundUp8, U32_MAX } from './limits.js';
 
 const ARRAY_CREATE_FLAG_MASK = BPF_F_NUMA_NODE | BPF_F_MMAPABLE | BPF_F_ACCESS_MASK | BPF_F_PRESERVE_ELEMS | BPF_F_INNER_MAP;
 const INT_MAX = 0x7fffffff;
@@ -141,7 +141,8 @@ function makeOps(name: string, percpu: boolean): BpfMapOps {
         }
         return 0;
       }
-      if ((flags & ~BPF_F_LOCK) > BPF_EXIST) return EINVAL;
+      // A program's flags are a u64 (a JS number past 2^32 then): compared whole, as the kernel's u64.
+      if (flags > U32_MAX || ((flags & ~BPF_F_LOCK) >>> 0) > BPF_EXIST) return EINVAL;
       if (index >= p.maxEntries) return E2BIG;
       // Every element always exists, so "create only" can never succeed (checked after the index).
       if (flags & BPF_NOEXIST) return EEXIST;

@@ -47,7 +47,7 @@
 import { EINVAL, EAGAIN, ENOTSUPP } from './errno.js';
 import { ValueView, type FieldType, type SharedMemory, type StructLayout, type StructView, type ViewClass } from './layout.js';
 import type { BpfMapCore, BpfMapOps, MapAlloc, MapAttr, ValueSource } from './bpf.js';
-import { TWO_32 } from './limits.js';
+import { TWO_32, U32_MAX } from './limits.js';
 import { isMainThread } from 'node:worker_threads';
 import { lockOwnerDied, thisLockId } from '../sync/spinlock.js';
 import { BPF_F_NUMA_NODE, BPF_MAP_TYPE_RINGBUF } from './uapi.js';
@@ -486,7 +486,8 @@ function copyIn(p: RingbufPriv, at: number, data: ValueSource, size: number): vo
 
 /** bpf_ringbuf_output: reserve, copy, commit. 0, -EINVAL for unknown flags, -EAGAIN without room. */
 export function ringbufOutput(p: RingbufPriv, data: ValueSource, flags: number): number {
-  if (flags & ~(BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP)) return EINVAL;
+  // flags is a u64: a bit past the low 32 is an unknown flag too.
+  if (flags > U32_MAX || (flags & ~(BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP)) !== 0) return EINVAL;
   const size = data instanceof Uint8Array ? data.length : data._size;
   const off = ringbufReserve(p, size);
   if (off < 0) return EAGAIN;
@@ -685,6 +686,26 @@ export class RingBuffer<V extends ValueView = ValueView> {
       p.consuming = false;
       Atomics.store(ctl, W_CONSUMER_BUSY, 0);
     }
+  }
+
+  /**
+   * The committed records consume() would deliver next, copied, without moving consumer_pos: from
+   * it up to the first record still BUSY, discarded ones skipped (what a reader of the mmap()ed
+   * pages sees without being the consumer).
+   */
+  pending(): Uint8Array[] {
+    const p = this.p;
+    const out: Uint8Array[] = [];
+    let cons = Atomics.load(p.ctlU32, W_CONS_LO);
+    const prod = Atomics.load(p.ctlU32, W_PROD_LO) & POS_MASK;
+    while (((prod - cons) | 0) > 0) {
+      const off = cons & p.mask;
+      const len = Atomics.load(p.dataI32, off >>> 2);
+      if (len & BUSY) break;
+      if (!(len & DISCARD)) out.push(p.dataU8.slice(off + BPF_RINGBUF_HDR_SZ, off + BPF_RINGBUF_HDR_SZ + (len & LEN_MASK)));
+      cons = (cons + recordLen(len & LEN_MASK)) >>> 0;
+    }
+    return out;
   }
 
   /** True when the record at consumer_pos is committed (so consume() would make progress). */

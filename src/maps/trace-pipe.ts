@@ -115,10 +115,13 @@ export function traceLine(comm: string, pid: number, cpu: number, timestampNs: n
  * bpf_trace_printk() on a program's bytes, with the kernel's rules (bpf_bprintf_prepare): the
  * format ends at its first NUL within fmt_size bytes (none there: -EINVAL), holds only printable
  * ASCII and white space, and at most `maxArgs` conversions among %d %i %u %x %X (with l or ll),
- * %c, %s, %p (and %pK %px %pB %pks %pus %pi4 %pI4 %pi6 %pI6), %%. Without a length modifier a
- * number is its low 32 bits (%d signed). Returns the text, or null where the kernel says -EINVAL.
- * `str(addr)` reads a NUL-terminated string of the program's memory (%s, %pks, %pus), `bytes(addr,
- * n)` n bytes (%pI4, %pI6).
+ * %c, %s, %p (and %pK %px %pB %pks %pus %pi4 %pI4 %pi6 %pI6), %%, each after optional flags
+ * [0 +-space] and a width, as the helper's checker skips them (no precision: '.' is refused). The
+ * text is what the kernel's vsnprintf makes of it: without a length modifier a number is its low
+ * 32 bits (%d signed), a width pads with spaces (or zeros after '0', on the left unless '-'), '+'
+ * and ' ' sign a non-negative %d, a pointer is 16 zero-padded hex digits. Returns the text, or null
+ * where the kernel says -EINVAL. `str(addr)` reads a NUL-terminated string of the program's memory
+ * (%s, %pks, %pus), `bytes(addr, n)` n bytes (%pI4, %pI6).
  */
 export function bprintf(fmt: Uint8Array, args: readonly bigint[], str: (addr: number) => string | null,
   bytes: (addr: number, n: number) => Uint8Array | null): string | null {
@@ -141,6 +144,20 @@ export function bprintf(fmt: Uint8Array, args: readonly bigint[], str: (addr: nu
     }
     if (n >= args.length) return null;
     const arg = args[n++]!;
+    // Flags, then a width that does not start with 0.
+    const spec: PrintSpec = { left: false, zero: false, plus: false, space: false, width: -1 };
+    for (;; i++) {
+      const f = fmt[i];
+      if (f === 0x2d /* - */) spec.left = true;
+      else if (f === 0x30 /* 0 */) spec.zero = true;
+      else if (f === 0x2b /* + */) spec.plus = true;
+      else if (f === 0x20 /* space */) spec.space = true;
+      else break;
+    }
+    if (fmt[i]! >= 0x31 && fmt[i]! <= 0x39) {
+      spec.width = 0;
+      while (fmt[i]! >= 0x30 && fmt[i]! <= 0x39) spec.width = spec.width * 10 + fmt[i++]! - 0x30;
+    }
     let long = 0;
     while (fmt[i] === 0x6c /* l */ && long < 2) {
       long++;
@@ -149,25 +166,27 @@ export function bprintf(fmt: Uint8Array, args: readonly bigint[], str: (addr: nu
     const conv = String.fromCharCode(fmt[i] ?? 0);
     const wide = long > 0;
     switch (conv) {
-      case 'd': case 'i':
-        out += String(wide ? BigInt.asIntN(64, arg) : BigInt.asIntN(32, arg));
+      case 'd': case 'i': {
+        const v = wide ? BigInt.asIntN(64, arg) : BigInt.asIntN(32, arg);
+        out += padNumber(spec, v < 0n ? '-' : spec.plus ? '+' : spec.space ? ' ' : '', String(v < 0n ? -v : v));
         break;
+      }
       case 'u':
-        out += String(wide ? BigInt.asUintN(64, arg) : BigInt.asUintN(32, arg));
+        out += padNumber(spec, '', String(wide ? BigInt.asUintN(64, arg) : BigInt.asUintN(32, arg)));
         break;
       case 'x': case 'X': {
         const h = (wide ? BigInt.asUintN(64, arg) : BigInt.asUintN(32, arg)).toString(16);
-        out += conv === 'X' ? h.toUpperCase() : h;
+        out += padNumber(spec, '', conv === 'X' ? h.toUpperCase() : h);
         break;
       }
       case 'c':
         if (wide) return null;
-        out += String.fromCharCode(Number(arg & 0xffn));
+        out += padText(spec, String.fromCharCode(Number(arg & 0xffn)));
         break;
       case 's': {
         if (wide) return null;
         const s = str(Number(BigInt.asUintN(32, arg)));
-        out += s ?? '(efault)';
+        out += padText(spec, s ?? '(efault)');
         break;
       }
       case 'p': {
@@ -176,7 +195,7 @@ export function bprintf(fmt: Uint8Array, args: readonly bigint[], str: (addr: nu
         const addr = Number(BigInt.asUintN(32, arg));
         if ((next === 'k' || next === 'u') && fmt[i + 2] === 0x73 /* s */) {
           i += 2;
-          out += str(addr) ?? '(efault)';
+          out += padText(spec, str(addr) ?? '(efault)');
         } else if ((next === 'i' || next === 'I') && (fmt[i + 2] === 0x34 || fmt[i + 2] === 0x36)) {
           const v6 = fmt[i + 2] === 0x36;
           i += 2;
@@ -190,8 +209,10 @@ export function bprintf(fmt: Uint8Array, args: readonly bigint[], str: (addr: nu
           }
         } else {
           if (next === 'K' || next === 'x' || next === 'B') i++;
-          // %p of a kernel pointer is hashed by the kernel; %px prints it. Ours are addresses in the object's memory.
-          out += '0x' + BigInt.asUintN(64, arg).toString(16).padStart(16, '0');
+          // The kernel's pointer_string: without a width, 16 hex digits zero-padded, no 0x. (%p of a
+          // kernel pointer is hashed there; %px prints it. Ours are addresses in the object's memory.)
+          const p: PrintSpec = spec.width < 0 ? { ...spec, zero: true, width: 16 } : spec;
+          out += padNumber(p, '', BigInt.asUintN(64, arg).toString(16));
         }
         break;
       }
@@ -200,4 +221,26 @@ export function bprintf(fmt: Uint8Array, args: readonly bigint[], str: (addr: nu
     }
   }
   return out;
+}
+
+/** The flags and width of one conversion (-1: no width). */
+interface PrintSpec {
+  left: boolean;
+  zero: boolean;
+  plus: boolean;
+  space: boolean;
+  width: number;
+}
+
+/** vsnprintf's number(): the sign, then zeros (ZEROPAD, not left-justified) or spaces to the width. */
+function padNumber(spec: PrintSpec, sign: string, digits: string): string {
+  const fill = Math.max(0, spec.width - sign.length - digits.length);
+  if (spec.left) return sign + digits + ' '.repeat(fill);
+  return spec.zero ? sign + '0'.repeat(fill) + digits : ' '.repeat(fill) + sign + digits;
+}
+
+/** A string or character to the width with spaces (never zeros), on the right when left-justified. */
+function padText(spec: PrintSpec, text: string): string {
+  const fill = ' '.repeat(Math.max(0, spec.width - text.length));
+  return spec.left ? text + fill : fill + text;
 }

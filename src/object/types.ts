@@ -23,8 +23,9 @@ export interface BpfObject {
 export interface ObjectMap {
   /** Symbol name; for global data libbpf's internal name ('longobje.bss', '.rodata.str1.1', ...). */
   name: string;
-  kind: 'btf' | 'legacy' | 'data';
-  /** '.maps', 'maps', '.bss', '.data', '.rodata', '.rodata.str1.1', '.data.foo', ... */
+  /** Where the definition came from: BTF in '.maps', a legacy struct bpf_map_def in 'maps', a global-data section, or code (rawObject). */
+  kind: 'btf' | 'legacy' | 'data' | 'raw';
+  /** '.maps', 'maps', '.bss', '.data', '.rodata', '.rodata.str1.1', '.data.foo', ...; '' for a raw map. */
   section: string;
   type: number;
   keySize: number;

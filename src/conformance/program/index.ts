@@ -10,7 +10,8 @@ export type { ProgramConformanceOptions, ProgramDifference, ProgramMode, Program
 export { formatProgramSummary, programExitCode } from './report.js';
 export { parseProgramScenario, validateProgramScenario, programsToLoad } from './schema.js';
 export type { ProgramScenario, ProgStep, RecordedOutcome, MapContents, MapsState } from './schema.js';
-export { OURS_MISSING, SideUnavailable, oursSide } from './side.js';
+export { SideUnavailable, StepSkipped } from './side.js';
+export { oursSide, OursProgramSide, scenarioObject } from './ours-side.js';
 export type { ProgramSide, LoadedMap } from './side.js';
 export { KernelProgramSide, probeProgramKernel, verifierLine } from './kernel-side.js';
 export { assemble, AsmError } from './asm.js';

@@ -1,18 +1,15 @@
-// The kernel's side of program conformance: our C helper (prog-helper.c, libbpf) built with the
-// machine's cc on first use into .native/, run as one long-lived process per scenario run, and
-// asked one line per step. See prog-helper.c for the protocol.
+// The kernel's side of program conformance: the kernel loader's libbpf helper (src/object/kernel,
+// prog-helper.c) run as one long-lived process per scenario run and asked one line per step.
 
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { release } from 'node:os';
-import { createInterface } from 'node:readline';
-import { sourceFile } from '../../cpu/module-url.js';
 import { roundUp8 } from '../../maps/limits.js';
 import * as uapi from '../../maps/uapi.js';
+import { buildProgHelper, ProgHelper as Helper, verifierLine } from '../../object/kernel/helper.js';
+import { kernelAvailability } from '../../object/kernel/kernel.js';
 import { DriverError, run } from '../bpftool.js';
 import { possibleCpus } from '../env.js';
 import { ScenarioError } from '../schema.js';
-import { buildNative } from '../native.js';
 import { bytesOf, hexOf } from './bytes.js';
 import { arrayContents, hashContents } from './dump.js';
 import {
@@ -21,80 +18,10 @@ import {
 } from './schema.js';
 import type { LoadedMap, ProgramSide } from './side.js';
 
-/** Compile the helper (libbpf) unless a binary of this exact source exists; throws a one-line reason. */
-export function buildProgHelper(cc?: string): Promise<string> {
-  return buildNative({
-    source: sourceFile(import.meta.url, './prog-helper.c'), name: 'prog-helper', what: 'the program helper', libs: ['-lbpf', '-lpthread'],
-    hint: (stderr) => (/bpf\/(libbpf|bpf)\.h|-lbpf/.test(stderr) ? 'libbpf is missing: apt-get install libbpf-dev' : 'are libbpf-dev and linux-libc-dev installed?'),
-  }, cc);
-}
-
-/**
- * The line of a verifier log that says why: the last one before the statistics and the register
- * states the verifier prints after some messages ("cur state:", "old state:").
- */
-export function verifierLine(log: string): string {
-  const lines = log.split('\n').map((l) => l.trimEnd()).filter((l) => l !== '');
-  while (lines.length > 0 && /^(processed \d+ insns|verification time|stack depth|-- END PROG LOAD LOG --|cur state:|old state:)/.test(lines[lines.length - 1]!)) lines.pop();
-  return lines[lines.length - 1] ?? '';
-}
-
-function decodeText(hex: string): string {
-  return hex === '=' || hex === '' ? '' : Buffer.from(bytesOf(hex)).toString('utf8');
-}
-
-/** One helper process. */
-class Helper {
-  private readonly proc: ChildProcessWithoutNullStreams;
-  private readonly waiting: ((line: string | Error) => void)[] = [];
-  private dead: Error | null = null;
-  stderr = '';
-
-  constructor(bin: string) {
-    this.proc = spawn(bin, [], { stdio: ['pipe', 'pipe', 'pipe'] });
-    createInterface({ input: this.proc.stdout }).on('line', (line) => this.waiting.shift()?.(line));
-    this.proc.stderr.on('data', (d: Buffer) => {
-      this.stderr = (this.stderr + d.toString()).slice(-4000);
-    });
-    const die = (why: string): void => {
-      this.dead = new DriverError(`the program helper ${why}${this.stderr ? `: ${this.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`);
-      for (const w of this.waiting.splice(0)) w(this.dead);
-    };
-    this.proc.on('error', (e) => die(`failed: ${e.message}`));
-    this.proc.on('exit', (code, sig) => die(`exited (${sig ?? code})`));
-  }
-
-  /** Send one command; ok answers give their words, err answers { errno, text }; fail throws. */
-  async ask(line: string): Promise<{ ok: string[] } | { errno: number; text: string }> {
-    if (this.dead) throw this.dead;
-    const answer = await new Promise<string>((resolve, reject) => {
-      this.waiting.push((r) => (r instanceof Error ? reject(r) : resolve(r)));
-      this.proc.stdin.write(`${line}\n`);
-    });
-    if (answer === 'ok') return { ok: [] };
-    if (answer.startsWith('ok ')) return { ok: answer.slice(3).split(' ') };
-    const m = /^err (\d+)(?: (\S*))?$/.exec(answer);
-    if (m) return { errno: Number(m[1]), text: decodeText(m[2] ?? '') };
-    const what = line.length > 80 ? `${line.slice(0, 80)}...` : line;
-    throw new DriverError(`program helper: '${what}': ${answer.replace(/^fail /, '')}`);
-  }
-
-  async must(line: string): Promise<string[]> {
-    const r = await this.ask(line);
-    if ('errno' in r) throw new DriverError(`program helper: '${line.split(' ')[0]}' failed with ${errnoNameOf(r.errno)}${r.text ? `: ${r.text}` : ''}`);
-    return r.ok;
-  }
-
-  async stop(): Promise<void> {
-    if (this.dead) return;
-    const exited = new Promise<void>((resolve) => this.proc.once('exit', () => resolve()));
-    this.proc.stdin.end();
-    await exited;
-  }
-}
-
 const hexArg = (b: Uint8Array | null | undefined): string => (b === null || b === undefined ? '-' : b.length === 0 ? '=' : hexOf(b));
 const hexWord = (w: string | undefined): string => (w === undefined || w === '=' ? '' : w);
+
+export { buildProgHelper, verifierLine };
 
 /** The live kernel as a ProgramSide. */
 export class KernelProgramSide implements ProgramSide {
@@ -248,29 +175,23 @@ export function probeProgramKernel(): Promise<ProgramProbe> {
 
 async function probe(): Promise<ProgramProbe> {
   const no = (reason: string): ProgramProbe => ({ ok: false, reason });
-  if (process.platform !== 'linux') return no(`the kernel side needs Linux; this is ${process.platform}`);
+  // What the kernel loader needs (Linux, the helper built, the right to load programs) ...
+  const a = await kernelAvailability();
+  if (!a.ok) return no(a.reason);
+  const bin = a.bin;
   let cpus: number;
   try {
     cpus = possibleCpus();
   } catch (e) {
     return no(`cannot read /sys/devices/system/cpu/possible: ${(e as Error).message}`);
   }
-  let bin: string;
-  try {
-    bin = await buildProgHelper();
-  } catch (e) {
-    return no((e as Error).message);
-  }
+  // ... and test runs on top.
   const helper = new Helper(bin);
   try {
     // mov64 r0, 7; exit — as a syscall program, test-run once
     await helper.must('raw');
     await helper.must('rawprog probe 31 b700000007000000' + '9500000000000000');
-    const load = await helper.ask('load');
-    if ('errno' in load) {
-      const perm = load.errno === 1 || load.errno === 13 ? ': run as root, or with CAP_BPF and CAP_SYS_ADMIN' : `: ${verifierLine(load.text)}`;
-      return no(`the kernel refused a trivial program (${errnoNameOf(load.errno)})${perm}`);
-    }
+    await helper.must('load');
     const run = await helper.ask('run probe 0 0 - -');
     if ('errno' in run || run.ok[0] !== '7') return no(`BPF_PROG_TEST_RUN does not work here (${'errno' in run ? errnoNameOf(run.errno) : `returned ${run.ok[0]}`})`);
   } catch (e) {

@@ -1,5 +1,5 @@
 // The two players of a program scenario: the live kernel (kernel-side.ts) and percpu-maps' object
-// runtime (issue 14). The runner drives both through this one interface, step by step, and compares
+// runtime (ours-side.ts). The runner drives both through this one interface, step by step, and compares
 // what they answer; everything a side answers is in the canonical form of schema.ts and dump.ts, so
 // a difference is a difference in behaviour, never in formatting.
 
@@ -68,18 +68,15 @@ export interface ProgramSide {
   stop(): Promise<void>;
 }
 
-/**
- * The one missing piece: percpu-maps' side needs the object runtime of issue 14 (the loader
- * src/object, the translator src/jit, and the runtime's run-on-a-CPU with input bytes). Until it
- * lands, asking for it fails loudly; a run never passes silently without it.
- */
-export const OURS_MISSING = 'program-side conformance needs the object runtime (issue 14)';
-
+/** A side cannot play at all here (what is missing is the message). */
 export class SideUnavailable extends Error {
   override name = 'SideUnavailable';
 }
 
-/** Our side. Throws SideUnavailable until issue 14's runtime is plugged in here. */
-export function oursSide(_cpus: number): ProgramSide {
-  throw new SideUnavailable(OURS_MISSING);
+/**
+ * A side cannot play this one step here (a verify step without a live kernel to ask): the step
+ * is counted as skipped with the message as its reason, never as agreeing.
+ */
+export class StepSkipped extends Error {
+  override name = 'StepSkipped';
 }

@@ -4,6 +4,7 @@
 
 import type { Runtime } from '../../cpu/runtime.js';
 import { sourceFile } from '../../cpu/module-url.js';
+import { kernelAvailability, openObjectFile, verifyInKernel, type KernelVerdict } from '../../object/index.js';
 
 /** The compiled object, and its source beside it. */
 export const SEED_OBJECT = sourceFile(import.meta.url, './seed.bpf.o');
@@ -34,6 +35,19 @@ export async function runSeed(rt: Runtime, events: number): Promise<SeedResult> 
   } finally {
     await seed.unload();
   }
+}
+
+/** What the live kernel says of the seed object, or why it was not asked. */
+export type SeedKernel = { asked: true; verdict: KernelVerdict } | { asked: false; why: string };
+
+/**
+ * Hand the same object to the live kernel's verifier (--verify kernel): through raw BPF_PROG_LOAD,
+ * since libbpf 1.x refuses its legacy SEC("maps"). Not asked where the kernel cannot be (the reason).
+ */
+export async function askKernelAboutSeed(): Promise<SeedKernel> {
+  const a = await kernelAvailability();
+  if (!a.ok) return { asked: false, why: a.reason };
+  return { asked: true, verdict: await verifyInKernel(openObjectFile(SEED_OBJECT)) };
 }
 
 /** Why the run looks as it does: the lines under the demo's output. */

@@ -1,8 +1,9 @@
-// prog-helper: the kernel side of program conformance. It loads an eBPF object into the live
-// kernel (with libbpf, or from hand-assembled instructions), runs its programs through
-// BPF_PROG_TEST_RUN on a chosen CPU (or on several at once), performs user-space map steps, dumps
-// maps without disturbing them, consumes ring buffers, and loads programs alone to report the
-// verifier's verdict.
+// prog-helper: percpu-maps' way into the live kernel (src/object/kernel). It loads an eBPF object
+// (with libbpf, or from relocated instructions and map definitions, for hand-assembled programs and
+// objects libbpf 1.x refuses), loads programs alone to report the verifier's verdict (the runtime's
+// --verify kernel), and for program conformance runs programs through BPF_PROG_TEST_RUN on a chosen
+// CPU (or on several at once), performs user-space map steps, dumps maps without disturbing them
+// and consumes ring buffers.
 //
 // Built on first use with the machine's cc against libbpf (libbpf-dev), into .native/. One command
 // per line on stdin, one answer line on stdout:
@@ -10,8 +11,9 @@
 //
 // Keys "-" are NULL pointers; hex is lower-case without spaces, "=" is zero bytes.
 //   open <object.o>                     open (not load) an ELF object  -> ok <maps> <programs>
-//   raw                                 start an object built from raw instructions
-//   rawmap <name> <type> <key_size> <value_size> <max_entries> <flags>
+//   raw [<license hex>]                 start an object built from raw instructions (license: GPL)
+//   rawmap <name> <type> <key_size> <value_size> <max_entries> <flags> [<initial hex> <freeze 0|1>]
+//                                       global data: key 0 gets the initial value, then frozen if asked
 //   rawprog <name> <prog_type> <insns hex>   instructions in the relocated form: ld_imm64 with
 //                                       src_reg 1 (map) or 2 (map value) carries the map's index
 //   init <map> <hex>                    a global-data map's initial value (before load)
@@ -31,8 +33,9 @@
 //                                       (pending records, read through mmap without consuming)
 //   consume <map>                       a ring buffer consumer: ok <record> ...  (advances cons_pos)
 //   verify <prog>                       load that program alone (ELF: a fresh open with only it
-//                                       autoloaded; raw: the same map fds) with log_level 1
-//                                       -> ok accepted | err <errno> <hex of the log's tail>
+//                                       autoloaded and the init values given; raw: the same map
+//                                       fds) with log_level 1
+//                                       -> ok accepted <hex of the log's tail> | err <errno> <hex of the log's tail>
 //   close
 
 #define _GNU_SOURCE
@@ -60,6 +63,10 @@ struct map_ent {
 	char name[128]; /* symbol name, or the section for global data (".bss") */
 	int fd;
 	__u32 type, key_size, value_size, max_entries, flags;
+	/* the value given by init (ELF) or rawmap (raw), applied again by verify's fresh open */
+	unsigned char *initial;
+	size_t initial_len;
+	int freeze; /* raw global data to freeze after its initial value (.rodata) */
 	struct bpf_map *map; /* ELF objects */
 	/* ring buffers: the consumer page (read-write) and the producer page + data (read-only) */
 	volatile unsigned long *cons;
@@ -82,6 +89,7 @@ static int nmaps, nprogs;
 static struct bpf_object *obj;
 static char obj_path[4096];
 static int raw_mode, loaded;
+static char license[128] = "GPL";
 static int possible_cpus;
 static char *log_buf;
 static long page_size;
@@ -217,6 +225,7 @@ static void close_all(void)
 		unmap_ringbuf(&maps[i]);
 		if (raw_mode && maps[i].fd >= 0)
 			close(maps[i].fd);
+		free(maps[i].initial);
 	}
 	for (int i = 0; i < nprogs; i++) {
 		if (raw_mode && progs[i].fd >= 0)
@@ -231,6 +240,7 @@ static void close_all(void)
 	nmaps = nprogs = 0;
 	raw_mode = loaded = 0;
 	obj_path[0] = 0;
+	snprintf(license, sizeof(license), "GPL");
 }
 
 // ---- opening and loading ----------------------------------------------------------------------
@@ -277,10 +287,21 @@ static void cmd_open(char **arg, int n)
 	printf("ok %d %d\n", nmaps, nprogs);
 }
 
-static void cmd_raw(void)
+static void cmd_raw(char **arg, int n)
 {
 	close_all();
 	raw_mode = 1;
+	if (n >= 1) {
+		size_t len;
+		int bad;
+		unsigned char *l = unhex(arg[0], &len, &bad);
+
+		if (bad || !l || len >= sizeof(license))
+			return free(l), reply_fail("bad license hex");
+		memcpy(license, l, len);
+		license[len] = 0;
+		free(l);
+	}
 	printf("ok\n");
 }
 
@@ -290,11 +311,20 @@ static void cmd_rawmap(char **arg, int n)
 
 	if (!raw_mode || loaded)
 		return reply_fail("rawmap needs a raw object that is not loaded yet");
-	if (n != 6)
-		return reply_fail("rawmap takes name, type, key_size, value_size, max_entries, flags");
+	if (n != 6 && n != 8)
+		return reply_fail("rawmap takes name, type, key_size, value_size, max_entries, flags [, initial value, freeze]");
 	if (nmaps == MAX_MAPS)
 		return reply_fail("more than %d maps", MAX_MAPS);
-	e = &maps[nmaps++];
+	e = &maps[nmaps];
+	if (n == 8) {
+		int bad;
+
+		e->initial = unhex(arg[6], &e->initial_len, &bad);
+		if (bad || !e->initial)
+			return free(e->initial), e->initial = NULL, reply_fail("bad initial value hex");
+		e->freeze = atoi(arg[7]);
+	}
+	nmaps++;
 	snprintf(e->name, sizeof(e->name), "%s", arg[0]);
 	e->type = (__u32)strtoul(arg[1], NULL, 10);
 	e->key_size = (__u32)strtoul(arg[2], NULL, 10);
@@ -348,9 +378,13 @@ static void cmd_init(char **arg, int n)
 	if (bad || !b)
 		return free(b), reply_fail("bad hex");
 	r = bpf_map__set_initial_value(m->map, b, len);
-	free(b);
-	if (r)
+	if (r) {
+		free(b);
 		return reply_err_log(-r, "bpf_map__set_initial_value refused (only global data has an initial value, of the section's size)");
+	}
+	free(m->initial);
+	m->initial = b;
+	m->initial_len = len;
 	printf("ok\n");
 }
 
@@ -504,7 +538,7 @@ static int load_raw_prog(struct prog_ent *p, char *log, size_t log_size)
 	}
 	if (log)
 		log[0] = 0;
-	fd = bpf_prog_load((enum bpf_prog_type)p->type, p->name, "GPL", ins, p->insn_cnt, &o);
+	fd = bpf_prog_load((enum bpf_prog_type)p->type, p->name, license, ins, p->insn_cnt, &o);
 	int e = errno;
 	if (btf_fd >= 0)
 		close(btf_fd);
@@ -550,6 +584,17 @@ static void cmd_load(void)
 
 				snprintf(why, sizeof(why), "map '%.127s': BPF_MAP_CREATE refused", m->name);
 				return reply_err_log(errno, why);
+			}
+			if (m->initial) {
+				__u32 zero = 0;
+
+				/* what libbpf does for global data: the section's bytes, then .rodata frozen */
+				if (bpf_map_update_elem(m->fd, &zero, m->initial, BPF_ANY) || (m->freeze && bpf_map_freeze(m->fd))) {
+					char why[sizeof(m->name) + 64];
+
+					snprintf(why, sizeof(why), "map '%.127s': its initial value was refused", m->name);
+					return reply_err_log(errno, why);
+				}
 			}
 		}
 		for (int i = 0; i < nprogs; i++) {
@@ -986,6 +1031,20 @@ static void cmd_consume(char **arg, int n)
 
 // ---- the verifier's verdict ------------------------------------------------------------------------
 
+/* ok accepted <hex of the log's tail> (the verifier's statistics, with log_level 1) */
+static void reply_accepted(const char *log)
+{
+	size_t n = strlen(log);
+
+	fputs("ok accepted ", stdout);
+	if (n > LOG_TAIL) {
+		log += n - LOG_TAIL;
+		n = LOG_TAIL;
+	}
+	print_hex(log, n);
+	fputc('\n', stdout);
+}
+
 static void cmd_verify(char **arg, int n)
 {
 	struct prog_ent *p;
@@ -1004,7 +1063,7 @@ static void cmd_verify(char **arg, int n)
 		if (fd < 0)
 			return reply_err_log(errno, log_buf);
 		close(fd);
-		printf("ok accepted\n");
+		reply_accepted(log_buf);
 		return;
 	}
 	/* A fresh open with only this program, so another program's verdict does not interfere */
@@ -1014,6 +1073,21 @@ static void cmd_verify(char **arg, int n)
 
 	if (!o)
 		return reply_err_log(errno, "libbpf could not open the object again");
+	for (int i = 0; i < nmaps; i++) {
+		struct bpf_map *om;
+
+		if (!maps[i].initial)
+			continue;
+		/* the same section values as the loaded object (knobs may decide what the verifier sees) */
+		bpf_object__for_each_map(om, o) {
+			const char *nm = bpf_map__name(om);
+
+			if (bpf_map__is_internal(om) && strchr(nm, '.'))
+				nm = strchr(nm, '.');
+			if (strcmp(nm, maps[i].name) == 0)
+				bpf_map__set_initial_value(om, maps[i].initial, maps[i].initial_len);
+		}
+	}
 	bpf_object__for_each_program(q, o) {
 		int me = strcmp(bpf_program__name(q), arg[0]) == 0;
 
@@ -1035,7 +1109,7 @@ static void cmd_verify(char **arg, int n)
 		return reply_err_log(e, log_buf[0] ? log_buf : "libbpf refused the object before the verifier ran");
 	}
 	bpf_object__close(o);
-	printf("ok accepted\n");
+	reply_accepted(log_buf);
 }
 
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -1068,7 +1142,7 @@ int main(void)
 		if (!strcmp(op, "open"))
 			cmd_open(rest, m);
 		else if (!strcmp(op, "raw"))
-			cmd_raw();
+			cmd_raw(rest, m);
 		else if (!strcmp(op, "rawmap"))
 			cmd_rawmap(rest, m);
 		else if (!strcmp(op, "rawprog"))

@@ -6,7 +6,7 @@
 
 import { withinRunRatios, type GateReport } from './compare.js';
 import type { BenchResult, Row, Side } from './schema.js';
-import { checkTargets } from './targets.js';
+import { checkGoals, goalsApply } from './goals.js';
 import { fmtM } from './table.js';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -15,6 +15,7 @@ const SIDE_STYLE: Record<Side, { color: string; dash: string; name: string }> = 
   ours: { color: '#1f6feb', dash: '', name: 'ours (runtime)' },
   plain: { color: '#2da44e', dash: '6 3', name: 'plain JS' },
   kernel: { color: '#cf222e', dash: '2 3', name: 'kernel (BPF_PROG_TEST_RUN)' },
+  limit: { color: '#8250df', dash: '1 2', name: 'C threads' },
 };
 const PALETTE = ['#1f6feb', '#cf222e', '#2da44e', '#8250df', '#bf8700', '#0a7a8a', '#d4387e', '#6e7781', '#953800'];
 
@@ -181,9 +182,9 @@ function dataTable(result: BenchResult): string {
 }
 
 function targetsTable(result: BenchResult): string {
-  if (!result.rows.some((r) => r.group === 'counter')) return '';
-  const rows = checkTargets(result).map((t) => `<tr class="t-${t.status.replace(' ', '-')}"><td>${esc(t.name)}</td><td>${t.status}</td><td>${esc(t.value)}</td></tr>`);
-  return `<h2>Targets of issue 5 (this run)</h2><table><thead><tr><th>target</th><th>status</th><th>measured</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  if (!goalsApply(result)) return '';
+  const rows = checkGoals(result).map((t) => `<tr class="t-${t.status.replace(' ', '-')}"><td>${esc(t.name)}</td><td>${t.status}</td><td>${esc(t.value)}</td></tr>`);
+  return `<h2>Goals (ratios of rows measured in this run)</h2><table><thead><tr><th>goal</th><th>status</th><th>measured</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 function comparisonTable(report: GateReport, baseLabel: string): string {

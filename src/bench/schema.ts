@@ -6,7 +6,7 @@
 export const RESULT_FORMAT = 'percpu-maps-bench/1';
 
 /** Which implementation a row measures. */
-export const SIDES = ['ours', 'plain', 'kernel'] as const;
+export const SIDES = ['ours', 'plain', 'kernel', 'limit'] as const;
 export type Side = (typeof SIDES)[number];
 
 export const GROUPS = ['counter', 'map', 'user'] as const;
@@ -78,6 +78,8 @@ export interface Environment {
   bpfJit?: string;
   /** Kernel reference tools: clang, libbpf; or why they are missing. */
   kernelReference: string;
+  /** Each reference side's tools (kernel: clang, libbpf; limit: the C compiler), or why it is missing. */
+  tools?: Record<string, string>;
 }
 
 export interface Settings {
@@ -138,6 +140,7 @@ export const RESULT_SCHEMA: JsonSchema = {
       properties: {
         node: str, v8: str, platform: str, arch: str, osRelease: str, cpuModel: str, cores: { type: 'integer', minimum: 1 },
         commit: str, piscina: str, tinybench: str, bpfJit: str, kernelReference: str,
+        tools: { type: 'object', additionalProperties: str },
       },
     },
     settings: {

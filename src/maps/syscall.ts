@@ -82,6 +82,9 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
   /** sum()'s copy of every CPU's value, and a DataView over it, made on first use. */
   private sumBytes: Uint8Array | null = null;
   private sumView: DataView | null = null;
+  private sumFieldName: string | undefined = undefined;
+  private sumAt = -1;
+  private sumKind: SumKind | number = 0;
 
   constructor(spec: MapSpec) {
     if (spec === null || typeof spec !== 'object') {
@@ -404,7 +407,15 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
     }
     this.lookupInto(key, this.sumBytes);
     const dv = this.sumView!;
-    const { at, kind } = sumField(this, field);
+    // Where to read, kept for the field last summed (a struct per call would be garbage).
+    if (this.sumFieldName !== field || this.sumAt < 0) {
+      const f = sumField(this, field);
+      this.sumFieldName = field;
+      this.sumAt = f.at;
+      this.sumKind = f.kind;
+    }
+    const at = this.sumAt;
+    const kind = this.sumKind;
     const stride = roundUp8(this.attr.valueSize);
     let total = 0;
     for (let c = 0, off = at; c < this.cpus; c++, off += stride) total += readAt(dv, off, kind);

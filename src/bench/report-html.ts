@@ -169,7 +169,7 @@ const DRAW = String.raw`
       var rows = D.counters.filter(function (r) { return r.key === s.id; });
       if (!rows.length) return;
       var titles = order.filter(function (t) { return present(rows, 'series').indexOf(t) >= 0; });
-      mount('counter-panels', cpuChart(s.label, rows, titles, colorScale(titles), 420));
+      mount('counter-panels', cpuChart(s.label, rows, titles, colorScale(titles), 395));
     });
     var ours = D.counters.filter(function (r) { return r.series === 'ours'; }).map(function (r) {
       var s = D.strategies.find(function (x) { return x.id === r.key; });
@@ -236,7 +236,7 @@ function sidesList(result: BenchResult): string {
 
 const CSS = `body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1f2328;max-width:1300px}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px}
-.panels{display:flex;flex-wrap:wrap;gap:10px}
+.panels{display:flex;flex-wrap:wrap;gap:8px}
 figure.chart{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:8px 10px;margin:8px 0}
 figure.chart h2{font-size:13px;margin:0 0 4px}
 .sides{list-style:none;padding:0}.sides li{margin:2px 0}.swatch{display:inline-block;width:10px;height:10px;margin-right:6px;border-radius:2px}
@@ -248,7 +248,8 @@ p.error{color:#cf222e;font-weight:600}`;
 /** The report as one HTML document. */
 export function renderHtml(result: BenchResult, comparison?: { report: GateReport; baseLabel: string }): string {
   const e = result.env;
-  const tools = Object.entries(e.tools ?? {}).map(([k, v]) => [`${k} side`, v]);
+  // The kernel's tools already have their own line.
+  const tools = Object.entries(e.tools ?? {}).filter(([k]) => k !== 'kernel').map(([k, v]) => [`${k} side`, v]);
   const env = [
     ['commit', e.commit], ['created', result.createdAt], ['node', `${e.node} (V8 ${e.v8})`], ['CPU', `${e.cpuModel}, ${e.cores} cores`],
     ['OS', `${e.platform} ${e.osRelease} ${e.arch}`], ['piscina / tinybench', `${e.piscina} / ${e.tinybench}`], ['BPF JIT', e.bpfJit ?? 'unknown'],

@@ -147,3 +147,26 @@ export function renderResult(result: BenchResult): string {
   if (result.interrupted) parts.push(`interrupted by ${result.interrupted}: the tables show the rows measured until then.`);
   return parts.filter((p) => p !== '').join('\n\n');
 }
+
+/** The README's figure tables (Markdown), from a result: every cell's rates and ours / each reference. */
+export function renderMarkdown(result: BenchResult): string {
+  const out: string[] = [];
+  const rate = (r: Row | undefined) => (r?.status === 'measured' && r.summary ? fmtM(r.summary.rate) : r ? '—' : '');
+  const md = (head: string[], rows: string[][]) => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  for (const group of ['counter', 'map', 'user'] as const) {
+    const refs = references(result, group);
+    const ids = [...new Set(result.rows.filter((r) => r.group === group && r.side === 'ours' && !r.oversubscribed).map((r) => r.id))];
+    if (ids.length === 0) continue;
+    const body = ids.map((id) => {
+      const o = find(result, 'ours', id)!;
+      return [
+        `${o.label}${o.cpus ? ` @${o.cpus}` : ''}`, rate(o),
+        ...refs.map((ref) => rate(find(result, ref.side, id + ref.suffix))),
+        ...refs.filter((ref) => ref.ratio).map((ref) => ratio(o, find(result, ref.side, id))),
+      ];
+    });
+    const unit = group === 'user' ? 'M calls/s' : 'M events/s';
+    out.push(md([group === 'counter' ? 'counter' : group === 'map' ? 'map operation from handlers' : 'user-space call', `ours ${unit}`, ...refs.map((r) => r.title), ...refs.filter((r) => r.ratio).map((r) => `ours / ${r.title}`)], body));
+  }
+  return out.join('\n\n');
+}

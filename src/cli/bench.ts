@@ -37,6 +37,7 @@ selection:
 
 output:
   --json             print the result JSON on stdout instead of the tables
+  --markdown         print the figure tables as Markdown (the README's) instead
   --out FILE         where to write the result JSON (default bench/results/<time>.json)
   --html FILE        where to write the HTML report (default: next to the JSON); --no-html: none
   --input FILE       use a result file instead of measuring (to compare or report again)
@@ -67,6 +68,7 @@ const OPTIONS = {
   'warmup-ms': { type: 'string' },
   'kernel-hook': { type: 'string' },
   json: { type: 'boolean' },
+  markdown: { type: 'boolean' },
   out: { type: 'string' },
   html: { type: 'string' },
   'no-html': { type: 'boolean' },
@@ -138,7 +140,7 @@ function benchPlan(values: Values): { plan: BenchPlan; rounds: number } {
   const scope = listOption('bench', 'gate', values.gate, ['rows', 'ratios'] as const) as GateScope[] | undefined;
   const rounds = intOption('bench', 'rounds', values.rounds, 1, 100) ?? 4;
   const plan: BenchPlan = {
-    preset, cpus, groups, sides, strategies, filter, samples, sampleMs, warmupMs, kernelHook: hook, json: values.json === true,
+    preset, cpus, groups, sides, strategies, filter, samples, sampleMs, warmupMs, kernelHook: hook, json: values.json === true, markdown: values.markdown === true,
     outPath: str(values.out), htmlPath: values['no-html'] ? null : str(values.html), thresholdPct, scope, updateBaseline: values['update-baseline'] === true,
   };
   return { plan, rounds };

@@ -169,7 +169,7 @@ const DRAW = String.raw`
       var rows = D.counters.filter(function (r) { return r.key === s.id; });
       if (!rows.length) return;
       var titles = order.filter(function (t) { return present(rows, 'series').indexOf(t) >= 0; });
-      mount('counter-panels', cpuChart(s.label, rows, titles, colorScale(titles), 395));
+      mount('counter-panels', cpuChart(s.label, rows, titles, colorScale(titles), 375));
     });
     var ours = D.counters.filter(function (r) { return r.series === 'ours'; }).map(function (r) {
       var s = D.strategies.find(function (x) { return x.id === r.key; });

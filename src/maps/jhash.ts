@@ -163,6 +163,23 @@ export function jhash2Word2Mix(w0: number, w1: number, initval: number): void {
   final();
 }
 
+// The hash maps' forms, with the seed read from seeds[i] inside: a random seed is a u32, and one of
+// 2^30 or more passed as an argument is a heap number made per call (16 bytes a lookup) once the
+// caller is optimised, as a number loaded from an object field has to be boxed again to be passed.
+
+export function jhash2Word1MixSeeded(w0: number, seeds: Int32Array, i: number): void {
+  a = b = c = (JHASH_INITVAL + 4 + seeds[i]!) | 0;
+  a = (a + w0) | 0;
+  final();
+}
+
+export function jhash2Word2MixSeeded(w0: number, w1: number, seeds: Int32Array, i: number): void {
+  a = b = c = (JHASH_INITVAL + 8 + seeds[i]!) | 0;
+  b = (b + w1) | 0;
+  a = (a + w0) | 0;
+  final();
+}
+
 /** The low 30 bits of the hash the last jhash, jhash2 or *Mix call computed. */
 export function jhashLow30(): number {
   return c & 0x3fffffff;

@@ -224,3 +224,10 @@ describe('percpu-maps bench --schema', () => {
     }
   });
 });
+
+describe('result files of the first format', () => {
+  it('are refused with why and what to do: their plain-JS and kernel rows mean something else', () => {
+    expect(() => parseResult('old.json', JSON.stringify({ format: 'percpu-maps-bench/1', rows: [] })))
+      .toThrow(/old\.json was written by an older bench \(format percpu-maps-bench\/1\).*measure a new one \(percpu-maps bench --update-baseline/);
+  });
+});

@@ -2,12 +2,15 @@
 // line per row otherwise), Ctrl-C keeps the rows measured so far, and the result with its
 // environment.
 
+import { loadavg } from 'node:os';
 import { fmtInt } from './format.js';
 import { guardSignals } from '../cpu/signals.js';
 import { Suite, type SuiteOptions } from './suite.js';
 import { environment } from './env.js';
 import { RESULT_FORMAT, type BenchResult, type Row, type Settings } from './schema.js';
 import { fmtM } from './table.js';
+
+const round2 = (x: number): number => Math.round(x * 100) / 100;
 
 const name = (row: Row): string => `${row.side}${row.params.variant ? ` ${String(row.params.variant)}` : ''} ${row.label}${row.cpus ? ` @${row.cpus}` : ''}`;
 
@@ -16,6 +19,7 @@ export async function measure(options: SuiteOptions, settings: Settings, log: (s
   const suite = new Suite(options);
   const guard = guardSignals(() => suite);
   const started = Date.now();
+  const loadBefore = loadavg()[0]!;
   const tty = process.stderr.isTTY === true;
   let ticker: NodeJS.Timeout | null = null;
   let current = '';
@@ -46,7 +50,7 @@ export async function measure(options: SuiteOptions, settings: Settings, log: (s
     format: RESULT_FORMAT,
     createdAt: new Date(started).toISOString(),
     durationSec: (Date.now() - started) / 1000,
-    env: environment(suite.kernelTools, suite.tools),
+    env: { ...environment(suite.kernelTools, suite.tools), loadAverage: [round2(loadBefore), round2(loadavg()[0]!)] },
     settings,
     interrupted: guard.received,
     rows,

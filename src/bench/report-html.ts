@@ -252,7 +252,7 @@ export function renderHtml(result: BenchResult, comparison?: { report: GateRepor
   const tools = Object.entries(e.tools ?? {}).filter(([k]) => k !== 'kernel').map(([k, v]) => [`${k} side`, v]);
   const env = [
     ['commit', e.commit], ['created', result.createdAt], ['node', `${e.node} (V8 ${e.v8})`], ['CPU', `${e.cpuModel}, ${e.cores} cores`],
-    ['OS', `${e.platform} ${e.osRelease} ${e.arch}`], ['piscina / tinybench', `${e.piscina} / ${e.tinybench}`], ['BPF JIT', e.bpfJit ?? 'unknown'],
+    ['OS', `${e.platform} ${e.osRelease} ${e.arch}`], ...(e.loadAverage ? [['load average (start, end)', e.loadAverage.join(', ')]] : []), ['piscina / tinybench', `${e.piscina} / ${e.tinybench}`], ['BPF JIT', e.bpfJit ?? 'unknown'],
     ['kernel reference', e.kernelReference], ...tools,
     ['settings', `preset ${result.settings.preset}, ${result.settings.samples} samples of ~${result.settings.sampleMs} ms per row (the rows of a cell sampled in turns), ~${result.settings.warmupMs} ms warm-up in every thread`],
     ['run took', `${result.durationSec.toFixed(1)} s${result.interrupted ? `, interrupted by ${result.interrupted}` : ''}`],

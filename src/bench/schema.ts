@@ -85,6 +85,8 @@ export interface Environment {
   kernelReference: string;
   /** Each reference side's tools (kernel: clang, libbpf; limit: the C compiler), or why it is missing. */
   tools?: Record<string, string>;
+  /** The 1-minute load average when the run started and when it ended: other work on the machine. */
+  loadAverage?: number[];
 }
 
 export interface Settings {
@@ -146,6 +148,7 @@ export const RESULT_SCHEMA: JsonSchema = {
         node: str, v8: str, platform: str, arch: str, osRelease: str, cpuModel: str, cores: { type: 'integer', minimum: 1 },
         commit: str, piscina: str, tinybench: str, bpfJit: str, kernelReference: str,
         tools: { type: 'object', additionalProperties: str },
+        loadAverage: { type: 'array', items: { type: 'number', minimum: 0 } },
       },
     },
     settings: {

@@ -135,7 +135,8 @@ export function renderComparison(report: GateReport, baseLabel: string, threshol
 export function renderResult(result: BenchResult): string {
   const e = result.env;
   const parts = [
-    `percpu-maps bench: ${e.cpuModel}, ${e.cores} cores, node ${e.node} (V8 ${e.v8}), ${e.platform} ${e.osRelease}, commit ${e.commit.slice(0, 12)}${e.commit.endsWith('+dirty') ? '+dirty' : ''}`,
+    `percpu-maps bench: ${e.cpuModel}, ${e.cores} cores, node ${e.node} (V8 ${e.v8}), ${e.platform} ${e.osRelease}, commit ${e.commit.slice(0, 12)}${e.commit.endsWith('+dirty') ? '+dirty' : ''}` +
+      (e.loadAverage ? `; load average ${e.loadAverage.join(' -> ')} (other work on the machine${e.loadAverage.some((l) => l > e.cores / 2) ? ': absolute rates are not comparable, ratios within the run are' : ''})` : ''),
     `preset ${result.settings.preset}: ${result.settings.samples} samples of ~${result.settings.sampleMs} ms per row after ~${result.settings.warmupMs} ms of warm-up in every thread; kernel reference: ${e.kernelReference}`,
     renderCounters(result),
     renderGroup(result, 'map', 'map operations from handlers: million events/s (one event = the ops named; kernel: eBPF programs through BPF_PROG_TEST_RUN)'),

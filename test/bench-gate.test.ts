@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { benchCommand } from '../src/cli/bench.js';
-import { compareRatios, compareRows, gate, ratioDefs, summarize } from '../src/bench/compare.js';
+import { compareRatios, compareRows, gate, ratioDefs, summarize, withinRunRatios } from '../src/bench/compare.js';
 import { parseResult, RESULT_FORMAT, RESULT_SCHEMA, validateAgainst, type BenchResult, type Row, type Side } from '../src/bench/schema.js';
 
 /** Samples of 1e6 events at the given rates (events/s). */
@@ -229,5 +229,30 @@ describe('result files of the first format', () => {
   it('are refused with why and what to do: their plain-JS and kernel rows mean something else', () => {
     expect(() => parseResult('old.json', JSON.stringify({ format: 'percpu-maps-bench/1', rows: [] })))
       .toThrow(/old\.json was written by an older bench \(format percpu-maps-bench\/1\).*measure a new one \(percpu-maps bench --update-baseline/);
+  });
+});
+
+describe('ratios paired by round', () => {
+  // The machine's load drifts from round to round by up to +-40%; ours and plain JS, sampled back
+  // to back in each round, drift together, and ours is always 0.8x plain JS.
+  const drift = [1, 0.6, 1.4, 0.8, 1.2, 0.7, 1.3, 0.9, 1.1, 1];
+  const cell = (oursShare: number, cpuModel?: string) => result([
+    row('ours', 'percpu-128', 2, drift.map((d) => d * 100e6 * oursShare)),
+    row('plain', 'percpu-128', 2, drift.map((d) => d * 100e6)),
+  ], cpuModel);
+
+  it('give the ratio a narrow interval though every rate swings by 40%', () => {
+    const [r] = withinRunRatios(cell(0.8)).filter((v) => v.def.id.startsWith('ours/plain'));
+    expect(r!.ratio).toBeCloseTo(0.8, 6);
+    expect(r!.lo).toBeCloseTo(0.8, 6);
+    expect(r!.hi).toBeCloseTo(0.8, 6);
+  });
+
+  it('catch a 20% drop of ours / plain JS that unpaired samples this noisy could not', () => {
+    const [c] = compareRatios(cell(1), cell(0.8, 'Other CPU'));
+    expect(c!.changePct).toBeCloseTo(-20, 1);
+    expect(c!.verdict).toBe('regressed');
+    const [rows] = compareRows(cell(1), cell(0.8));
+    expect(rows!.verdict).not.toBe('regressed');
   });
 });

@@ -180,11 +180,31 @@ export interface RatioValue {
   hi: number;
 }
 
+/**
+ * Per-round differences of log time, num - den, when the two rows were sampled in the same rounds
+ * (one cell: ours and a reference of the same id, or the JS floor) and kept every sample; else
+ * null. Two samples of one round ran back to back, so their ratio is free of the load that drifts
+ * from round to round on a shared machine: the paired test's interval is the honest one.
+ */
+export function pairedLogRatios(num: Row, den: Row): number[] | null {
+  const sameCell = num.id === den.id || den.id === `${num.id}/floor`;
+  if (!sameCell || num.samples.length !== den.samples.length || num.samples.length < 2) return null;
+  const a = logTimes(num.samples);
+  const b = logTimes(den.samples);
+  return a.map((x, i) => x - b[i]!);
+}
+
+/** A ratio's log-time test: paired by round when it can be, else Welch's on the two rows. */
+function ratioTest(num: Row, den: Row) {
+  const d = pairedLogRatios(num, den);
+  return d ? welchContrast([{ xs: d, coef: 1 }]) : welch(logTimes(num.samples), logTimes(den.samples));
+}
+
 /** The ratios of one run, each with a 95% interval. */
 export function withinRunRatios(result: BenchResult): RatioValue[] {
   const rows = index(result);
   return ratioDefs(result).map((def) => {
-    const t = welch(logTimes(rows.get(def.num)!.samples), logTimes(rows.get(def.den)!.samples));
+    const t = ratioTest(rows.get(def.num)!, rows.get(def.den)!);
     // Log-time difference num - den; the rate ratio is its negative exponent.
     const lo = Number.isFinite(t.hi) ? Math.exp(-t.hi) : NaN;
     const hi = Number.isFinite(t.lo) ? Math.exp(-t.lo) : NaN;
@@ -200,7 +220,10 @@ export function compareRatios(base: BenchResult, current: BenchResult, threshold
   const out: Comparison[] = [];
   for (const def of ratioDefs(current)) {
     if (!baseDefs.has(def.id)) continue;
-    const groups = [
+    const dCur = pairedLogRatios(c.get(def.num)!, c.get(def.den)!);
+    const dBase = pairedLogRatios(b.get(def.num)!, b.get(def.den)!);
+    // Paired by round on both sides: Welch on the per-round log ratios; else the four-group contrast.
+    const groups = dCur && dBase ? [{ xs: dCur, coef: 1 }, { xs: dBase, coef: -1 }] : [
       { xs: logTimes(c.get(def.num)!.samples), coef: 1 },
       { xs: logTimes(c.get(def.den)!.samples), coef: -1 },
       { xs: logTimes(b.get(def.num)!.samples), coef: -1 },
@@ -212,7 +235,8 @@ export function compareRatios(base: BenchResult, current: BenchResult, threshold
     out.push({
       kind: 'ratio', key: def.id, label: def.label, base: ratioOf(b), current: ratioOf(c), ...ch, p: t.p, stars: stars(t.p),
       verdict: verdictOf(ch.changePct, ch.loPct, ch.hiPct, t.p, threshold * 100), portable: def.portable,
-      nBase: Math.min(groups[2]!.xs.length, groups[3]!.xs.length), nCurrent: Math.min(groups[0]!.xs.length, groups[1]!.xs.length),
+      nBase: dBase && dCur ? dBase.length : Math.min(groups[2]!.xs.length, groups[3]!.xs.length),
+      nCurrent: dBase && dCur ? dCur.length : Math.min(groups[0]!.xs.length, groups[1]!.xs.length),
     });
   }
   return out;

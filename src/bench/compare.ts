@@ -200,6 +200,11 @@ function ratioTest(num: Row, den: Row) {
   return d ? welchContrast([{ xs: d, coef: 1 }]) : welch(logTimes(num.samples), logTimes(den.samples));
 }
 
+/** num's rate / den's rate: the geometric mean of the per-round ratios when paired, else of the rows' samples. */
+export function rateRatio(num: Row, den: Row): number {
+  return Math.exp(-ratioTest(num, den).estimate);
+}
+
 /** The ratios of one run, each with a 95% interval. */
 export function withinRunRatios(result: BenchResult): RatioValue[] {
   const rows = index(result);

@@ -2,7 +2,7 @@
 // with its references side by side, within-run ratios, the goals, and a comparison.
 
 import { fmtFixed, table } from './format.js';
-import { withinRunRatios, type Comparison, type GateReport } from './compare.js';
+import { rateRatio, withinRunRatios, type Comparison, type GateReport } from './compare.js';
 import { SIDES, type BenchResult, type Row, type RowGroup, type Side } from './schema.js';
 import { checkGoals, goalsApply } from './goals.js';
 import { styleOf } from './series.js';
@@ -20,9 +20,10 @@ function cell(r: Row | undefined, withCi: boolean): string {
   return withCi ? `${fmtM(s.rate)} [${fmtM(s.rateLo)}–${fmtM(s.rateHi)}]` : fmtM(s.rate);
 }
 
+/** ours / a reference: round by round within a cell (see rateRatio). */
 function ratio(a: Row | undefined, b: Row | undefined): string {
   if (!a?.summary || !b?.summary) return '';
-  return `${fmtFixed(a.summary.rate / b.summary.rate, 2)}x`;
+  return `${fmtFixed(rateRatio(a, b), 2)}x`;
 }
 
 function find(result: BenchResult, side: Side, id: string): Row | undefined {

@@ -4,7 +4,7 @@
 // rows were not measured says so instead of passing or failing. The smoke preset's samples (a few
 // ms) cannot judge a goal, so its reports leave them out (goalsApply).
 
-import { rateRatio } from './compare.js';
+import { pairedLogRatios, rateRatio } from './compare.js';
 import type { BenchResult, Row, Side } from './schema.js';
 
 export interface GoalCheck {
@@ -44,13 +44,12 @@ function againstKernel(result: BenchResult, name: string, pick: (r: Row) => bool
   };
 }
 
-function ratioGoal(name: string, num: Row | undefined, den: Row | undefined, min: number, say: (n: number, d: number) => string): GoalCheck {
+/** A goal on num / den: judged round by round when the two rows are of one cell (see rateRatio). */
+function ratioGoal(name: string, num: Row | undefined, den: Row | undefined, min: number, say: (n: number, d: number, ratio: string) => string): GoalCheck {
   if (!num?.summary || !den?.summary) return { name, status: 'not measured', value: '' };
-  const n = num.summary.rate;
-  const d = den.summary.rate;
-  // Judged on the ratio round by round (rows of one cell), which the load's drift does not move.
   const r = rateRatio(num, den);
-  return { name, status: r >= min ? 'met' : 'not met', value: say(n, d) + (Math.abs(r - n / d) > 0.005 * r ? ` (${x2(r)} round by round)` : '') };
+  const how = pairedLogRatios(num, den) ? ' round by round' : '';
+  return { name, status: r >= min ? 'met' : 'not met', value: say(num.summary.rate, den.summary.rate, `${x2(r)}${how}`) };
 }
 
 /** The goals at `cpus` simulated CPUs (2 on the reference machine). */
@@ -59,11 +58,11 @@ export function checkGoals(result: BenchResult, cpus = 2): GoalCheck[] {
   const ours = (id: string) => row(result, 'ours', id);
   const out: GoalCheck[] = [];
   out.push(ratioGoal(`percpu counter within 2x of plain JS doing the same work @${cpus}`, ours(at('percpu-128')), row(result, 'plain', at('percpu-128')), 0.5,
-    (n, d) => `ours ${m(n)}, plain JS ${m(d)}: plain JS is ${x2(d / n)} ours`));
+    (n, d, r) => `ours ${m(n)}, plain JS ${m(d)} (medians); ours / plain JS ${r}`));
   out.push(ratioGoal(`percpu counter at least 2x the kernel's @${cpus}`, ours(at('percpu-128')), row(result, 'kernel', at('percpu-128')), 2,
-    (n, d) => `${m(n)} / ${m(d)} = ${x2(n / d)}`));
+    (n, d, r) => `ours ${m(n)}, kernel ${m(d)} (medians); ours / kernel ${r}`));
   out.push(ratioGoal(`adaptive spinlock at 8 CPUs keeps half its rate @${cpus}`, ours(at('spinlock', 8)), ours(at('spinlock')), 0.5,
-    (n, d) => `${m(n)} = ${(100 * n / d).toFixed(0)}% of ${m(d)}`));
+    (n, d, r) => `@8 ${m(n)}, @${cpus} ${m(d)} (medians); @8 / @${cpus} ${r}`));
   out.push(againstKernel(result, `map operations from handlers at least 0.5x the kernel's`, (r) => r.group === 'map', 0.5));
   out.push(againstKernel(result, `LRU update with eviction at least 0.5x the kernel's @${cpus}`, (r) => r.group === 'map' && r.params.op === 'evict' && r.cpus === cpus, 0.5));
   out.push(againstKernel(result, `user-space calls at least as fast as the kernel's bpf(2)`, (r) => r.group === 'user', 1));

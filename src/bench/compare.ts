@@ -10,7 +10,8 @@
 // lock and false-sharing ratios. Those are shown, never gated, against another machine.
 
 import { mean, median, medianInterval, stars, starCount, variance, welch, welchContrast, type Stars } from './stats.js';
-import type { BenchResult, Row, Sample, Side, Summary } from './schema.js';
+import { SIDES, type BenchResult, type Row, type Sample, type Side, type Summary } from './schema.js';
+import { styleOf } from './series.js';
 
 export const DEFAULT_THRESHOLD = 0.1;
 
@@ -132,12 +133,10 @@ export interface RatioDef {
   portable: boolean;
 }
 
-/** The references ours is divided by, with the ratio's name. */
-const REFERENCES = [
-  { side: 'plain', name: 'ours/plain', title: 'plain JS', portable: true },
-  { side: 'kernel', name: 'ours/kernel', title: 'kernel', portable: false },
-  { side: 'limit', name: 'ours/limit', title: 'C threads', portable: false },
-] as const;
+/** The references ours is divided by (every side but ours), with the ratio's name. */
+const REFERENCES = SIDES.filter((side) => side !== 'ours').map((side) => ({
+  side, name: `ours/${side}`, title: styleOf(side).title, portable: styleOf(side).portable === true,
+}));
 
 /**
  * The ratios worth gating on, from the rows a result has: for every row of ours, ours / each

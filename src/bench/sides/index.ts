@@ -2,7 +2,8 @@
 // are references measured in the same run (plain JS by hand, the kernel, C threads). A side is one
 // provider (its rows for each kind of cell, each with a way to make its subject; see side.ts);
 // adding a side is a new file beside these, its name in schema.ts's SIDES, a line in the table
-// below and its colour in series.ts.
+// below and its style in series.ts (title, colour, and whether ours / it holds across machine
+// kinds); its rows then get ratio columns, report series and gate ratios of their own.
 
 import type { Side } from '../schema.js';
 import { kernelSide } from './kernel.js';

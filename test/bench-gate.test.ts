@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { benchCommand } from '../src/cli/bench.js';
-import { compareRatios, compareRows, gate, ratioDefs, summarize } from '../src/bench/compare.js';
+import { compareRatios, compareRows, gate, ratioDefs, summarize, withinRunRatios } from '../src/bench/compare.js';
 import { parseResult, RESULT_FORMAT, RESULT_SCHEMA, validateAgainst, type BenchResult, type Row, type Side } from '../src/bench/schema.js';
 
 /** Samples of 1e6 events at the given rates (events/s). */
@@ -28,7 +28,7 @@ function row(side: Side, strategy: string, cpus: number, rates: number[]): Row {
   };
 }
 
-function result(rows: Row[], cpuModel = 'Test CPU'): BenchResult {
+function result(rows: Row[], cpuModel = 'Intel(R) Xeon(R) Processor'): BenchResult {
   return {
     format: RESULT_FORMAT, createdAt: '2026-01-01T00:00:00.000Z', durationSec: 1,
     env: { node: 'v20', v8: '11', platform: 'linux', arch: 'x64', osRelease: '6', cpuModel, cores: 2, commit: 'abc', piscina: '5', tinybench: '6', kernelReference: 'not used' },
@@ -84,14 +84,20 @@ describe('row verdicts', () => {
 });
 
 describe('ratios within a run', () => {
-  it('are defined for ours / plain JS, ours / kernel and spinlock / atomic', () => {
+  it('are defined for ours / plain JS, ours / kernel, ours / C threads and spinlock / atomic; only ours / plain JS is portable', () => {
     const r = result([
       row('ours', 'spinlock', 2, around(8e6, 0.01)), row('ours', 'atomic', 2, around(16e6, 0.01)),
-      row('plain', 'spinlock', 2, around(10e6, 0.01)), row('kernel', 'spinlock', 2, around(5e6, 0.01)),
+      row('plain', 'spinlock', 2, around(10e6, 0.01)), row('kernel', 'spinlock', 2, around(5e6, 0.01)), row('limit', 'spinlock', 2, around(40e6, 0.01)),
     ]);
-    expect(ratioDefs(r).map((d) => d.id).sort()).toEqual([
-      'ours/kernel counter/spinlock/cpus=2', 'ours/plain counter/spinlock/cpus=2', 'spinlock/atomic cpus=2',
+    expect(ratioDefs(r).map((d) => [d.id, d.portable]).sort()).toEqual([
+      ['ours/kernel counter/spinlock/cpus=2', false], ['ours/limit counter/spinlock/cpus=2', false], ['ours/plain counter/spinlock/cpus=2', true], ['spinlock/atomic cpus=2', false],
     ]);
+  });
+
+  it('pair a map row of ours with the kernel row of the same id', () => {
+    const map = (side: Side, rate: number): Row => ({ ...row(side, 'x', 2, around(rate, 0.01)), id: 'map/hash/lookup/cpus=2', group: 'map', label: 'hash lookup', params: { map: 'hash', op: 'lookup' } });
+    const r = result([map('ours', 20e6), map('kernel', 40e6)]);
+    expect(ratioDefs(r).map((d) => d.id)).toEqual(['ours/kernel map/hash/lookup/cpus=2']);
   });
 
   it('catch our slowdown on another machine where absolute rows are not gated', () => {
@@ -113,6 +119,48 @@ describe('ratios within a run', () => {
     expect(report.rows[0]!.verdict).toBe('regressed');
     expect(report.ratios[0]!.verdict).toBe('unchanged');
     expect(report.exitCode).toBe(0);
+  });
+});
+
+describe('the gate on another kind of machine (issue 12.10)', () => {
+  // The baseline from an Intel Xeon; the run on an AMD EPYC, where a locked add costs 2.5x as much,
+  // so ours / kernel and ours / C threads drop while ours / plain JS (the runtime's overhead) holds.
+  const xeon = result([
+    row('ours', 'atomic', 2, around(20e6, 0.01)), row('plain', 'atomic', 2, around(25e6, 0.01)),
+    row('kernel', 'atomic', 2, around(22e6, 0.01)), row('limit', 'atomic', 2, around(28e6, 0.01)),
+  ]);
+  const epyc = (oursRate: number) => result([
+    row('ours', 'atomic', 2, around(oursRate, 0.01)), row('plain', 'atomic', 2, around(10e6, 0.01)),
+    row('kernel', 'atomic', 2, around(20e6, 0.01)), row('limit', 'atomic', 2, around(70e6, 0.01)),
+  ], 'AMD EPYC');
+
+  it('gates only ours / plain JS: the kernel and C-thread ratios moved with the CPU, shown but not gated, exit 0', () => {
+    const report = gate(xeon, epyc(8e6));
+    const byKey = new Map(report.ratios.map((c) => [c.key, c]));
+    expect(byKey.get('ours/kernel counter/atomic/cpus=2')!.verdict).toBe('regressed');
+    expect(byKey.get('ours/kernel counter/atomic/cpus=2')!.gated).toBe(false);
+    expect(byKey.get('ours/limit counter/atomic/cpus=2')!.gated).toBe(false);
+    expect(byKey.get('ours/plain counter/atomic/cpus=2')!.gated).toBe(true);
+    expect(byKey.get('ours/plain counter/atomic/cpus=2')!.verdict).toBe('unchanged');
+    expect(report.rows.every((c) => !c.gated)).toBe(true);
+    expect(report.exitCode).toBe(0);
+  });
+
+  it('still fails when the runtime itself got slower against plain JS, exit 1', () => {
+    const report = gate(xeon, epyc(6e6));
+    expect(report.regressions.map((c) => c.key)).toEqual(['ours/plain counter/atomic/cpus=2']);
+    expect(report.exitCode).toBe(1);
+  });
+
+  it('gates every ratio and our rows against a baseline from the same kind of machine', () => {
+    const slower = result([
+      row('ours', 'atomic', 2, around(20e6, 0.01)), row('plain', 'atomic', 2, around(25e6, 0.01)),
+      row('kernel', 'atomic', 2, around(44e6, 0.01)), row('limit', 'atomic', 2, around(28e6, 0.01)),
+    ]);
+    const report = gate(xeon, slower);
+    expect(report.ratios.every((c) => c.gated)).toBe(true);
+    expect(report.regressions.map((c) => c.key)).toEqual(['ours/kernel counter/atomic/cpus=2']);
+    expect(report.exitCode).toBe(1);
   });
 });
 
@@ -174,5 +222,37 @@ describe('percpu-maps bench --schema', () => {
     } finally {
       out.mockRestore();
     }
+  });
+});
+
+describe('result files of the first format', () => {
+  it('are refused with why and what to do: their plain-JS and kernel rows mean something else', () => {
+    expect(() => parseResult('old.json', JSON.stringify({ format: 'percpu-maps-bench/1', rows: [] })))
+      .toThrow(/old\.json was written by an older bench \(format percpu-maps-bench\/1\).*measure a new one \(percpu-maps bench --update-baseline/);
+  });
+});
+
+describe('ratios paired by round', () => {
+  // The machine's load drifts from round to round by up to +-40%; ours and plain JS, sampled back
+  // to back in each round, drift together, and ours is always 0.8x plain JS.
+  const drift = [1, 0.6, 1.4, 0.8, 1.2, 0.7, 1.3, 0.9, 1.1, 1];
+  const cell = (oursShare: number, cpuModel?: string) => result([
+    row('ours', 'percpu-128', 2, drift.map((d) => d * 100e6 * oursShare)),
+    row('plain', 'percpu-128', 2, drift.map((d) => d * 100e6)),
+  ], cpuModel);
+
+  it('give the ratio a narrow interval though every rate swings by 40%', () => {
+    const [r] = withinRunRatios(cell(0.8)).filter((v) => v.def.id.startsWith('ours/plain'));
+    expect(r!.ratio).toBeCloseTo(0.8, 6);
+    expect(r!.lo).toBeCloseTo(0.8, 6);
+    expect(r!.hi).toBeCloseTo(0.8, 6);
+  });
+
+  it('catch a 20% drop of ours / plain JS that unpaired samples this noisy could not', () => {
+    const [c] = compareRatios(cell(1), cell(0.8, 'Other CPU'));
+    expect(c!.changePct).toBeCloseTo(-20, 1);
+    expect(c!.verdict).toBe('regressed');
+    const [rows] = compareRows(cell(1), cell(0.8));
+    expect(rows!.verdict).not.toBe('regressed');
   });
 });

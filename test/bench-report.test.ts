@@ -1,9 +1,10 @@
-// The HTML report: a self-contained page whose charts a real browser lays out. The page checks
-// itself after layout (every chart has a size and its points) and writes the verdict on
-// <html data-rendered>; headless Chromium (Debian package 'chromium') loads it and we read the DOM.
+// The HTML report: a self-contained page whose charts (Observable Plot, inlined) a real browser
+// draws. The page checks itself after drawing (every chart has a size, its marks and a legend) and
+// writes the verdict on <html data-rendered>; headless Chromium (Debian package 'chromium') loads
+// it, we read the DOM, and take a screenshot (kept at $BENCH_REPORT_PNG when set, to look at).
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -39,9 +40,11 @@ function synthetic(): BenchResult {
     rows.push(row('plain', 'percpu-128', 'percpu (stride 128)', cpus, 800e6 * Math.min(cpus, 2)));
     rows.push(row('ours', 'spinlock', 'spinlock (adaptive)', cpus, 8e6 / cpus));
     rows.push(row('plain', 'spinlock', 'spinlock (adaptive)', cpus, 20e6 / cpus));
-    if (cpus <= 2) rows.push(row('kernel', 'spinlock', 'spinlock (bpf_spin_lock)', cpus, 25e6));
+    if (cpus <= 2) rows.push(row('kernel', 'spinlock', 'spinlock (adaptive)', cpus, 25e6));
+    rows.push(row('limit', 'spinlock', 'spinlock (adaptive)', cpus, 40e6 / cpus));
   }
   rows.push(row('ours', 'array/lookup', 'array lookup', 1, 100e6, 'map'));
+  rows.push(row('kernel', 'array/lookup', 'array lookup', 1, 50e6, 'map'));
   rows.push({ ...row('ours', 'lru_hash/lookup', 'lru_hash lookup', 1, 1, 'map'), status: 'not-measured', reason: 'not implemented yet', samples: [], summary: undefined });
   return {
     format: RESULT_FORMAT, createdAt: '2026-01-01T00:00:00.000Z', durationSec: 12,
@@ -59,14 +62,15 @@ describe('HTML report', () => {
     expect(html).toContain('Test &lt;CPU&gt; &amp; co');
   });
 
-  it('has the overview, one panel per strategy, the ratio chart and the map chart', () => {
+  it('inlines the chart library and the data, and names every side it shows', () => {
     const html = renderHtml(synthetic());
-    expect(html.match(/<svg class="chart"/g)?.length).toBe(5);
-    expect(html).toContain('aria-label="percpu (stride 128)"');
-    expect(html).toContain('aria-label="spinlock (adaptive)"');
+    expect(html).toContain('<script type="application/json" id="bench-data">');
+    expect(html).toMatch(/observablehq|Plot/);
+    for (const side of ['<b>ours</b>', '<b>plain JS</b>', '<b>kernel</b>', '<b>C threads</b>']) expect(html).toContain(side);
+    expect(html).not.toContain('<b>JS floor</b>');
   });
 
-  it.skipIf(!chromium)('renders in headless Chromium: every chart laid out with its points', () => {
+  it.skipIf(!chromium)('renders in headless Chromium: every chart drawn with its marks and a legend', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bench-report-'));
     const file = join(dir, 'report.html');
     writeFileSync(file, renderHtml(synthetic()));
@@ -75,9 +79,19 @@ describe('HTML report', () => {
     });
     const html = /<html[^>]*>/.exec(dom)?.[0] ?? '';
     expect(html).toContain('data-rendered="ok"');
-    expect(html).toContain('data-charts="5"');
-    // Overview 2 strategies x 4 CPU counts; panels add plain JS (8 + 8) and 2 kernel points;
-    // ratio bars: ours/plain for 2 strategies at 1 and 2 CPUs, ours/kernel spinlock at 1 and 2; 1 map bar.
-    expect(html).toContain('data-points="33"');
+    // The overview, a panel per strategy (2), ours / reference for the counters and the map rows, the map chart.
+    expect(html).toContain('data-charts="6"');
+    // Dots: overview 2 x 4; panels 4 + 4 (percpu: ours, plain) and 4 + 4 + 2 + 4 (spinlock: ours, plain,
+    // kernel, C threads). Bars: counter ratios (ours/plain x 2 strategies x 2 CPUs, ours/kernel x 2,
+    // ours/limit x 2) 8, map ratio 1, map rates 2.
+    expect(html).toContain(`data-points="41"`);
+    const png = process.env.BENCH_REPORT_PNG ?? join(dir, 'report.png');
+    execFileSync(chromium!, ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--virtual-time-budget=5000', '--window-size=1350,2400', `--screenshot=${png}`, pathToFileURL(file).href], {
+      stdio: 'ignore', timeout: 60_000,
+    });
+    // A PNG of the page: the signature, and more than a blank page's bytes.
+    const bytes = readFileSync(png);
+    expect([...bytes.subarray(1, 4)].map((b) => String.fromCharCode(b)).join('')).toBe('PNG');
+    expect(bytes.length).toBeGreaterThan(50_000);
   });
 });

@@ -15,9 +15,10 @@ describe('percpu-maps bench --smoke', () => {
   const html = join(dir, 'report.html');
   let code = -1;
   let result: BenchResult;
+  let printed = '';
 
   beforeAll(async () => {
-    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => { printed += String(chunk); return true; });
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       code = await benchCommand(['--smoke', '--out', out, '--html', html]);
@@ -44,14 +45,40 @@ describe('percpu-maps bench --smoke', () => {
     expect(result.settings.preset).toBe('smoke');
   });
 
-  it('measures ours and plain JS for every counter cell, with raw samples', () => {
+  it('measures ours, plain JS doing the same work and the JS floor for every counter cell, with raw samples', () => {
     for (const side of ['ours', 'plain'] as const) {
       for (const s of ['atomic', 'spinlock', 'percpu-128']) {
-        const row = result.rows.find((r) => r.side === side && r.id === `counter/${s}/cpus=2`);
-        expect(row?.status, `${side} ${s}`).toBe('measured');
-        expect(row!.samples).toHaveLength(2);
+        for (const id of side === 'plain' ? [`counter/${s}/cpus=2`, `counter/${s}/cpus=2/floor`] : [`counter/${s}/cpus=2`]) {
+          const row = result.rows.find((r) => r.side === side && r.id === id);
+          expect(row?.status, `${side} ${id}`).toBe('measured');
+          expect(row!.samples).toHaveLength(2);
+        }
       }
     }
+  });
+
+  it('has a row of every side for every counter cell, measured or saying why not', () => {
+    for (const side of ['kernel', 'limit'] as const) {
+      const rows = result.rows.filter((r) => r.side === side && r.group === 'counter');
+      expect(rows.map((r) => r.id).sort(), side).toEqual(['counter/atomic/cpus=2', 'counter/percpu-128/cpus=2', 'counter/spinlock/cpus=2']);
+      for (const r of rows) {
+        if (r.status === 'measured') expect(r.samples.length).toBe(2);
+        else expect(r.reason).toMatch(/\S/);
+      }
+    }
+  });
+
+  it('has a kernel row beside every map operation and user-space call of ours', () => {
+    for (const group of ['map', 'user'] as const) {
+      const ours = result.rows.filter((r) => r.side === 'ours' && r.group === group).map((r) => r.id).sort();
+      expect(ours.length, group).toBeGreaterThan(5);
+      expect(result.rows.filter((r) => r.side === 'kernel' && r.group === group).map((r) => r.id).sort(), group).toEqual(ours);
+    }
+  });
+
+  it('shows no goals for the smoke preset: its samples are too short to judge them', () => {
+    expect(printed).not.toMatch(/goals/);
+    expect(printed).toMatch(/counters: million events\/s/);
   });
 
   it('loses no update with atomic, spinlock or percpu, in any sample', () => {
@@ -60,22 +87,13 @@ describe('percpu-maps bench --smoke', () => {
     for (const r of exact) for (const s of r.samples) expect(s.lost, `${r.side} ${r.id}`).toBe(0);
   });
 
-  it('has kernel rows that are either measured or say why not', () => {
-    const kernel = result.rows.filter((r) => r.side === 'kernel');
-    expect(kernel.map((r) => r.id).sort()).toEqual(['counter/atomic/cpus=2', 'counter/percpu/cpus=2', 'counter/spinlock/cpus=2']);
-    for (const r of kernel) {
-      if (r.status === 'measured') expect(r.samples.length).toBe(2);
-      else expect(r.reason).toMatch(/\S/);
-    }
-  });
-
   it('gives every row that was not measured a reason', () => {
     for (const r of result.rows.filter((x) => x.status === 'not-measured')) expect(r.reason, r.id).toMatch(/\S/);
   });
 
   it('writes the HTML report with its charts', () => {
     const page = readFileSync(html, 'utf8');
-    expect(page).toContain('<svg class="chart"');
+    expect(page).toContain('<h2>Counters: events/s');
     expect(page).toContain('counter/percpu-128/cpus=2');
   });
 });
@@ -93,7 +111,8 @@ describe('stopping a run (Ctrl-C)', () => {
       onRowEnd: (row, i) => { if (i === 0) suite.stop(); },
     });
     expect(suite.interrupted).toBe(true);
-    expect(started).toEqual(['counter/atomic/cpus=1']);
-    expect(rows.map((r) => [r.id, r.status, r.samples.length])).toEqual([['counter/atomic/cpus=1', 'measured', 2]]);
+    // The first cell (atomic: plain JS doing the same work, and the floor) ran to its end; no row after it started.
+    expect(started).toEqual(['counter/atomic/cpus=1', 'counter/atomic/cpus=1/floor']);
+    expect(rows.map((r) => [r.id, r.status, r.samples.length])).toEqual([['counter/atomic/cpus=1', 'measured', 2], ['counter/atomic/cpus=1/floor', 'measured', 2]]);
   });
 });

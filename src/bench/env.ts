@@ -27,7 +27,7 @@ export function gitCommit(dir: string = PACKAGE_ROOT): string {
   }
 }
 
-export function environment(kernelReference: string): Environment {
+export function environment(kernelReference: string, tools: Partial<Record<string, string>> = {}): Environment {
   const env: Environment = {
     node: process.version,
     v8: process.versions.v8,
@@ -41,6 +41,8 @@ export function environment(kernelReference: string): Environment {
     tinybench: packageVersion('tinybench'),
     kernelReference,
   };
+  const named = Object.entries(tools).filter((e): e is [string, string] => typeof e[1] === 'string');
+  if (named.length) env.tools = Object.fromEntries(named);
   try {
     env.bpfJit = readFileSync('/proc/sys/net/core/bpf_jit_enable', 'utf8').trim();
   } catch {

@@ -2,6 +2,7 @@
 // line per row otherwise), Ctrl-C keeps the rows measured so far, and the result with its
 // environment.
 
+import { loadavg } from 'node:os';
 import { fmtInt } from './format.js';
 import { guardSignals } from '../cpu/signals.js';
 import { Suite, type SuiteOptions } from './suite.js';
@@ -9,11 +10,16 @@ import { environment } from './env.js';
 import { RESULT_FORMAT, type BenchResult, type Row, type Settings } from './schema.js';
 import { fmtM } from './table.js';
 
+const round2 = (x: number): number => Math.round(x * 100) / 100;
+
+const name = (row: Row): string => `${row.side}${row.params.variant ? ` ${String(row.params.variant)}` : ''} ${row.label}${row.cpus ? ` @${row.cpus}` : ''}`;
+
 /** Run the suite with progress on stderr and Ctrl-C handling; returns the result and the exit code. */
 export async function measure(options: SuiteOptions, settings: Settings, log: (s: string) => void, quiet = false): Promise<{ result: BenchResult; exitCode: number }> {
   const suite = new Suite(options);
   const guard = guardSignals(() => suite);
   const started = Date.now();
+  const loadBefore = loadavg()[0]!;
   const tty = process.stderr.isTTY === true;
   let ticker: NodeJS.Timeout | null = null;
   let current = '';
@@ -21,19 +27,19 @@ export async function measure(options: SuiteOptions, settings: Settings, log: (s
   try {
     rows = await suite.run({
       onRowStart: (row, i, n) => {
-        current = `[${i + 1}/${n}] ${row.side} ${row.label}${row.cpus ? ` @${row.cpus}` : ''}`;
+        current = `[${i + 1}/${n}] ${name(row)}`;
         if (tty) {
           if (ticker) clearInterval(ticker);
           ticker = setInterval(() => process.stderr.write(`\r\x1b[K${current}: ${fmtInt(suite.progress())} events`), 250);
         }
       },
-      onSample: (_row, done, total) => {
-        if (tty) process.stderr.write(`\r\x1b[K${current}: sample ${done}/${total}`);
+      onSample: (row, done, total) => {
+        if (tty) process.stderr.write(`\r\x1b[K${name(row)}: sample ${done}/${total}`);
       },
-      onRowEnd: (row) => {
+      onRowEnd: (row, i, n) => {
         if (quiet && !tty) return;
         const what = row.status === 'measured' && row.summary ? `${fmtM(row.summary.rate)} M/s` : `not measured (${row.reason})`;
-        process.stderr.write(`${tty ? '\r\x1b[K' : ''}${current}: ${what}\n`);
+        process.stderr.write(`${tty ? '\r\x1b[K' : ''}[${i + 1}/${n}] ${name(row)}: ${what}\n`);
       },
     });
   } finally {
@@ -44,7 +50,7 @@ export async function measure(options: SuiteOptions, settings: Settings, log: (s
     format: RESULT_FORMAT,
     createdAt: new Date(started).toISOString(),
     durationSec: (Date.now() - started) / 1000,
-    env: environment(suite.kernelTools),
+    env: { ...environment(suite.kernelTools, suite.tools), loadAverage: [round2(loadBefore), round2(loadavg()[0]!)] },
     settings,
     interrupted: guard.received,
     rows,

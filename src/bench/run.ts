@@ -12,7 +12,7 @@ import { measure } from './measure.js';
 import { renderHtml } from './report-html.js';
 import type { BenchResult, RowGroup, Settings, Side } from './schema.js';
 import { COUNTER_STRATEGIES, type CounterStrategy, type SuiteOptions } from './suite.js';
-import { renderComparison, renderResult } from './table.js';
+import { renderComparison, renderMarkdown, renderResult } from './table.js';
 
 /** The committed baseline (--update-baseline writes it, --compare usually reads it). */
 export const BASELINE = join(PACKAGE_ROOT, 'bench', 'baseline.json');
@@ -56,6 +56,8 @@ export interface BenchPlan {
   kernelHook: KernelHook;
   /** Print the result JSON on stdout instead of the tables. */
   json: boolean;
+  /** Print the figure tables as Markdown instead of the tables. */
+  markdown?: boolean;
   /** Where the JSON goes (default bench/results/<time>.json, none for an input result). */
   outPath?: string;
   /** Where the HTML report goes (default: next to the JSON); null: no report. */
@@ -111,6 +113,8 @@ export async function runBench(plan: BenchPlan): Promise<number> {
 
   if (plan.json) {
     process.stdout.write(JSON.stringify(result, null, 1) + '\n');
+  } else if (plan.markdown) {
+    process.stdout.write(renderMarkdown(result) + '\n');
   } else {
     process.stdout.write(renderResult(result) + '\n');
     if (comparison) process.stdout.write('\n' + renderComparison(comparison.report, comparison.baseLabel, plan.thresholdPct) + '\n');

@@ -3,10 +3,15 @@
 // enum, const, minimum, $ref into $defs, anyOf). A baseline that does not validate is refused with
 // the path of the first bad field, so --compare never compares half-understood numbers.
 
-export const RESULT_FORMAT = 'percpu-maps-bench/1';
+/**
+ * The result file's format. 2: rows come in cells whose sides share the row id (kernel rows too),
+ * plain-JS rows do the same work as ours (the old constant-slot loop is the 'floor' variant), and
+ * a limit side. A /1 file's plain-JS and kernel rows mean something else, so it is refused.
+ */
+export const RESULT_FORMAT = 'percpu-maps-bench/2';
 
 /** Which implementation a row measures. */
-export const SIDES = ['ours', 'plain', 'kernel'] as const;
+export const SIDES = ['ours', 'plain', 'kernel', 'limit'] as const;
 export type Side = (typeof SIDES)[number];
 
 export const GROUPS = ['counter', 'map', 'user'] as const;
@@ -78,6 +83,10 @@ export interface Environment {
   bpfJit?: string;
   /** Kernel reference tools: clang, libbpf; or why they are missing. */
   kernelReference: string;
+  /** Each reference side's tools (kernel: clang, libbpf; limit: the C compiler), or why it is missing. */
+  tools?: Record<string, string>;
+  /** The 1-minute load average when the run started and when it ended: other work on the machine. */
+  loadAverage?: number[];
 }
 
 export interface Settings {
@@ -116,7 +125,7 @@ const str = { type: 'string' };
 
 export const RESULT_SCHEMA: JsonSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'percpu-maps-bench-1.schema.json',
+  $id: 'percpu-maps-bench-2.schema.json',
   title: 'percpu-maps benchmark result',
   type: 'object',
   required: ['format', 'createdAt', 'durationSec', 'env', 'settings', 'interrupted', 'rows'],
@@ -138,6 +147,8 @@ export const RESULT_SCHEMA: JsonSchema = {
       properties: {
         node: str, v8: str, platform: str, arch: str, osRelease: str, cpuModel: str, cores: { type: 'integer', minimum: 1 },
         commit: str, piscina: str, tinybench: str, bpfJit: str, kernelReference: str,
+        tools: { type: 'object', additionalProperties: str },
+        loadAverage: { type: 'array', items: { type: 'number', minimum: 0 } },
       },
     },
     settings: {
@@ -266,10 +277,13 @@ export function parseResult(file: string, text: string): BenchResult {
   } catch (e) {
     throw new ResultFileError(`${file} is not JSON: ${(e as Error).message}`);
   }
+  if ((json as { format?: unknown } | null)?.format === 'percpu-maps-bench/1') {
+    throw new ResultFileError(`${file} was written by an older bench (format percpu-maps-bench/1): its plain-JS rows were the constant-slot floor and its kernel rows had ids of their own, so nothing in it compares with this run; measure a new one (percpu-maps bench --update-baseline, or --out FILE)`);
+  }
   const errors = validateAgainst(RESULT_SCHEMA, json);
   if (errors.length > 0) {
     const first = errors.slice(0, 3).map((e) => `${e.path || '/'} ${e.message}`).join('; ');
-    throw new ResultFileError(`${file} is not a percpu-maps bench result (${RESULT_FORMAT}): ${first}${errors.length > 3 ? ` (+${errors.length - 3} more)` : ''}; make one with 'percpu-maps bench --json-out FILE'`);
+    throw new ResultFileError(`${file} is not a percpu-maps bench result (${RESULT_FORMAT}): ${first}${errors.length > 3 ? ` (+${errors.length - 3} more)` : ''}; make one with 'percpu-maps bench --out FILE'`);
   }
   return json as BenchResult;
 }

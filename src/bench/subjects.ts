@@ -1,7 +1,7 @@
 // What the benchmark times. A subject starts its threads, warms up every one of them, sizes a
-// sample to about the wanted duration, then gives one timed sample per call. Subjects: our runtime
-// running a program, the plain-JS reference workers, the kernel through BPF_PROG_TEST_RUN, and
-// user-space calls in the coordinator.
+// sample to about the wanted duration, then gives one timed sample per call. Subjects here: our
+// runtime running a program, the plain-JS reference workers, and user-space calls in the
+// coordinator; the kernel's and the C threads' subjects live with their sides (sides/).
 
 import { Worker } from 'node:worker_threads';
 import { newBarrier } from '../cpu/barrier.js';
@@ -10,8 +10,7 @@ import { siblingModule } from '../cpu/module-url.js';
 import { Runtime, type LoadedProgram } from '../cpu/runtime.js';
 import { U32_MAX } from '../maps/limits.js';
 import type { SpinLockMode } from '../sync/spinlock.js';
-import type { KernelLoader, KernelProgram } from './kernel.js';
-import type { PlainReport, PlainRun, PlainStrategy, PlainWorkerData } from './plain-worker.js';
+import type { PlainReport, PlainRun, PlainStrategy, PlainVariant, PlainWorkerData } from './plain-worker.js';
 
 export interface Measured {
   events: number;
@@ -40,7 +39,7 @@ export interface Subject {
 }
 
 /** Per-CPU event counts are u32 in the runtime's split. */
-const MAX_PER_CPU = U32_MAX;
+export const MAX_PER_CPU = U32_MAX;
 /** A sample stops itself after this many times its planned duration (a collapsing spin lock). */
 const CAP_FACTOR = 5;
 
@@ -48,7 +47,7 @@ const CAP_FACTOR = 5;
  * Warm up with doubling runs until `warmupMs` has passed, then return the events that fill about
  * `sampleMs` at the rate of the last run. `run(events, capMs)` must stop itself after capMs.
  */
-async function warmAndSize(cpus: number, o: PrepareOptions, run: (events: number, capMs: number) => Promise<Measured>): Promise<number> {
+export async function warmAndSize(cpus: number, o: PrepareOptions, run: (events: number, capMs: number) => Promise<Measured>): Promise<number> {
   let events = cpus * 4096;
   let spent = 0;
   let rate = 0;
@@ -146,12 +145,14 @@ export class PlainSubject implements Subject {
   private readonly cpus: number;
   private readonly strategy: PlainStrategy;
   private readonly stride: number;
+  private readonly variant: PlainVariant;
 
   /** `stride`: bytes between two CPUs' percpu counters (default 128, a percpu map's default slab alignment). */
-  constructor(strategy: PlainStrategy, cpus: number, stride = 128) {
+  constructor(strategy: PlainStrategy, cpus: number, stride = 128, variant: PlainVariant = 'same-work') {
     this.strategy = strategy;
     this.cpus = cpus;
     this.stride = stride;
+    this.variant = variant;
     this.memory = new SharedArrayBuffer(Math.max(64, cpus * stride + 8));
     this.control = new SharedArrayBuffer(controlBytes(cpus));
     this.ctl = new Int32Array(this.control);
@@ -162,7 +163,7 @@ export class PlainSubject implements Subject {
     const file = fromSource ? new URL('./plain-from-source.mjs', import.meta.url) : siblingModule(import.meta.url, 'plain-worker');
     const ready: Promise<void>[] = [];
     for (let cpu = 0; cpu < this.cpus; cpu++) {
-      const workerData: PlainWorkerData = { cpu, cpus: this.cpus, strategy: this.strategy, stride: this.stride, memory: this.memory, control: this.control };
+      const workerData: PlainWorkerData = { cpu, cpus: this.cpus, strategy: this.strategy, variant: this.variant, stride: this.stride, memory: this.memory, control: this.control };
       const w = new Worker(file, { workerData });
       this.workers.push(w);
       ready.push(new Promise((resolve, reject) => {
@@ -198,8 +199,11 @@ export class PlainSubject implements Subject {
     const end = Math.max(...reports.map((r) => r.endMs));
     const u32 = new Uint32Array(this.memory);
     let observed = 0;
-    if (this.strategy === 'percpu' || this.strategy === 'percpu-atomic') for (let c = 0; c < this.cpus; c++) observed += u32[(c * this.stride) >>> 2]!;
-    else observed = u32[0]!;
+    // Same-work percpu counts in a u64 (two halves); the floor and the others in a u32.
+    const u64 = this.strategy === 'percpu' && this.variant === 'same-work';
+    const at = (w: number) => u32[w]! + (u64 ? u32[w + 1]! * 2 ** 32 : 0);
+    if (this.strategy === 'percpu' || this.strategy === 'percpu-atomic') for (let c = 0; c < this.cpus; c++) observed += at((c * this.stride) >>> 2);
+    else observed = at(0);
     return { events: Math.max(1, done), ns: Math.max(1, Math.round((end - start) * 1e6)), lost: done - observed, ...(done < events ? { capped: true } : {}) };
   }
 
@@ -221,65 +225,6 @@ export class PlainSubject implements Subject {
     const ws = this.workers;
     this.workers = [];
     await Promise.all(ws.map((w) => w.terminate()));
-  }
-}
-
-// ---- the kernel -----------------------------------------------------------------------------------
-
-export class KernelSubject implements Subject {
-  private repeat = 0;
-  private readonly loader: KernelLoader;
-  private readonly program: KernelProgram;
-  private readonly cpuIds: number[];
-  /** The kernel's own mean ns per run, per sample (mean over the CPUs). */
-  private readonly nsPerRun: number[] = [];
-  private timed = false;
-
-  constructor(loader: KernelLoader, program: KernelProgram, cpuIds: number[]) {
-    this.loader = loader;
-    this.program = program;
-    this.cpuIds = cpuIds;
-  }
-
-  async prepare(p: PrepareOptions): Promise<void> {
-    // The kernel needs no JIT warm-up, but the caches and the CPUs' clocks do.
-    const events = await warmAndSize(this.cpuIds.length, p, (e) => this.runOnce(e));
-    this.repeat = Math.max(1, Math.round(events / this.cpuIds.length));
-    this.timed = true;
-  }
-
-  /**
-   * The kernel's own figure (BPF_PROG_TEST_RUN's duration: mean ns per run, whole ns, without
-   * the time the thread was scheduled away or the syscall's fixed costs), median over samples.
-   */
-  facts(): Record<string, number> {
-    if (this.nsPerRun.length === 0) return {};
-    const s = [...this.nsPerRun].sort((a, b) => a - b);
-    return { kernelNsPerRun: s[s.length >> 1]! };
-  }
-
-  private async runOnce(events: number): Promise<Measured> {
-    const repeat = Math.max(1, Math.min(MAX_PER_CPU, Math.round(events / this.cpuIds.length)));
-    const r = await this.loader.run(this.program, this.cpuIds, repeat);
-    if (this.timed) this.nsPerRun.push(r.nsPerRun.reduce((a, b) => a + b, 0) / r.nsPerRun.length);
-    const total = repeat * this.cpuIds.length;
-    return { events: total, ns: Math.max(1, r.wallNs), lost: total - r.count };
-  }
-
-  sample(): Promise<Measured> {
-    return this.runOnce(this.repeat * this.cpuIds.length);
-  }
-
-  progress(): number {
-    return 0;
-  }
-
-  stop(): void {
-    // A test run cannot be cut short from here; it lasts about one sample.
-  }
-
-  async close(): Promise<void> {
-    // The loader is shared by every kernel row and closed by the suite.
   }
 }
 

@@ -14,10 +14,12 @@ export const BENCH_HELP = `usage: percpu-maps bench [--quick | --smoke] [options
 
 Times the sys_clone counters (racy, atomic, spinlock adaptive and pure spin, percpu at slab
 strides 8/64/128, percpu with a locked add at strides 8/128) at 1, 2, 4 and 8 simulated CPUs,
-each next to a plain-JS worker doing the same work by hand and to the same program as real
-eBPF run by the kernel (BPF_PROG_TEST_RUN on each CPU at once); then map operations from
-handlers and user-space calls. Each row: fresh threads, a warm-up in every thread, then
-samples; the tables show medians with a 95% interval.
+map operations from handlers on every map type, and user-space calls. Every row sits beside
+references doing the same job in the same run: plain JS written by hand (and the JS floor,
+a constant slot), the kernel (the same program as eBPF through BPF_PROG_TEST_RUN on each CPU
+at once; user-space calls through bpf(2)), and C threads pinned to CPUs (the hardware limit).
+A cell's rows are warmed up, then sampled in turns; the tables show medians with a 95%
+interval and ours / each reference.
 
 presets:
   (default)          10 samples of ~100 ms per row, ~300 ms warm-up  (a few minutes)
@@ -27,7 +29,7 @@ presets:
 selection:
   --cpus N,..        simulated CPU counts of the counter matrix (default 1,2,4,8)
   --group G,..       counter, map, user (default all)
-  --side S,..        ours, plain, kernel (default all)
+  --side S,..        ours, plain, kernel, limit (default all)
   --strategy S,..    ${COUNTER_STRATEGIES.join(', ')}
   --filter REGEX     only rows whose 'side:id' matches, e.g. 'percpu-128' or '^ours:map/'
   --samples N  --sample-ms MS  --warmup-ms MS
@@ -35,6 +37,7 @@ selection:
 
 output:
   --json             print the result JSON on stdout instead of the tables
+  --markdown         print the figure tables as Markdown (the README's) instead
   --out FILE         where to write the result JSON (default bench/results/<time>.json)
   --html FILE        where to write the HTML report (default: next to the JSON); --no-html: none
   --input FILE       use a result file instead of measuring (to compare or report again)
@@ -44,8 +47,9 @@ regression gate:
   --compare FILE     compare with a baseline result: change %, stars, verdict per row and per
                      within-run ratio; exit 1 when one regressed with ** and beyond the threshold
   --threshold PCT    the threshold in % (default ${DEFAULT_THRESHOLD * 100})
-  --gate rows,ratios what the exit code looks at (default: ratios, plus rows when the baseline
-                     comes from the same CPU model and core count)
+  --gate rows,ratios what the exit code looks at (default: our rows and every ratio when the
+                     baseline comes from the same CPU model and core count; else only the
+                     ratios ours / plain JS, which hold across machine kinds)
   --against REV      build git revision REV in a temporary worktree and run it and this tree
                      interleaved (A B A B ...) in one run, then compare (exit 1 on a regression)
   --rounds N         rounds of A B for --against (default 4)
@@ -64,6 +68,7 @@ const OPTIONS = {
   'warmup-ms': { type: 'string' },
   'kernel-hook': { type: 'string' },
   json: { type: 'boolean' },
+  markdown: { type: 'boolean' },
   out: { type: 'string' },
   html: { type: 'string' },
   'no-html': { type: 'boolean' },
@@ -135,7 +140,7 @@ function benchPlan(values: Values): { plan: BenchPlan; rounds: number } {
   const scope = listOption('bench', 'gate', values.gate, ['rows', 'ratios'] as const) as GateScope[] | undefined;
   const rounds = intOption('bench', 'rounds', values.rounds, 1, 100) ?? 4;
   const plan: BenchPlan = {
-    preset, cpus, groups, sides, strategies, filter, samples, sampleMs, warmupMs, kernelHook: hook, json: values.json === true,
+    preset, cpus, groups, sides, strategies, filter, samples, sampleMs, warmupMs, kernelHook: hook, json: values.json === true, markdown: values.markdown === true,
     outPath: str(values.out), htmlPath: values['no-html'] ? null : str(values.html), thresholdPct, scope, updateBaseline: values['update-baseline'] === true,
   };
   return { plan, rounds };

@@ -14,13 +14,15 @@
 //   offset  size                           meaning                                   written by
 //   0       round_up(nr_bits / 8, 8) bytes  the bit array; bit h is bit h % 32 of     push (Atomics.or: no lock,
 //                                           u32 word h / 32 (the kernel's long         as the kernel's set_bit)
-//                                           bitmap, little-endian)
+//                                           bitmap, little-endian), which is bit
+//                                           h % 8 of byte h / 8: push and peek work
+//                                           on bytes (see setBit)
 //
 // Nothing else is shared: the seed, mask and k are fixed at creation and travel in the handle.
 
 import { randomBytes } from 'node:crypto';
 import { E2BIG, EINVAL, ENOENT, ENOMEM, EOPNOTSUPP } from './errno.js';
-import { jhash, jhash2 } from './jhash.js';
+import { jhash, jhash2, jhash2MixSeeded, jhashLow30, jhashMixSeeded } from './jhash.js';
 import { ValueView } from './layout.js';
 import { BPF_F_ACCESS_MASK, accessFlagsOk, KMALLOC_MAX_SIZE, MAX_MAP_BYTES, type BpfMapCore, type BpfMapOps, type MapAlloc, type MapAttr, type ValueSource } from './bpf.js';
 import { U32_MAX } from './limits.js';
@@ -30,9 +32,12 @@ const BLOOM_CREATE_FLAG_MASK = BPF_F_NUMA_NODE | BPF_F_ZERO_SEED | BPF_F_ACCESS_
 const BITS_PER_LONG = 64;
 
 interface BloomPriv {
-  readonly bits: Int32Array;
+  /** The bit array as bytes: bit h is bit h & 7 of byte h >>> 3. */
+  readonly bits: Uint8Array;
   readonly mask: number;
   readonly seed: number;
+  /** seed + i for each hash function i, as int32 (read inside the hash: see jhashMixSeeded). */
+  readonly seeds: Int32Array;
   readonly nrHashFuncs: number;
   readonly valueSize: number;
   /** value_size / 4 when value_size is a multiple of 4 (jhash2 over words), else 0 (jhash over bytes). */
@@ -49,8 +54,17 @@ export function bloomBits(maxEntries: number, nrHashFuncs: number): { bits: numb
   return { bits, mask: bits - 1 };
 }
 
-/** The i-th hash of the value: a bit index. */
+/**
+ * The i-th hash of the value: a bit index. A filter of at most 2^30 bits needs only the hash's low
+ * 30 bits, which the *Mix variants hand out as a small integer: a full u32 returned from a call is
+ * a heap number in V8, one allocation per hash function per push or peek.
+ */
 function hash(p: BloomPriv, bytes: Uint8Array, off: number, i: number): number {
+  if (p.mask <= 0x3fffffff) {
+    if (p.alignedU32Count) jhash2MixSeeded(bytes, off, p.alignedU32Count, p.seeds, i);
+    else jhashMixSeeded(bytes, off, p.valueSize, p.seeds, i);
+    return jhashLow30() & p.mask;
+  }
   const h = p.alignedU32Count
     ? jhash2(bytes, off, p.alignedU32Count, p.seed + i)
     : jhash(bytes, off, p.valueSize, p.seed + i);
@@ -62,11 +76,19 @@ function pushElem(map: BpfMapCore, value: ValueSource, flags: number): number {
   if (flags !== BPF_ANY) return EINVAL;
   const bytes = value instanceof ValueView ? value._mem.u8 : value;
   const off = value instanceof ValueView ? value._off : 0;
-  for (let i = 0; i < p.nrHashFuncs; i++) {
-    const h = hash(p, bytes, off, i);
-    Atomics.or(p.bits, h >>> 5, 1 << (h & 31));
-  }
+  for (let i = 0; i < p.nrHashFuncs; i++) setBit(p.bits, hash(p, bytes, off, i));
   return 0;
+}
+
+/**
+ * set_bit(): an atomic or of one bit, on the byte that holds it. A byte's old value is a small
+ * integer, where a 32-bit word's (its top bits set) would be a heap number Atomics.or allocates
+ * and returns; and a bit already set needs no write (the or would change nothing).
+ */
+function setBit(bits: Uint8Array, h: number): void {
+  const i = h >>> 3;
+  const m = 1 << (h & 7);
+  if ((bits[i]! & m) === 0) Atomics.or(bits, i, m);
 }
 
 function peekElem(map: BpfMapCore, value: ValueSource): number {
@@ -76,7 +98,7 @@ function peekElem(map: BpfMapCore, value: ValueSource): number {
   for (let i = 0; i < p.nrHashFuncs; i++) {
     const h = hash(p, bytes, off, i);
     // A plain load, as the kernel's test_bit: a concurrent push may or may not be seen yet.
-    if (!(p.bits[h >>> 5]! & (1 << (h & 31)))) return ENOENT;
+    if (!(p.bits[h >>> 3]! & (1 << (h & 7)))) return ENOENT;
   }
   return 0;
 }
@@ -112,9 +134,10 @@ export const bloomFilterMapOps: BpfMapOps = {
     const meta = map.getHandle().meta as { nrHashFuncs: number; mask: number; seed: number };
     const vs = map.attr.valueSize;
     const p: BloomPriv = {
-      bits: map.mems[0]!.i32,
+      bits: map.mems[0]!.u8,
       mask: meta.mask,
       seed: meta.seed,
+      seeds: Int32Array.from({ length: meta.nrHashFuncs }, (_, i) => (meta.seed + i) | 0),
       nrHashFuncs: meta.nrHashFuncs,
       valueSize: vs,
       alignedU32Count: vs % 4 === 0 ? vs / 4 : 0,

@@ -55,6 +55,19 @@ export function jhash(k: Uint8Array, off: number, length: number, initval: numbe
 /** jhash() leaving the hash in the mixing state (see jhashLow30). */
 export function jhashMix(k: Uint8Array, off: number, length: number, initval: number): void {
   a = b = c = (JHASH_INITVAL + length + initval) | 0;
+  jhashBody(k, off, length);
+}
+
+/**
+ * jhashMix with the initval read from seeds[i]: a seed of 2^30 or more passed as an argument would
+ * be a heap number made per call (the bloom filter hashes each value with seed + i, i < 16).
+ */
+export function jhashMixSeeded(k: Uint8Array, off: number, length: number, seeds: Int32Array, i: number): void {
+  a = b = c = (JHASH_INITVAL + length + seeds[i]!) | 0;
+  jhashBody(k, off, length);
+}
+
+function jhashBody(k: Uint8Array, off: number, length: number): void {
   let o = off;
   let n = length;
   while (n > 12) {
@@ -94,6 +107,16 @@ export function jhash2(k: Uint8Array, off: number, words: number, initval: numbe
 /** jhash2() leaving the hash in the mixing state (see jhashLow30). */
 export function jhash2Mix(k: Uint8Array, off: number, words: number, initval: number): void {
   a = b = c = (JHASH_INITVAL + (words << 2) + initval) | 0;
+  jhash2Body(k, off, words);
+}
+
+/** jhash2Mix with the initval read from seeds[i] (see jhashMixSeeded). */
+export function jhash2MixSeeded(k: Uint8Array, off: number, words: number, seeds: Int32Array, i: number): void {
+  a = b = c = (JHASH_INITVAL + (words << 2) + seeds[i]!) | 0;
+  jhash2Body(k, off, words);
+}
+
+function jhash2Body(k: Uint8Array, off: number, words: number): void {
   let o = off;
   let n = words;
   while (n > 3) {
@@ -135,6 +158,23 @@ export function jhash2Word1Mix(w0: number, initval: number): void {
 
 export function jhash2Word2Mix(w0: number, w1: number, initval: number): void {
   a = b = c = (JHASH_INITVAL + 8 + initval) | 0;
+  b = (b + w1) | 0;
+  a = (a + w0) | 0;
+  final();
+}
+
+// The hash maps' forms, with the seed read from seeds[i] inside: a random seed is a u32, and one of
+// 2^30 or more passed as an argument is a heap number made per call (16 bytes a lookup) once the
+// caller is optimised, as a number loaded from an object field has to be boxed again to be passed.
+
+export function jhash2Word1MixSeeded(w0: number, seeds: Int32Array, i: number): void {
+  a = b = c = (JHASH_INITVAL + 4 + seeds[i]!) | 0;
+  a = (a + w0) | 0;
+  final();
+}
+
+export function jhash2Word2MixSeeded(w0: number, w1: number, seeds: Int32Array, i: number): void {
+  a = b = c = (JHASH_INITVAL + 8 + seeds[i]!) | 0;
   b = (b + w1) | 0;
   a = (a + w0) | 0;
   final();

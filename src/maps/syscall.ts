@@ -77,6 +77,14 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
   genLookup: readonly (V | undefined)[] = NO_VIEWS;
   private cpuBound = false;
   private header: Int32Array | null = null;
+  /** A number key as key_size bytes: one buffer per map, reused by every call (the ops copy keys they keep). */
+  private keyScratch: Uint8Array | null = null;
+  /** sum()'s copy of every CPU's value, and a DataView over it, made on first use. */
+  private sumBytes: Uint8Array | null = null;
+  private sumView: DataView | null = null;
+  private sumFieldName: string | undefined = undefined;
+  private sumAt = -1;
+  private sumKind: SumKind | number = 0;
 
   constructor(spec: MapSpec) {
     if (spec === null || typeof spec !== 'object') {
@@ -207,6 +215,23 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
     return out;
   }
 
+  /**
+   * BPF_MAP_LOOKUP_ELEM into the caller's buffer, as libbpf's bpf_map_lookup_elem(fd, key, value):
+   * `out` must hold userValueSize bytes and is returned. Nothing is allocated, so a loop of lookups
+   * costs no garbage. On a bloom filter, `out` holds the value to test (key null).
+   */
+  lookupInto(key: Uint8Array | number | null, out: Uint8Array, flags = 0): Uint8Array {
+    this.checkCreated(OP_LOOKUP);
+    if (!isU32(flags) || (flags & ~BPF_F_LOCK)) this.fail(OP_LOOKUP, EINVAL, 'flags');
+    if (this.attr.flags & BPF_F_WRONLY) this.fail(OP_LOOKUP, EPERM);
+    if ((flags & BPF_F_LOCK) && this.attr.lockOffset < 0) this.fail(OP_LOOKUP, EINVAL, 'lock');
+    const k = this.userKey(OP_LOOKUP, key);
+    this.checkValue(OP_LOOKUP, out);
+    const r = this.ops.lookupElemSys(this, k, out, flags, this.userCpu);
+    if (r < 0) this.fail(OP_LOOKUP, r);
+    return out;
+  }
+
   /** BPF_MAP_UPDATE_ELEM with BPF_ANY, BPF_NOEXIST or BPF_EXIST (and BPF_F_LOCK). */
   update(key: Uint8Array | number | null, value: Uint8Array, flags: number = BPF_ANY): void {
     this.checkCreated(OP_UPDATE);
@@ -234,6 +259,26 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
     if (this.attr.flags & BPF_F_WRONLY) this.fail(OP_NEXT, EPERM);
     const k = key === null ? null : this.userKey(OP_NEXT, key);
     const next = new Uint8Array(this.attr.keySize);
+    const r = this.ops.getNextKey(this, k, next);
+    if (r < 0) this.fail(OP_NEXT, r);
+    return next;
+  }
+
+  /**
+   * BPF_MAP_GET_NEXT_KEY into the caller's buffer, as libbpf's bpf_map_get_next_key(fd, key,
+   * next_key): `next` must hold key_size bytes and is returned; ENOENT (thrown) after the last key.
+   */
+  getNextKeyInto(key: Uint8Array | number | null, next: Uint8Array): Uint8Array {
+    this.checkCreated(OP_NEXT);
+    if (this.attr.flags & BPF_F_WRONLY) this.fail(OP_NEXT, EPERM);
+    let k = key === null ? null : this.userKey(OP_NEXT, key);
+    if (!(next instanceof Uint8Array) || next.length !== this.attr.keySize) this.fail(OP_NEXT, EINVAL, 'keysize');
+    // The kernel reads the key before it writes the next one; so must we when they share a buffer.
+    if (k === next) {
+      const copy = this.scratchKey();
+      copy.set(next);
+      k = copy;
+    }
     const r = this.ops.getNextKey(this, k, next);
     if (r < 0) this.fail(OP_NEXT, r);
     return next;
@@ -355,8 +400,26 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
    * value layout, or the whole value read as a little-endian unsigned integer (up to 8 bytes).
    */
   sum(key: Uint8Array | number, field?: string): number {
+    if (!this.isPercpu) throw new TypeError(`map '${this.name}' is not a per-CPU map; use lookup()`);
+    // One lookup into a buffer kept for this, read in place: nothing allocated per call.
+    if (this.sumBytes === null || this.sumBytes.length !== this.userValueSize) {
+      this.sumBytes = new Uint8Array(this.userValueSize);
+      this.sumView = new DataView(this.sumBytes.buffer);
+    }
+    this.lookupInto(key, this.sumBytes);
+    const dv = this.sumView!;
+    // Where to read, kept for the field last summed (a struct per call would be garbage).
+    if (this.sumFieldName !== field || this.sumAt < 0) {
+      const f = sumField(this, field);
+      this.sumFieldName = field;
+      this.sumAt = f.at;
+      this.sumKind = f.kind;
+    }
+    const at = this.sumAt;
+    const kind = this.sumKind;
+    const stride = roundUp8(this.attr.valueSize);
     let total = 0;
-    for (const v of this.lookupPerCpu(key)) total += readNumber(this, v, field);
+    for (let c = 0, off = at; c < this.cpus; c++, off += stride) total += readAt(dv, off, kind);
     return total;
   }
 
@@ -378,9 +441,34 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
       return null;
     }
     if (key === null || key === undefined) this.fail(op, EFAULT, 'nokey');
-    if (typeof key === 'number') return numberKey(this, op, key);
+    if (typeof key === 'number') return this.numberKey(op, key);
     if (!(key instanceof Uint8Array) || key.length !== ks) this.fail(op, EINVAL, 'keysize');
     return key as Uint8Array;
+  }
+
+  private scratchKey(): Uint8Array {
+    return this.keyScratch ??= new Uint8Array(this.attr.keySize);
+  }
+
+  /** A number key as key_size bytes, in this map's scratch key. */
+  private numberKey(op: string, key: number): Uint8Array {
+    const ks = this.attr.keySize;
+    if ((ks !== 4 && ks !== 8) || !Number.isInteger(key) || key < 0 || key > (ks === 4 ? U32_MAX : Number.MAX_SAFE_INTEGER)) {
+      this.fail(op, EINVAL, 'numberkey');
+    }
+    const b = this.scratchKey();
+    b[0] = key & 0xff;
+    b[1] = (key >>> 8) & 0xff;
+    b[2] = (key >>> 16) & 0xff;
+    b[3] = (key >>> 24) & 0xff;
+    if (ks === 8) {
+      const hi = Math.floor(key / TWO_32);
+      b[4] = hi & 0xff;
+      b[5] = (hi >>> 8) & 0xff;
+      b[6] = (hi >>> 16) & 0xff;
+      b[7] = hi >>> 24;
+    }
+    return b;
   }
 
   private checkValue(op: string, value: Uint8Array): void {
@@ -394,30 +482,39 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
   }
 }
 
-function numberKey(map: BpfMap, op: string, key: number): Uint8Array {
-  const ks = map.attr.keySize;
-  if ((ks !== 4 && ks !== 8) || !Number.isInteger(key) || key < 0 || key > (ks === 4 ? U32_MAX : Number.MAX_SAFE_INTEGER)) {
-    map.fail(op, EINVAL, 'numberkey');
+type SumKind = 'u8' | 'u16' | 'u32' | 'u64' | 's8' | 's16' | 's32' | 's64';
+
+/** Where sum() reads in each CPU's value: the named field, or the whole value as an unsigned integer of up to 8 bytes. */
+function sumField(map: BpfMap, field?: string): { at: number; kind: SumKind | number } {
+  if (field !== undefined) {
+    const f = map.spec.value?.fields[field] as { offset: number; type: { kind: string } } | undefined;
+    if (!f) throw new TypeError(`map '${map.name}' has no value field '${field}'`);
+    if (f.type.kind === 'array') throw new TypeError(`field '${field}' is an array; sum() needs a number field`);
+    if (f.type.kind === 'bpf_spin_lock') throw new TypeError(`field '${field}' is a bpf_spin_lock; sum() needs a number field`);
+    return { at: f.offset, kind: f.type.kind as SumKind };
   }
-  const b = new Uint8Array(ks);
-  const dv = new DataView(b.buffer);
-  dv.setUint32(0, key >>> 0, true);
-  if (ks === 8) dv.setUint32(4, Math.floor(key / TWO_32), true);
-  return b;
+  const vs = map.attr.valueSize;
+  if (vs > 8) throw new TypeError(`map '${map.name}': sum() of a ${vs}-byte value needs a field name`);
+  return { at: 0, kind: vs };
 }
 
-function readNumber(map: BpfMap, v: Uint8Array, field?: string): number {
-  if (field !== undefined) {
-    const layout = map.spec.value;
-    if (!layout || !(field in layout.fields)) throw new TypeError(`map '${map.name}' has no value field '${field}'`);
-    const x = layout.decode(v)[field];
-    if (typeof x !== 'number') throw new TypeError(`field '${field}' is an array; sum() needs a number field`);
-    return x;
+/** A field, or (kind a byte count) the first `kind` bytes as a little-endian unsigned integer. */
+function readAt(dv: DataView, at: number, kind: SumKind | number): number {
+  switch (kind) {
+    case 'u8': return dv.getUint8(at);
+    case 's8': return dv.getInt8(at);
+    case 'u16': return dv.getUint16(at, true);
+    case 's16': return dv.getInt16(at, true);
+    case 'u32': case 4: return dv.getUint32(at, true);
+    case 's32': return dv.getInt32(at, true);
+    case 'u64': case 8: return dv.getUint32(at, true) + dv.getUint32(at + 4, true) * TWO_32;
+    case 's64': return dv.getUint32(at, true) + dv.getInt32(at + 4, true) * TWO_32;
+    default: {
+      let x = 0;
+      for (let i = (kind as number) - 1; i >= 0; i--) x = x * 256 + dv.getUint8(at + i);
+      return x;
+    }
   }
-  if (v.length > 8) throw new TypeError(`map '${map.name}': sum() of a ${v.length}-byte value needs a field name`);
-  let x = 0;
-  for (let i = v.length - 1; i >= 0; i--) x = x * 256 + v[i]!;
-  return x;
 }
 
 /** Spec values as given, for naming a map before its spec is checked. */

@@ -8,35 +8,45 @@
 //   kprobe/pushpop  bpf_map_push_elem then bpf_map_pop_elem     queue, stack
 //   kprobe/push     bpf_map_push_elem (add to the set)          bloom_filter
 //   kprobe/peek     bpf_map_peek_elem (test membership)         bloom_filter
+//   kprobe/evict    bpf_map_update_elem of a new key into a full map (LRU types: every update
+//                   inserts and evicts): keys taken in turn from 1 Mi keys per CPU, 64 Ki entries
 //   kprobe/reserve  bpf_ringbuf_reserve(8) then bpf_ringbuf_submit, to a consuming coordinator
+//   kprobe/output   bpf_ringbuf_output of 8 bytes, to a consuming coordinator
+//
+// The kernel's side of every row is the same operation in src/bench/kernel/map-ops.bpf.c.
 
 import { defineProgram, type Handler, type ProbeContext, type Program } from '../../cpu/program.js';
 import { bpf_map_delete_elem, bpf_map_lookup_elem, bpf_map_peek_elem, bpf_map_pop_elem, bpf_map_push_elem, bpf_map_update_elem } from '../../maps/helpers.js';
-import { bpf_ringbuf_reserve, bpf_ringbuf_submit } from '../../maps/ringbuf-helpers.js';
+import { bpf_ringbuf_output, bpf_ringbuf_reserve, bpf_ringbuf_submit } from '../../maps/ringbuf-helpers.js';
 import { struct, u64 } from '../../maps/layout.js';
-import { declareMap } from '../../maps/syscall.js';
+import { declareMap, type BpfMap } from '../../maps/syscall.js';
 import { BPF_ANY, type MapTypeName } from '../../maps/uapi.js';
 
 export const KEYS = 1024;
 const MASK = KEYS - 1;
+/** The eviction rows' map: 64 Ki entries, fed 1 Mi distinct keys per CPU in turn. */
+export const EVICT_ENTRIES = 1 << 16;
+const EVICT_KEY_BITS = 20;
 export const Value = struct({ val: u64 });
 /** The ring buffer's size: 1 MiB, room for 64k records of 8 bytes (16 with the header). */
 export const RINGBUF_BYTES = 1 << 20;
 
 export type MapOpsType = Extract<MapTypeName, 'array' | 'percpu_array' | 'hash' | 'percpu_hash' | 'lru_hash' | 'lru_percpu_hash' | 'queue' | 'stack' | 'bloom_filter' | 'ringbuf'>;
 
+export type MapOp = 'lookup' | 'update' | 'delete' | 'evict' | 'pushpop' | 'push' | 'peek' | 'reserve' | 'output';
+
 /** Which operations each map type gets a row for. */
-export const MAP_OPS: Record<MapOpsType, readonly string[]> = {
+export const MAP_OPS: Record<MapOpsType, readonly MapOp[]> = {
   array: ['lookup', 'update'],
   percpu_array: ['lookup', 'update'],
   hash: ['lookup', 'update', 'delete'],
   percpu_hash: ['lookup', 'update', 'delete'],
-  lru_hash: ['lookup', 'update'],
-  lru_percpu_hash: ['lookup', 'update'],
+  lru_hash: ['lookup', 'update', 'evict'],
+  lru_percpu_hash: ['lookup', 'update', 'evict'],
   queue: ['pushpop'],
   stack: ['pushpop'],
   bloom_filter: ['push', 'peek'],
-  ringbuf: ['reserve'],
+  ringbuf: ['reserve', 'output'],
 };
 
 /** Lookups found (read by nobody: it keeps the lookup's result alive). */
@@ -45,6 +55,8 @@ export let hits = 0;
 export function mapOpsProgram(type: MapOpsType): Program {
   if (type === 'ringbuf') {
     const rb = declareMap({ type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: RINGBUF_BYTES, name: 'rb' });
+    const record = new Uint8Array(8);
+    const word = new Uint32Array(record.buffer);
     return defineProgram({
       name: 'ops-ringbuf',
       maps: { rb },
@@ -54,6 +66,11 @@ export function mapOpsProgram(type: MapOpsType): Program {
           if (rec === null) return 0; // no room: a drop, counted by the map
           rec.setU64(0, ctx.index);
           bpf_ringbuf_submit(rec, 0);
+          return 0;
+        },
+        'kprobe/output'(ctx: ProbeContext) {
+          word[0] = ctx.index;
+          bpf_ringbuf_output(rb, record, 0); // no room: a drop, counted by the map
           return 0;
         },
       },
@@ -108,6 +125,15 @@ export function mapOpsProgram(type: MapOpsType): Program {
       return 0;
     },
   };
+  const maps: Record<string, BpfMap> = { m };
+  if (type === 'lru_hash' || type === 'lru_percpu_hash') {
+    const evict = declareMap({ type, keySize: 4, valueSize: Value.size, maxEntries: EVICT_ENTRIES, name: 'evict', value: Value });
+    maps.evict = evict;
+    handlers['kprobe/evict'] = (ctx: ProbeContext) => {
+      bpf_map_update_elem(evict, ((ctx.cpu << EVICT_KEY_BITS) | (ctx.index & ((1 << EVICT_KEY_BITS) - 1))) >>> 0, value, BPF_ANY);
+      return 0;
+    };
+  }
   if (type === 'hash' || type === 'percpu_hash') {
     handlers['kprobe/delete'] = (ctx: ProbeContext) => {
       const key = ctx.index & MASK;
@@ -116,5 +142,5 @@ export function mapOpsProgram(type: MapOpsType): Program {
       return 0;
     };
   }
-  return defineProgram({ name: `ops-${type}`, maps: { m }, handlers });
+  return defineProgram({ name: `ops-${type}`, maps, handlers });
 }

@@ -67,6 +67,20 @@ export function checkGoals(result: BenchResult, cpus = 2): GoalCheck[] {
   out.push(againstKernel(result, `LRU update with eviction at least 0.5x the kernel's @${cpus}`, (r) => r.group === 'map' && r.params.op === 'evict' && r.cpus === cpus, 0.5));
   out.push(againstKernel(result, `user-space calls at least as fast as the kernel's bpf(2)`, (r) => r.group === 'user', 1));
   out.push(againstKernel(result, `batch lookup at least 0.5x the kernel's`, (r) => r.group === 'user' && r.params.op === 'lookup-batch', 0.5));
+  // Real eBPF objects translated to WebAssembly (issue 14): the C programs against the hardware
+  // limit (plain C threads doing the same counter) and against the TypeScript handlers.
+  const obj = (id: string) => row(result, 'object', id);
+  const perCpu = obj(at('percpu-128'));
+  out.push({ name: `percpu counter from C at least 1,000 M events/s @${cpus}`, status: !perCpu ? 'not measured' : perCpu.summary!.rate >= 1e9 ? 'met' : 'not met', value: perCpu ? m(perCpu.summary!.rate) : '' });
+  out.push(ratioGoal(`percpu counter from C within 3x of C threads @${cpus}`, perCpu, row(result, 'limit', at('percpu-128')), 1 / 3,
+    (n, d, r) => `C object ${m(n)}, C threads ${m(d)} (medians); object / C threads ${r}`));
+  for (const s of ['atomic', 'spinlock'] as const) {
+    out.push(ratioGoal(`${s} counter from C at least 0.5x C threads @${cpus}`, obj(at(s)), row(result, 'limit', at(s)), 0.5,
+      (n, d, r) => `C object ${m(n)}, C threads ${m(d)} (medians); object / C threads ${r}`));
+  }
+  const lookup = `map/hash/lookup/cpus=${cpus}`;
+  out.push(ratioGoal(`hash lookup from C at least the TypeScript handler's rate @${cpus}`, obj(lookup), ours(lookup), 1,
+    (n, d, r) => `C object ${m(n)}, TypeScript ${m(d)} (medians); object / TypeScript ${r}`));
   for (const map of ['percpu_array', 'percpu_hash']) {
     const r = ours(`user/${map}/lookup-sum/cpus=${cpus}`);
     out.push({ name: `${map} lookup + sum over ${cpus} CPUs at least 5 M calls/s`, status: !r ? 'not measured' : r.summary!.rate >= 5e6 ? 'met' : 'not met', value: r ? m(r.summary!.rate) : '' });

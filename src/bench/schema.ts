@@ -11,7 +11,7 @@
 export const RESULT_FORMAT = 'percpu-maps-bench/2';
 
 /** Which implementation a row measures. */
-export const SIDES = ['ours', 'plain', 'kernel', 'limit'] as const;
+export const SIDES = ['ours', 'object', 'plain', 'kernel', 'limit'] as const;
 export type Side = (typeof SIDES)[number];
 
 export const GROUPS = ['counter', 'map', 'user'] as const;

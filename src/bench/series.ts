@@ -22,6 +22,7 @@ export interface SideStyle {
  */
 export const SERIES_STYLES: Record<string, SideStyle> = {
   ours: { title: 'ours', what: 'the runtime: the program as a handler on simulated CPUs (worker threads)', color: '#4e79a7' },
+  object: { title: 'C object', what: 'the same job as a clang-compiled eBPF program (the kernel column\'s own object) translated to WebAssembly and run by the runtime on simulated CPUs', color: '#f28e2b' },
   plain: { title: 'plain JS', what: 'the same per-event work written by hand in plain worker threads: the lookup by index and the value update (a u64 as two u32 halves), no runtime', color: '#59a14f', portable: true },
   'plain-floor': { title: 'JS floor', what: "plain JS adding to a constant slot, which the JIT folds into its loop: the fastest JS can count", color: '#8cd17d' },
   kernel: { title: 'kernel', what: 'the same job in the kernel: eBPF programs through BPF_PROG_TEST_RUN on each CPU at once, user-space calls through bpf(2)', color: '#e15759' },

@@ -7,7 +7,9 @@ import { Worker } from 'node:worker_threads';
 import { newBarrier } from '../cpu/barrier.js';
 import { CONTROL_STOP, controlBytes } from '../cpu/event-loop.js';
 import { siblingModule } from '../cpu/module-url.js';
-import { Runtime, type LoadedProgram } from '../cpu/runtime.js';
+import { Runtime } from '../cpu/runtime.js';
+import type { ObjectLoadOptions } from '../cpu/object.js';
+import type { BpfMap } from '../maps/syscall.js';
 import { U32_MAX } from '../maps/limits.js';
 import type { SpinLockMode } from '../sync/spinlock.js';
 import type { PlainReport, PlainRun, PlainStrategy, PlainVariant, PlainWorkerData } from './plain-worker.js';
@@ -64,22 +66,28 @@ export async function warmAndSize(cpus: number, o: PrepareOptions, run: (events:
 
 // ---- our runtime ----------------------------------------------------------------------------------
 
+/** What a subject's setup and counters read: the loaded program's or object's maps. */
+export interface LoadedMaps {
+  readonly maps: Record<string, BpfMap>;
+}
+
 export interface RuntimeSubjectOptions {
-  module: URL;
+  /** A TypeScript program module whose `probe` fires, or an eBPF object one of whose programs runs (by name). */
+  module: URL | { object: string; program: string; options?: ObjectLoadOptions };
   probe: string;
   cpus: number;
   spinLock?: SpinLockMode;
   /** After load: fill maps, start consumers. */
-  setup?: (prog: LoadedProgram) => void | Promise<void>;
+  setup?: (prog: LoadedMaps) => void | Promise<void>;
   /** After each run: the lost updates (counters), reset state. */
-  after?: (prog: LoadedProgram, events: number) => number | undefined;
+  after?: (prog: LoadedMaps, events: number) => number | undefined;
   /** While a run goes on, in the coordinator (a ring buffer's consumer); returns a function that ends it. */
-  during?: (prog: LoadedProgram) => () => void | Promise<void>;
+  during?: (prog: LoadedMaps) => () => void | Promise<void>;
 }
 
 export class RuntimeSubject implements Subject {
   private rt: Runtime | null = null;
-  private prog: LoadedProgram | null = null;
+  private prog: LoadedMaps | null = null;
   private events = 0;
   private readonly o: RuntimeSubjectOptions;
 
@@ -89,7 +97,8 @@ export class RuntimeSubject implements Subject {
 
   async prepare(p: PrepareOptions): Promise<void> {
     this.rt = await Runtime.start({ cpus: this.o.cpus, spinLock: this.o.spinLock ?? 'adaptive', onWarning: () => {} });
-    this.prog = await this.rt.load(this.o.module);
+    const m = this.o.module;
+    this.prog = m instanceof URL ? await this.rt.load(m) : await this.rt.loadObject(m.object, { checked: false, ...m.options });
     await this.o.setup?.(this.prog);
     this.events = await warmAndSize(this.o.cpus, p, (e, cap) => this.runOnce(e, cap));
     this.capMs = Math.max(p.sampleMs * CAP_FACTOR, 1000);
@@ -104,7 +113,8 @@ export class RuntimeSubject implements Subject {
     const timer = setTimeout(() => rt.stop(), capMs);
     let r;
     try {
-      r = await rt.run({ probe: this.o.probe, events, source: { comm: 'bash', pidBase: 4242, pids: 1 } });
+      const which = this.o.module instanceof URL ? { probe: this.o.probe } : { program: this.o.module.program };
+      r = await rt.run({ ...which, events, source: { comm: 'bash', pidBase: 4242, pids: 1 } });
     } finally {
       clearTimeout(timer);
       await endDuring?.();

@@ -29,7 +29,7 @@ presets:
 selection:
   --cpus N,..        simulated CPU counts of the counter matrix (default 1,2,4,8)
   --group G,..       counter, map, user (default all)
-  --side S,..        ours, plain, kernel, limit (default all)
+  --side S,..        ours, object, plain, kernel, limit (default all)
   --strategy S,..    ${COUNTER_STRATEGIES.join(', ')}
   --filter REGEX     only rows whose 'side:id' matches, e.g. 'percpu-128' or '^ours:map/'
   --samples N  --sample-ms MS  --warmup-ms MS

@@ -39,6 +39,8 @@ export interface ObjectLoadOptions {
   loopBudget?: number;
   /** A call to a helper percpu-maps does not bind: 'fault' when reached (default), or 'refuse' at load. */
   unknownHelpers?: 'fault' | 'refuse';
+  /** Per-CPU maps: each CPU's slab starts on a multiple of this many bytes (8, 64, 128 or 256; default 128), to show false sharing. */
+  slabAlign?: 8 | 64 | 128 | 256;
   /**
    * Global variables' starting values, by name, as a skeleton sets them before load
    * (`skel->rodata->trace = 1`): the way to set `const volatile` knobs, since .rodata is frozen
@@ -109,7 +111,7 @@ export function objectOf(source: string | Uint8Array | BpfObject): BpfObject {
 /** Create the object's maps in a new shared memory and translate its programs. */
 export function prepareObject(obj: BpfObject, cpus: number, options: ObjectLoadOptions = {}): PreparedObject {
   const where = `object '${obj.name}'`;
-  const specs = obj.maps.map((m) => mapSpec(m));
+  const specs = obj.maps.map((m) => ({ ...mapSpec(m), ...(options.slabAlign !== undefined ? { slabAlign: options.slabAlign } : {}) }));
   let mapBytes = 0;
   specs.forEach((spec, i) => {
     try {

@@ -8,6 +8,7 @@
 import type { Side } from '../schema.js';
 import { kernelSide } from './kernel.js';
 import { limitSide } from './limit.js';
+import { objectSide } from './object.js';
 import { oursSide } from './ours.js';
 import { plainSide } from './plain.js';
 import type { SideProvider } from './side.js';
@@ -16,6 +17,7 @@ export type { RowPlan, SideEnv, SideProvider } from './side.js';
 
 export const SIDE_PROVIDERS: Record<Side, SideProvider> = {
   ours: oursSide,
+  object: objectSide,
   plain: plainSide,
   kernel: kernelSide,
   limit: limitSide,

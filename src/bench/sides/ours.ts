@@ -3,7 +3,7 @@
 // caller's key and value buffers, no copy handed back), so they compare with bpf(2) call for call.
 
 import { availableParallelism } from 'node:os';
-import type { LoadedProgram } from '../../cpu/runtime.js';
+
 import { mapOpsFor } from '../../maps/bpf-types.js';
 import { ringBuffer } from '../../maps/ringbuf.js';
 import { createMap, type BpfMap } from '../../maps/syscall.js';
@@ -11,7 +11,7 @@ import { MAP_TYPE_NAMES } from '../../maps/uapi.js';
 import { readCounter } from '../../workloads/race/index.js';
 import type { CounterCell, MapCell, UserCell } from '../cells.js';
 import { KEYS } from '../programs/map-ops.js';
-import { RuntimeSubject, SyncSubject, type Subject } from '../subjects.js';
+import { RuntimeSubject, SyncSubject, type LoadedMaps, type Subject } from '../subjects.js';
 import { rowFor, type RowPlan, type SideProvider } from './side.js';
 import { siblingModule } from '../../cpu/module-url.js';
 
@@ -26,7 +26,7 @@ function missing(type: string): string | null {
 /** Counters: read the count, zero it, return the updates lost. */
 function counterAfter() {
   let zero: Uint8Array | null = null;
-  return (prog: LoadedProgram, events: number): number => {
+  return (prog: LoadedMaps, events: number): number => {
     const c = prog.maps.counter!;
     zero ??= new Uint8Array(c.userValueSize);
     const { observed } = readCounter(c);
@@ -47,13 +47,13 @@ function mapSubject(c: MapCell): Subject | string {
   const hashLike = c.map === 'hash' || c.map === 'percpu_hash' || c.map === 'lru_hash' || c.map === 'lru_percpu_hash';
   if (c.map === 'bloom_filter') {
     // Test membership against a filled set.
-    const fill = (prog: LoadedProgram) => {
+    const fill = (prog: LoadedMaps) => {
       const v = new Uint8Array(4);
       for (let k = 0; k < KEYS; k++) { new DataView(v.buffer).setUint32(0, k, true); prog.maps.bf!.update(null, v); }
     };
     return new RuntimeSubject({ module, probe, cpus: c.cpus, setup: c.op === 'peek' ? fill : undefined });
   }
-  const setup = (prog: LoadedProgram) => {
+  const setup = (prog: LoadedMaps) => {
     const m = prog.maps.m;
     if (m && hashLike) {
       const value = new Uint8Array(m.userValueSize);

@@ -451,6 +451,11 @@ function provisionalAttr(spec: MapSpec): MapAttr {
   };
 }
 
+/** A value as the caller wrote it: numbers as numbers (NaN, Infinity), strings quoted, objects as JSON. */
+function asGiven(v: unknown): string {
+  return typeof v === 'number' || v === undefined ? String(v) : JSON.stringify(v) ?? String(v);
+}
+
 /**
  * The JS-level checks that come before the kernel's: every number field must be a u32, as the
  * fields of union bpf_attr are. A wrong type names the field.
@@ -473,17 +478,17 @@ function checkSpec(spec: MapSpec): MapAttr {
       throw new BpfError(name || '(unnamed)', OP_CREATE, EINVAL, `map type ${type} is not supported; use one of ${Object.entries(MAP_TYPE_NAMES).map(([n, v]) => `${n} (${v})`).join(', ')}`);
     }
   } else {
-    return bad('type', `must be a map type name or a BPF_MAP_TYPE_* number, got ${JSON.stringify(spec.type)}`);
+    return bad('type', `must be a map type name or a BPF_MAP_TYPE_* number, got ${asGiven(spec.type)}`);
   }
   const u32 = (field: 'keySize' | 'valueSize' | 'maxEntries' | 'flags' | 'mapExtra', v: unknown, dflt?: number): number => {
     if (v === undefined && dflt !== undefined) return dflt;
     if (v === undefined) bad(field, 'is missing');
-    if (typeof v !== 'number' || !Number.isInteger(v)) bad(field, `must be an integer, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v)) bad(field, `must be an integer, got ${asGiven(v)}`);
     if ((v as number) < 0 || (v as number) > U32_MAX) bad(field, `must be from 0 to ${U32_MAX} (a u32), got ${v}`);
     return v as number;
   };
   const slabAlign = spec.slabAlign ?? 128;
-  if (![8, 64, 128, 256].includes(slabAlign)) bad('slabAlign', `must be 8, 64, 128 or 256, got ${JSON.stringify(spec.slabAlign)}`);
+  if (![8, 64, 128, 256].includes(slabAlign)) bad('slabAlign', `must be 8, 64, 128 or 256, got ${asGiven(spec.slabAlign)}`);
   return {
     type: type!,
     keySize: u32('keySize', spec.keySize),

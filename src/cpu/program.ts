@@ -58,12 +58,28 @@ export function defineProgram(def: ProgramDefinition): Program {
     throw new ProgramDefinitionError(`${where}: no handlers; attach at least one, e.g. handlers: { 'kprobe/sys_clone': (ctx) => { ... } }`);
   }
   for (const probe of probes) {
-    if (typeof def.handlers[probe] !== 'function') throw new ProgramDefinitionError(`${where}: the handler for '${probe}' is not a function`);
+    checkHandler(where, probe, def.handlers[probe]);
     if (!PROBE_RE.test(probe)) {
       throw new ProgramDefinitionError(`${where}: '${probe}' is not a probe name; use a program type and attach point such as 'kprobe/sys_clone' or 'tracepoint/sched/sched_switch'`);
     }
   }
   return Object.freeze({ ...def, [PROGRAM]: true as const });
+}
+
+/**
+ * A handler is a plain function. A kernel program runs to its end in one go and cannot sleep or
+ * return later, so an async or generator function (whose body would run later, or never) is refused.
+ */
+function checkHandler(where: string, probe: string, fn: unknown): void {
+  if (typeof fn !== 'function') throw new ProgramDefinitionError(`${where}: the handler for '${probe}' is not a function`);
+  const kind = fn.constructor?.name;
+  if (kind === 'AsyncFunction' || kind === 'AsyncGeneratorFunction') {
+    throw new ProgramDefinitionError(`${where}: the handler for '${probe}' is an async function; a BPF program runs to its end in one go ` +
+      'and cannot wait: make it a plain function and do asynchronous work in user space, between runs');
+  }
+  if (kind === 'GeneratorFunction') {
+    throw new ProgramDefinitionError(`${where}: the handler for '${probe}' is a generator function; a handler is a plain function that does its work when it is called`);
+  }
 }
 
 function isProgram(x: unknown): x is Program {
@@ -76,5 +92,7 @@ export function programOf(mod: Record<string, unknown>, url: string): Program {
   if (!isProgram(p)) {
     throw new ProgramDefinitionError(`${url}: the module's default export is not a program; end it with 'export default defineProgram({ maps, handlers })'`);
   }
+  // Checked again at load: the handlers object itself is not frozen, so it may have changed since.
+  for (const [probe, fn] of Object.entries(p.handlers)) checkHandler(`program '${p.name ?? url}'`, probe, fn);
   return p;
 }

@@ -17,12 +17,12 @@ import {
   DEFAULT_LOCK_TIMEOUT_MS, lockOwnerTable, markLockOwnerDead, releaseHeldLock, setSpinLockTimeout, type SpinLockMode,
 } from '../sync/spinlock.js';
 import { newBarrier, openBarrier } from './barrier.js';
-import { CpuDiedError, HandlerError, LockError, ProgramLoadError, RunError } from './errors.js';
+import { attachOthers, CpuDiedError, HandlerError, LockError, ProgramLoadError, RunError } from './errors.js';
 import { CONTROL_STOP, controlBytes, type TaskSource } from './event-loop.js';
 import { siblingModule } from './module-url.js';
 import { programOf, type Program } from './program.js';
 import { verifyProgram, VerifierError } from './verifier.js';
-import type { CpuWorkerData, HandlerFailure, LoadTask, RunReport, RunTask } from './worker.js';
+import type { CpuWorkerData, LoadTask, RunReport, RunTask } from './worker.js';
 
 export interface RuntimeOptions {
   /** Simulated CPUs (default: the host's available parallelism). Any N >= 1; more than the cores works, with a warning. */
@@ -132,6 +132,10 @@ export class Runtime {
   private control: Int32Array | null = null;
   private barrier: Int32Array | null = null;
   private closed = false;
+  /** Settles when the run in progress ends (never rejects); null between runs. Set before run()'s first await. */
+  private running: Promise<void> | null = null;
+  /** close()'s work, which a second close() waits for too. */
+  private closing: Promise<void> | null = null;
   /** Set by interrupt(): every run stops at once until resume(). */
   private interrupted = false;
 
@@ -304,10 +308,25 @@ export class Runtime {
 
   // ---- runs ----------------------------------------------------------------------------------------------
 
-  /** Fire `events` events of a probe, spread across the CPUs, all CPUs starting together. */
-  async run(options: RunOptions): Promise<RunResult> {
-    this.checkOpen();
-    if (this.control !== null) throw new RunError('a run is already in progress; await it before starting another');
+  /**
+   * Fire `events` events of a probe, spread across the CPUs, all CPUs starting together. One run at
+   * a time: a second run() while one is in progress rejects at once with RunError and changes nothing.
+   */
+  run(options: RunOptions): Promise<RunResult> {
+    try {
+      this.checkOpen();
+      // Marked here, synchronously, so a second call in the same tick sees it (runOnce awaits before it starts the CPUs).
+      if (this.running !== null) throw new RunError('a run is already in progress; await it before starting another');
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    // Cleared before the caller sees the result, so the caller's next run() is not refused.
+    const result = this.runOnce(options).finally(() => { this.running = null; });
+    this.running = result.then(() => {}, () => {});
+    return result;
+  }
+
+  private async runOnce(options: RunOptions): Promise<RunResult> {
     const probe = options?.probe;
     const probes = this.probes();
     if (!probes.includes(probe)) {
@@ -322,18 +341,22 @@ export class Runtime {
     const control = new SharedArrayBuffer(controlBytes(this.cpus));
     this.control = new Int32Array(control);
     this.barrier = new Int32Array(barrier);
-    if (this.interrupted) Atomics.store(this.control, CONTROL_STOP, 1);
+    // Interrupted, or closed while this run was getting ready: it starts stopped.
+    if (this.interrupted || this.closed) Atomics.store(this.control, CONTROL_STOP, 1);
     const done = new Array<boolean>(this.cpus).fill(false);
+    const diedAtMs = new Array<number>(this.cpus).fill(0);
+    const terminated = new Set<number>();
     const runs = this.pools.map((pool, cpu) => {
       const task: RunTask = { probe, events: perCpu[cpu]!, barrier, control, source };
       return (pool.run(task, { name: 'run' }) as Promise<RunReport>).catch((e: unknown) => {
+        diedAtMs[cpu] = performance.timeOrigin + performance.now();
         // A CPU that died may never reach the start line: open it and stop the others.
         this.stop();
         this.openBarrier();
         throw e;
       }).finally(() => { done[cpu] = true; });
     });
-    const watchdog = this.watch(this.control, done);
+    const watchdog = this.watch(this.control, done, terminated);
     const settled = await Promise.allSettled(runs);
     clearInterval(watchdog);
     const stopped = Atomics.load(this.control, CONTROL_STOP) !== 0;
@@ -341,23 +364,36 @@ export class Runtime {
     this.barrier = null;
 
     const reports: RunReport[] = [];
+    const failures: RunFailure[] = [];
     for (let cpu = 0; cpu < settled.length; cpu++) {
       const s = settled[cpu]!;
       if (s.status === 'rejected') {
         this.stale.add(cpu);
         const why = this.deaths[cpu] ?? (s.reason as Error)?.message ?? String(s.reason);
         this.deaths[cpu] = null;
-        throw new CpuDiedError(cpu, why);
+        // Terminated for not stopping once the run was stopped: a consequence, reported after its cause.
+        failures.push({ cpu, error: new CpuDiedError(cpu, why), rank: terminated.has(cpu) ? 2 : 0, atMs: diedAtMs[cpu]! });
+        continue;
       }
       reports.push(s.value);
+      const f = s.value.failure;
+      if (f === null) continue;
+      const error = f.lockFault !== undefined
+        ? new LockError(cpu, probe, f.index, f.message, f.stack, f.lockFault, f.verifierMessage ?? '', f.holderCpu ?? -1)
+        : new HandlerError(cpu, probe, f.index, f.message, f.stack);
+      // A lock timeout is usually the consequence of another CPU keeping the lock (see RunFailure).
+      failures.push({ cpu, error, rank: f.lockFault === 'timeout' ? 1 : 0, atMs: f.atMs });
     }
-    const failed = primaryFailure(reports);
-    if (failed) {
-      const f = failed.failure!;
-      if (f.lockFault !== undefined) {
-        throw new LockError(failed.cpu, probe, f.index, f.message, f.stack, f.lockFault, f.verifierMessage ?? '', f.holderCpu ?? -1);
+    if (failures.length > 0) {
+      // A lock timeout whose holder failed too (it never returned, or died) follows from the holder's failure.
+      for (const f of failures) {
+        const holder = f.error instanceof LockError && f.error.fault === 'timeout' ? f.error.holderCpu : -1;
+        if (holder >= 0 && failures.some((g) => g.cpu === holder)) f.rank = 3;
       }
-      throw new HandlerError(failed.cpu, probe, f.index, f.message, f.stack);
+      failures.sort((a, b) => a.rank - b.rank || a.atMs - b.atMs);
+      const [first, ...rest] = failures;
+      attachOthers(first!.error, rest.map((f) => f.error));
+      throw first!.error;
     }
 
     const start = Math.min(...reports.map((r) => r.startMs));
@@ -379,7 +415,7 @@ export class Runtime {
    * Once a run is stopped, every CPU must finish within stopTimeoutMs; one that does not (a handler
    * that never returns) has its worker terminated and replaced, and the run fails with CpuDiedError.
    */
-  private watch(control: Int32Array, done: boolean[]): NodeJS.Timeout {
+  private watch(control: Int32Array, done: boolean[], terminated: Set<number>): NodeJS.Timeout {
     let stopSeen = 0;
     const timer = setInterval(() => {
       if (Atomics.load(control, CONTROL_STOP) === 0) return;
@@ -389,6 +425,7 @@ export class Runtime {
       clearInterval(timer);
       for (let cpu = 0; cpu < this.cpus; cpu++) {
         if (done[cpu]) continue;
+        terminated.add(cpu);
         this.replaceWorker(cpu, `it did not stop within ${this.stopTimeoutMs} ms after the run was stopped ` +
           '(a handler that never returns, or a loop inside it); its worker was terminated');
       }
@@ -465,12 +502,25 @@ export class Runtime {
     return this.tracePipe.drain().map((l) => l.text).sort((a, b) => stamp(a) - stamp(b));
   }
 
-  /** Stop every CPU and release the loaded programs' maps. */
+  /**
+   * Stop every CPU and release the loaded programs' maps. A run in progress is stopped and ends as
+   * stopped, with what it did (a CPU that does not stop within stopTimeoutMs is terminated, and the
+   * run fails with CpuDiedError); close() resolves once it has ended.
+   */
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed) {
+      await this.closing;
+      return;
+    }
     this.closed = true;
+    this.closing = this.shutdown();
+    await this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
     this.stop();
     this.openBarrier();
+    if (this.running !== null) await this.running;
     for (const id of [...this.programs.keys()]) await this.unload(id);
     await Promise.all(this.pools.map((p) => p.destroy()));
     attachTracePipe(null);
@@ -519,15 +569,15 @@ export class Runtime {
 }
 
 /**
- * The failure to report when several CPUs failed: a broken rule or a throw comes before a lock
- * timeout, which is usually its consequence (another CPU waiting for the lock the culprit kept).
+ * One CPU's failure in a run. When several CPUs failed, the first cause is reported, with the rest
+ * attached: a throw, a broken lock rule or a worker death (rank 0) comes before a lock timeout (1),
+ * usually the consequence of another CPU keeping its lock, and before a CPU terminated for not
+ * stopping once the run was stopped (2); a lock timeout whose holder failed too comes last (3);
+ * within a rank, the earliest.
  */
-function primaryFailure(reports: RunReport[]): RunReport | undefined {
-  const rank = (f: HandlerFailure) => (f.lockFault === 'timeout' ? 1 : 0);
-  let best: RunReport | undefined;
-  for (const r of reports) {
-    if (r.failure === null) continue;
-    if (best === undefined || rank(r.failure) < rank(best.failure!)) best = r;
-  }
-  return best;
+interface RunFailure {
+  cpu: number;
+  error: HandlerError | CpuDiedError;
+  rank: number;
+  atMs: number;
 }

@@ -39,6 +39,8 @@ export interface HandlerFailure {
   message: string;
   stack: string;
   index: number;
+  /** When it happened (ms since the epoch, as performance.timeOrigin + now()): the first failure of a run is its cause. */
+  atMs: number;
   /** Set when a lock rule was broken (SpinLockError): which one, the verifier's line, the holder. */
   lockFault?: string;
   verifierMessage?: string;
@@ -144,7 +146,7 @@ function failureOf(err: Error, control: Int32Array): HandlerFailure {
   Atomics.store(control, CONTROL_STOP, 1);
   // A lock left held is the fault of the event that took it, not of the one that found it.
   const index = err instanceof SpinLockError && err.fault === 'exit-with-lock' ? err.lockedAtEvent : ctx.index;
-  const f: HandlerFailure = { message: err.message, stack: err.stack ?? '', index };
+  const f: HandlerFailure = { message: err.message, stack: err.stack ?? '', index, atMs: performance.timeOrigin + performance.now() };
   if (err instanceof SpinLockError) {
     f.lockFault = err.fault;
     f.verifierMessage = err.verifierMessage;

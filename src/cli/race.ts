@@ -49,12 +49,21 @@ export async function raceCommand(argv: string[]): Promise<number> {
   const strategies = listOption('race', 'strategy', values.strategy, STRATEGIES) ?? [...STRATEGIES];
   const json = values.json === true;
 
-  // Checked here, before any thread starts, so the runtime need not check them again at load.
-  if (values.verifier === true) await verifyStrategies(strategies);
-
-  const rt = await Runtime.start({ cpus, onWarning: () => {} });
-  let current: Runtime | null = rt;
+  // Signals are caught from here on, before the CPUs start (which takes a second or more): one
+  // that comes meanwhile stops the runs as soon as the runtime exists.
+  let current: Runtime | null = null;
   const guard = guardSignals(() => current);
+  let rt: Runtime;
+  try {
+    // Checked here, before any thread starts, so the runtime need not check them again at load.
+    if (values.verifier === true) await verifyStrategies(strategies);
+    rt = await Runtime.start({ cpus, onWarning: () => {} });
+  } catch (e) {
+    guard.dispose();
+    throw e;
+  }
+  current = rt;
+  if (guard.received) rt.interrupt();
   let rows: RaceRow[] = [];
   let progress: NodeJS.Timeout | null = null;
   const showProgress = !json && process.stderr.isTTY === true;

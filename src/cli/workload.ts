@@ -40,8 +40,16 @@ export async function workloadCommand(argv: string[]): Promise<number> {
   const cpus = intOption('workload', 'cpus', values.cpus, 1, 1024) ?? availableParallelism();
   const events = intOption('workload', 'events', values.events, 1, U32_MAX * cpus) ?? workload.defaultEvents;
 
-  const rt = await Runtime.start({ cpus, onWarning: () => {} });
+  // Signals are caught from before the CPUs start: one that comes meanwhile stops the run at once.
+  let rt: Runtime | null = null;
   const guard = guardSignals(() => rt);
+  try {
+    rt = await Runtime.start({ cpus, onWarning: () => {} });
+  } catch (e) {
+    guard.dispose();
+    throw e;
+  }
+  if (guard.received) rt.interrupt();
   try {
     const result = await workload.run({ runtime: rt, events, dump: values.dump === true });
     if (values.json === true) {

@@ -21,18 +21,22 @@ export interface ProbeContext {
 
 export type Handler = (ctx: ProbeContext) => number | void;
 
-export interface ProgramDefinition {
+/** A program's maps by name. */
+export type ProgramMaps = Record<string, BpfMap<any>>;
+
+export interface ProgramDefinition<M extends ProgramMaps = ProgramMaps> {
   /** A name for messages; defaults to the module's file name. */
   name?: string;
-  /** The maps the handlers use, by name (declared with declareMap()). */
-  maps: Record<string, BpfMap>;
+  /** The maps the handlers use, by name (declared with declareMap()). Their names carry into the type of the loaded program's `maps`. */
+  maps: M;
   /** Handlers by probe name, e.g. 'kprobe/sys_clone', 'tracepoint/syscalls/sys_enter_execve'. */
   handlers: Record<string, Handler>;
 }
 
 const PROGRAM = Symbol.for('percpu-maps.program');
 
-export interface Program extends Readonly<ProgramDefinition> {
+/** What defineProgram returns: the module's default export, which Runtime.load() loads. */
+export interface Program<M extends ProgramMaps = ProgramMaps> extends Readonly<ProgramDefinition<M>> {
   readonly [PROGRAM]: true;
 }
 
@@ -43,8 +47,11 @@ export class ProgramDefinitionError extends Error {
   override name = 'ProgramDefinitionError';
 }
 
-/** Declare a program: its maps and its handlers. The module's default export should be the result. */
-export function defineProgram(def: ProgramDefinition): Program {
+/**
+ * Declare a program: its maps and its handlers. The module's default export should be the result.
+ * Handlers are plain functions (not async): each runs to its end for every event, as a BPF program does.
+ */
+export function defineProgram<M extends ProgramMaps>(def: ProgramDefinition<M>): Program<M> {
   const where = def?.name ? `program '${def.name}'` : 'program';
   if (def === null || typeof def !== 'object') throw new ProgramDefinitionError(`${where}: defineProgram() takes { maps, handlers }`);
   if (def.maps === null || typeof def.maps !== 'object') {

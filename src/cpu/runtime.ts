@@ -82,12 +82,17 @@ export interface RunResult {
   perCpu: CpuRun[];
 }
 
-export interface LoadedProgram {
+/**
+ * A program loaded into every CPU. `P` is the type of the module's default export, given as
+ * `rt.load<typeof counter>(url)` with `import type counter from './counter.ts'`: then `maps` has the
+ * program's map names and value views, and a misspelt name does not compile.
+ */
+export interface LoadedProgram<P extends Program = Program> {
   readonly id: number;
   readonly name: string;
   readonly url: string;
   /** The program's maps, user-space face, in the coordinator. */
-  readonly maps: Record<string, BpfMap>;
+  readonly maps: P['maps'];
   readonly probes: readonly string[];
   unload(): Promise<void>;
 }

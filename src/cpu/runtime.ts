@@ -21,6 +21,7 @@ import { attachOthers, CpuDiedError, HandlerError, LockError, ProgramLoadError, 
 import { CONTROL_STOP, controlBytes, type TaskSource } from './event-loop.js';
 import { siblingModule } from './module-url.js';
 import { programOf, type Program } from './program.js';
+import { isTypeScript, typeScriptProblem } from './typescript.js';
 import { verifyProgram, VerifierError } from './verifier.js';
 import type { CpuWorkerData, LoadTask, RunReport, RunTask } from './worker.js';
 
@@ -231,14 +232,19 @@ export class Runtime {
   // ---- programs ------------------------------------------------------------------------------------
 
   /** Load a program module: create its maps, then bind every CPU to them. */
-  async load(module: string | URL, options: LoadOptions = {}): Promise<LoadedProgram> {
+  async load<P extends Program = Program>(module: string | URL, options: LoadOptions = {}): Promise<LoadedProgram<P>> {
     this.checkOpen();
     const url = moduleUrl(module);
+    const tsProblem = typeScriptProblem(url);
+    if (tsProblem !== null) throw new ProgramLoadError(`cannot load ${tsProblem}`);
     let program: Program;
     try {
       program = programOf(await import(url), url);
     } catch (e) {
-      throw new ProgramLoadError(`cannot load ${url}: ${(e as Error).message}`, { cause: e });
+      // This thread cannot import TypeScript: the program runs under plain node.
+      const advice = (e as NodeJS.ErrnoException).code === 'ERR_UNKNOWN_FILE_EXTENSION' && isTypeScript(url)
+        ? '; run your program under tsx (npx tsx main.ts, or node --import tsx main.js) or compile it to JavaScript' : '';
+      throw new ProgramLoadError(`cannot load ${url}: ${(e as Error).message}${advice}`, { cause: e });
     }
     for (const l of this.programs.values()) {
       if (l.program === program) throw new ProgramLoadError(`${url} is already loaded; unload it first`);

@@ -14,6 +14,7 @@ import {
 import { barrierWait } from './barrier.js';
 import { EventContext, runEvents, CONTROL_STOP, type TaskSource } from './event-loop.js';
 import { programOf, type Handler, type Program } from './program.js';
+import { prepareImport } from './typescript.js';
 
 export interface CpuWorkerData {
   cpu: number;
@@ -90,6 +91,7 @@ export function ping(): number {
 }
 
 export async function load(task: LoadTask): Promise<void> {
+  await prepareImport(task.url);
   const program = programOf(await import(task.url), task.url);
   // Let a promise the module rejected without a handler end this worker now, during the load that
   // caused it, instead of failing whatever task comes next.

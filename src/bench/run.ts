@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../cpu/module-url.js';
+import { resultsDir } from './results-dir.js';
 import { gate, type GateScope } from './compare.js';
 import type { KernelHook } from './kernel.js';
 import { measure } from './measure.js';
@@ -56,7 +57,7 @@ export interface BenchPlan {
   kernelHook: KernelHook;
   /** Print the result JSON on stdout instead of the tables. */
   json: boolean;
-  /** Where the JSON goes (default bench/results/<time>.json, none for an input result). */
+  /** Where the JSON goes (default bench/results/<time>.json under the current directory, see results-dir.ts; none for an input result). */
   outPath?: string;
   /** Where the HTML report goes (default: next to the JSON); null: no report. */
   htmlPath?: string | null;
@@ -94,7 +95,7 @@ export async function runBench(plan: BenchPlan): Promise<number> {
     exitCode = run.exitCode;
   }
 
-  const outPath = plan.outPath ?? (plan.input !== undefined ? undefined : join('bench', 'results', `${stamp(new Date(result.createdAt))}.json`));
+  const outPath = plan.outPath ?? (plan.input !== undefined ? undefined : join(resultsDir(), `${stamp(new Date(result.createdAt))}.json`));
   const htmlPath = plan.htmlPath === null ? undefined : plan.htmlPath ?? (outPath ? outPath.replace(/\.json$/, '') + '.html' : undefined);
   const { base } = plan;
   const comparison = base && {

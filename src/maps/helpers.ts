@@ -148,10 +148,24 @@ export function bpf_ktime_get_ns(): number {
   return ktimeGetNs();
 }
 
-/** bpf_get_current_pid_tgid(): tgid << 32 | pid, as a number. */
+/**
+ * bpf_get_current_pid_tgid(): tgid << 32 | pid, as a number (exact while the tgid is below 2^21, as
+ * the pids of generated events are unless a run's source says otherwise). Split it with tgidOf()
+ * and pidOf(): C's `>> 32` on a JS number gives the low word (the thread id), and `>> 32n` throws.
+ */
 export function bpf_get_current_pid_tgid(): number {
   if (heldLockIndex !== -1) lockHeldFault('bpf_get_current_pid_tgid');
   return current.tgid * TWO_32 + current.pid;
+}
+
+/** The process id (tgid) of a bpf_get_current_pid_tgid() value: C's `pid_tgid >> 32`. */
+export function tgidOf(pidTgid: number): number {
+  return Math.floor(pidTgid / TWO_32);
+}
+
+/** The thread id (the kernel's pid) of a bpf_get_current_pid_tgid() value: C's `(u32)pid_tgid`. */
+export function pidOf(pidTgid: number): number {
+  return pidTgid >>> 0;
 }
 
 /** bpf_get_current_comm(): the current task's name. */

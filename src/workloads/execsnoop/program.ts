@@ -4,6 +4,7 @@
 // counts the drops.
 
 import { defineProgram } from '../../cpu/program.js';
+import { bpf_get_current_pid_tgid, tgidOf } from '../../maps/helpers.js';
 import { bpf_ringbuf_reserve, bpf_ringbuf_submit } from '../../maps/ringbuf-helpers.js';
 import { array, struct, u32, u64, u8 } from '../../maps/layout.js';
 import { declareMap } from '../../maps/syscall.js';
@@ -44,7 +45,8 @@ export default defineProgram({
       const which = ctx.index % FILES.length;
       e.cpu = ctx.cpu;
       e.seq = ctx.index;
-      e.pid = ctx.pid;
+      // bcc's execsnoop: pid = bpf_get_current_pid_tgid() >> 32, the process id.
+      e.pid = tgidOf(bpf_get_current_pid_tgid());
       e.ppid = 1;
       e.ts = ctx.timestamp;
       e.ret = 0;

@@ -171,7 +171,8 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
 
   /** Point the inlined lookup at `cpu`'s views (smp.ts calls this when the thread's CPU changes). */
   bindCpu(cpu: number): void {
-    const gen = this.handle === null ? undefined : this.ops.mapGenLookup;
+    // On no CPU (user space) there is no inlined lookup: a helper called there takes the checked path and refuses.
+    const gen = this.handle === null || cpu < 0 ? undefined : this.ops.mapGenLookup;
     this.genLookup = gen === undefined ? NO_VIEWS : gen(this, cpu) as readonly (V | undefined)[];
   }
 

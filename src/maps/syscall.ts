@@ -102,19 +102,20 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
     const attr = checkSpec(this.spec);
     const ops = mapOpsFor(attr.type);
     const fail = (code: number, detail?: string): never => {
-      throw new BpfError(attr.name || '(unnamed)', OP_CREATE, code, hintFor(attr, OP_CREATE, code, detail));
+      throw new BpfError(attr.name || '(unnamed)', OP_CREATE, code, hintFor(attr, OP_CREATE, code, detail, this));
     };
     if (ops === undefined) fail(EINVAL);
-    if (attr.mapExtra !== 0 && attr.type !== BPF_MAP_TYPE_BLOOM_FILTER) fail(EINVAL);
-    if ((attr.flags & BPF_F_RDONLY) && (attr.flags & BPF_F_WRONLY)) fail(EINVAL);
+    // Each EINVAL cause has its own hint (hints.ts); the family's own checks are told apart there.
+    if (attr.mapExtra !== 0 && attr.type !== BPF_MAP_TYPE_BLOOM_FILTER) fail(EINVAL, 'mapextra');
+    if ((attr.flags & BPF_F_RDONLY) && (attr.flags & BPF_F_WRONLY)) fail(EINVAL, 'rdwr');
     const check = ops!.allocCheck(attr, cpus);
     if (check < 0) fail(check);
     const alloc = ops!.alloc(attr, cpus);
     if (typeof alloc === 'number') fail(alloc);
-    if (!NAME_RE.test(attr.name) || attr.name.length >= BPF_OBJ_NAME_LEN) fail(EINVAL);
+    if (!NAME_RE.test(attr.name) || attr.name.length >= BPF_OBJ_NAME_LEN) fail(EINVAL, 'name');
     if (this.spec.value) {
       // The BTF checks: the layout must describe value_size bytes; special fields only where allowed.
-      if (this.spec.value.size !== attr.valueSize) fail(EINVAL);
+      if (this.spec.value.size !== attr.valueSize) fail(EINVAL, 'layout');
       // A BTF value without a BTF key is refused by types that do not check their own BTF: the
       // live kernel fails a keyless queue or stack whose value holds a lock with EINVAL, not EOPNOTSUPP.
       if (attr.lockOffset >= 0 && (attr.type === BPF_MAP_TYPE_QUEUE || attr.type === BPF_MAP_TYPE_STACK)) fail(EINVAL, 'keylessbtf');

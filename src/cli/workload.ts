@@ -8,6 +8,7 @@ import { WORKLOADS } from '../workloads/index.js';
 import { UsageError, intOption, parse } from './args.js';
 import { fmtFixed, fmtInt, wrap } from '../bench/format.js';
 import { guardSignals } from '../cpu/signals.js';
+import { eventsProgress, progressLine, progressWanted } from './progress.js';
 
 const list = () => WORKLOADS.map((w) => `  ${w.name.padEnd(12)} ${w.title}`).join('\n');
 
@@ -50,9 +51,14 @@ export async function workloadCommand(argv: string[]): Promise<number> {
     throw e;
   }
   if (guard.received) rt.interrupt();
+  const json = values.json === true;
+  const progress = progressLine(!json && progressWanted());
   try {
-    const result = await workload.run({ runtime: rt, events, dump: values.dump === true });
-    if (values.json === true) {
+    const started = rt;
+    progress.show(eventsProgress(workload.name, () => started.progress(), fmtInt(events)));
+    const result = await workload.run({ runtime: rt, events, dump: values.dump === true, records: json });
+    progress.clear();
+    if (json) {
       process.stdout.write(JSON.stringify({ command: 'workload', workload: workload.name, cpus, events: result.run.events, stopped: result.run.stopped,
         seconds: result.run.wallNs / 1e9, data: result.data, ...(result.maps ? { maps: result.maps } : {}) }, null, 2) + '\n');
     } else {
@@ -62,6 +68,7 @@ export async function workloadCommand(argv: string[]): Promise<number> {
       process.stdout.write(out.join('\n') + '\n');
     }
   } finally {
+    progress.clear();
     await rt.close();
     guard.dispose();
   }

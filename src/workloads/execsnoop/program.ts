@@ -16,8 +16,12 @@ export const Event = struct({
   cpu: u32, seq: u32, pid: u32, ppid: u32, ts: u64, ret: u32, pad: u32,
   comm: array(u8, TASK_COMM_LEN), file: array(u8, FILE_LEN),
 });
-/** Ring size: 256 KiB, libbpf-tools' default is 256 KiB too (a power-of-two number of pages). */
-export const RING_BYTES = 256 * 1024;
+/**
+ * Ring size: 4 MiB (a power-of-two number of pages). libbpf-tools' execsnoop takes 256 KiB for the
+ * few hundred execs a second of a real machine; the simulated CPUs exec millions a second, and
+ * 256 KiB (3,276 records) filled between two wakeups of the consumer, dropping most records.
+ */
+export const RING_BYTES = 4 * 1024 * 1024;
 
 const events = declareMap({ type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: RING_BYTES, name: 'events' });
 

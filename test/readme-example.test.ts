@@ -27,8 +27,8 @@ describe('the README example, from the packed package', () => {
   });
 });
 
-describe('a TypeScript program where no tsx is installed', () => {
-  it('is refused with the advice before any map is created (Node 20), or loaded by Node itself where it strips types', async () => {
+describe('a TypeScript program loaded by a main program that does not run under tsx', () => {
+  it('under plain node: refused with the advice before any map is created (Node 20), or loaded by Node itself where it strips types', async () => {
     const dir = await packedProject();
     const api = join(dir, 'node_modules', 'percpu-maps', 'dist', 'index.js');
     // A folder outside the project, with no node_modules: the program finds nothing there, nor does the working directory.
@@ -49,9 +49,9 @@ await rt.close();
     const r = await inProject(bare, process.execPath, ['main.mjs']);
     const stripsTypes = Boolean((process.features as { typescript?: string | false }).typescript);
     expect([r.code, r.stdout]).toEqual([0, stripsTypes ? 'loaded kprobe/x\n'
-      : `ProgramLoadError: cannot load file://${bare}/counter.ts: the program is TypeScript, and the CPU workers (worker threads, ` +
-        "which do not inherit the main thread's module hooks) load it with tsx, which is not installed where the program is: " +
-        'install tsx in your project (npm install --save-dev tsx) or compile your program to JavaScript\n']);
+      : `ProgramLoadError: cannot load file://${bare}/counter.ts: the program is TypeScript, and the CPU workers load TypeScript ` +
+        'with tsx, which they register when your main program runs under it: install tsx (npm install --save-dev tsx) and run it ' +
+        'with npx tsx main.ts (or node --import tsx main.js), or compile your program to JavaScript\n']);
   });
 });
 

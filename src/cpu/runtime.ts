@@ -21,7 +21,7 @@ import { attachOthers, CpuDiedError, HandlerError, LockError, ProgramLoadError, 
 import { CONTROL_STOP, controlBytes, type TaskSource } from './event-loop.js';
 import { siblingModule } from './module-url.js';
 import { programOf, type Program } from './program.js';
-import { isTypeScript, typeScriptProblem } from './typescript.js';
+import { tsxForWorkers, typeScriptProblem } from './typescript.js';
 import { verifyProgram, VerifierError } from './verifier.js';
 import type { CpuWorkerData, LoadTask, RunReport, RunTask } from './worker.js';
 
@@ -60,7 +60,12 @@ export interface RunOptions {
   events?: number;
   /** Or events per CPU, one entry per CPU. */
   perCpu?: readonly number[];
-  /** The tasks events come from: `pids` distinct pids from `pidBase` in turn (default 1000, 64 pids, comm 'bash'). */
+  /**
+   * The tasks events come from, as ctx.pid / ctx.tgid / ctx.comm and bpf_get_current_pid_tgid() /
+   * bpf_get_current_comm() show them: event i on a CPU runs in pid `pidBase + (i % pids)`, named
+   * `comm`. Every CPU takes the same tasks in turn. Default `{ pidBase: 1000, pids: 64, comm: 'bash' }`;
+   * give any part, e.g. `{ pids: 1 }` for one task.
+   */
   source?: Partial<TaskSource>;
 }
 
@@ -128,6 +133,8 @@ export class Runtime {
   private readonly pools: Piscina[];
   private readonly options: RuntimeOptions;
   private readonly workerFile: string;
+  /** tsx's ESM API for the workers to register first (the main thread runs under tsx), or null. */
+  private readonly typescript: string | null;
   /** Each CPU worker's lock id (sync/spinlock.ts), to declare its locks abandoned when it dies. */
   private readonly lockIds: number[];
   private readonly programs = new Map<number, Loaded>();
@@ -157,7 +164,9 @@ export class Runtime {
     this.lockIds = new Array<number>(cpus).fill(0);
     // From sources the worker needs tsx's hooks registered in its own thread (worker-from-source.mjs).
     const fromSource = import.meta.url.endsWith('.ts');
-    this.workerFile = fromSource ? new URL('./worker-from-source.mjs', import.meta.url).href : siblingModule(import.meta.url, 'worker').href;
+    this.workerFile = fromSource ? new URL('./worker-from-source.mjs', import.meta.url).href : siblingModule(import.meta.url, 'worker-entry').href;
+    // Under tsx, the workers register tsx before anything else (worker-entry.ts), for TypeScript programs.
+    this.typescript = fromSource ? null : tsxForWorkers();
     // User space waits for value locks too (BPF_F_LOCK copies), with the same bound.
     setSpinLockTimeout(this.lockTimeoutMs);
     this.pools = [];
@@ -168,7 +177,7 @@ export class Runtime {
   private makePool(cpu: number): Piscina {
     const workerData: CpuWorkerData = {
       cpu, cpus: this.cpus, spinLock: this.spinLock, trace: this.tracePipe.buffer, ktimeOrigin: ktimeOriginMs,
-      lockOwners: lockOwnerTable(), lockTimeoutMs: this.lockTimeoutMs,
+      lockOwners: lockOwnerTable(), lockTimeoutMs: this.lockTimeoutMs, typescript: this.typescript,
     };
     const pool = new Piscina({
       filename: this.workerFile,
@@ -235,16 +244,14 @@ export class Runtime {
   async load<P extends Program = Program>(module: string | URL, options: LoadOptions = {}): Promise<LoadedProgram<P>> {
     this.checkOpen();
     const url = moduleUrl(module);
-    const tsProblem = typeScriptProblem(url);
+    // From sources the workers have tsx (worker-from-source.mjs); built, they have it when the main thread runs under tsx.
+    const tsProblem = typeScriptProblem(url, this.typescript !== null || import.meta.url.endsWith('.ts'));
     if (tsProblem !== null) throw new ProgramLoadError(`cannot load ${tsProblem}`);
     let program: Program;
     try {
       program = programOf(await import(url), url);
     } catch (e) {
-      // This thread cannot import TypeScript: the program runs under plain node.
-      const advice = (e as NodeJS.ErrnoException).code === 'ERR_UNKNOWN_FILE_EXTENSION' && isTypeScript(url)
-        ? '; run your program under tsx (npx tsx main.ts, or node --import tsx main.js) or compile it to JavaScript' : '';
-      throw new ProgramLoadError(`cannot load ${url}: ${(e as Error).message}${advice}`, { cause: e });
+      throw new ProgramLoadError(`cannot load ${url}: ${(e as Error).message}`, { cause: e });
     }
     for (const l of this.programs.values()) {
       if (l.program === program) throw new ProgramLoadError(`${url} is already loaded; unload it first`);

@@ -14,7 +14,7 @@ import {
 import { barrierWait } from './barrier.js';
 import { EventContext, runEvents, CONTROL_STOP, type TaskSource } from './event-loop.js';
 import { programOf, type Handler, type Program } from './program.js';
-import { prepareImport } from './typescript.js';
+import { checkImport } from './typescript.js';
 
 export interface CpuWorkerData {
   cpu: number;
@@ -26,6 +26,8 @@ export interface CpuWorkerData {
   lockOwners: SharedArrayBuffer;
   /** How long a bpf_spin_lock waiter waits before the run fails (ms). */
   lockTimeoutMs: number;
+  /** tsx's ESM API, registered by worker-entry.ts before this module loads (the main thread runs under tsx), or null. */
+  typescript: string | null;
 }
 
 export interface LoadTask { id: number; url: string; handles: Record<string, MapHandle> }
@@ -91,7 +93,7 @@ export function ping(): number {
 }
 
 export async function load(task: LoadTask): Promise<void> {
-  await prepareImport(task.url);
+  checkImport(task.url, typeof data.typescript === 'string');
   const program = programOf(await import(task.url), task.url);
   // Let a promise the module rejected without a handler end this worker now, during the load that
   // caused it, instead of failing whatever task comes next.

@@ -5,20 +5,31 @@
 
 import { BpfMap } from '../maps/syscall.js';
 
-/** The context a handler gets for one event. One object per CPU, reused for every event. */
+/**
+ * The context a handler gets for one event (the `ctx` of `handlers: { 'kprobe/x'(ctx) { ... } }`),
+ * standing for the kernel's `struct pt_regs *ctx` and `current`. One object per CPU, reused for
+ * every event: read its fields during the call, do not keep it. The task comes from the run's
+ * event source (RunOptions.source): events take `pids` tasks from `pidBase` in turn.
+ */
 export interface ProbeContext {
   /** The CPU running the handler (bpf_get_smp_processor_id()). */
   readonly cpu: number;
   /** This event's number on this CPU, from 0. */
   readonly index: number;
-  /** The task the event happened in. */
+  /** The thread the event happened in (the kernel's pid; the low half of bpf_get_current_pid_tgid()). */
   readonly pid: number;
+  /** Its process (the kernel's tgid; the high half of bpf_get_current_pid_tgid()). Generated tasks are single-threaded: the pid. */
   readonly tgid: number;
+  /** The task's name, as bpf_get_current_comm() gives it (the source's comm, 'bash' by default). */
   readonly comm: string;
   /** bpf_ktime_get_ns() at the moment it is read (read on demand: a clock read per event would cost more than the event). */
   readonly timestamp: number;
 }
 
+/**
+ * A handler: a plain function (not async) run once per event on the CPU the event fired on. It
+ * returns nothing or a number (a program's return code); it may not return a promise.
+ */
 export type Handler = (ctx: ProbeContext) => number | void;
 
 /** A program's maps by name. */

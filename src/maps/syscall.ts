@@ -246,7 +246,11 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
     if (r < 0) this.fail(OP_DELETE, r);
   }
 
-  /** BPF_MAP_GET_NEXT_KEY: the key after `key`, or the first key when null; ENOENT after the last. */
+  /**
+   * BPF_MAP_GET_NEXT_KEY: the key after `key`, or the first key when null. After the last key it
+   * throws a BpfError with errno 'ENOENT': that is how a walk ends (as in the kernel), so catch it,
+   * or walk with keys(), which stops there for you.
+   */
   getNextKey(key: Uint8Array | number | null): Uint8Array {
     this.checkCreated(OP_NEXT);
     if (this.attr.flags & BPF_F_WRONLY) this.fail(OP_NEXT, EPERM);
@@ -339,7 +343,11 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
 
   // ---- conveniences on top of the raw contract -------------------------------------------------
 
-  /** Every key, in the kernel's get_next_key order. */
+  /**
+   * Every key, in the kernel's get_next_key order, as key_size-byte Uint8Arrays (a walk with
+   * getNextKey that ends at its ENOENT): `for (const key of map.keys()) map.lookup(key)`. Keys
+   * inserted or deleted during the walk may or may not be seen, as in the kernel.
+   */
   *keys(): Generator<Uint8Array> {
     let key: Uint8Array | null = null;
     for (;;) {
@@ -353,12 +361,17 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
     }
   }
 
-  /** Every element as `bpftool -j map dump` prints it. */
+  /** Every element as `bpftool -j map dump` prints it; formatDump(map.dump()) gives the plain text of `bpftool map dump`. */
   dump(): DumpEntry[] {
     return dumpMap(this);
   }
 
-  /** A per-CPU lookup split into one valueSize-byte value per CPU. */
+  /**
+   * A per-CPU map's value for `key` split by CPU: one valueSize-byte Uint8Array per CPU, CPU 0
+   * first (lookup() returns them packed, each in a round_up(valueSize, 8)-byte slot). Decode each
+   * with the value layout, e.g. `map.lookupPerCpu(0).map((b) => Elem.decode(b).cnt)`. Throws a
+   * TypeError on a map that is not per-CPU.
+   */
   lookupPerCpu(key: Uint8Array | number): Uint8Array[] {
     if (!this.isPercpu) throw new TypeError(`map '${this.name}' is not a per-CPU map; use lookup()`);
     const all = this.lookup(key);
@@ -370,7 +383,9 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
 
   /**
    * The sum over CPUs of a per-CPU value, as user space aggregates it: the named field of the
-   * value layout, or the whole value read as a little-endian unsigned integer (up to 8 bytes).
+   * value layout (`sum(0, 'cnt')`), or without a field the whole value read as a little-endian
+   * unsigned integer (values of up to 8 bytes). A sum, not a snapshot: CPUs may be writing while
+   * it reads. Throws a TypeError on a map that is not per-CPU.
    */
   sum(key: Uint8Array | number, field?: string): number {
     let total = 0;

@@ -97,15 +97,15 @@ describe('workload execsnoop', () => {
 
 describe('progress lines', () => {
   it('race on a terminal: every redraw clears the line, and each label is the strategy running', async () => {
-    const out = await onTerminal(['race', '--cpus', '2', '--events', '300000000', '--strategy', 'racy,atomic']);
+    const out = await onTerminal(['race', '--cpus', '2', '--events', '200000000', '--strategy', 'racy,percpu']);
     // The terminal turns each '\n' into '\r\n'; a redraw is a '\r' of the CLI's own.
     const redraws = out.split(/\r(?!\n)/).slice(1);
     expect(redraws.length).toBeGreaterThan(1);
     expect(redraws.filter((r) => !r.startsWith('\x1b[K'))).toEqual([]);
     // Labels come in the order the strategies ran, and each one's count only grows.
-    const seen = redraws.map((r) => /^\x1b\[K {2}(\w+): ([\d,]+) \/ 300,000,000 events/.exec(r)).filter((m) => m !== null);
+    const seen = redraws.map((r) => /^\x1b\[K {2}(\w+): ([\d,]+) \/ 200,000,000 events/.exec(r)).filter((m) => m !== null);
     const labels = seen.map((m) => m[1]!);
-    expect(labels).toEqual([...labels].sort((a, b) => ['racy', 'atomic'].indexOf(a) - ['racy', 'atomic'].indexOf(b)));
+    expect(labels).toEqual([...labels].sort((a, b) => ['racy', 'percpu'].indexOf(a) - ['racy', 'percpu'].indexOf(b)));
     for (const label of new Set(labels)) {
       const counts = seen.filter((m) => m[1] === label).map((m) => Number(m[2]!.replace(/,/g, '')));
       expect(counts).toEqual([...counts].sort((a, b) => a - b));
@@ -113,15 +113,15 @@ describe('progress lines', () => {
   });
 
   it('workload on a terminal shows how far the run is', async () => {
-    const out = await onTerminal(['workload', 'histogram', '--cpus', '2', '--events', '300000000']);
-    expect(out).toMatch(/\r\x1b\[K {2}histogram: [\d,]+ \/ 300,000,000 events/);
+    const out = await onTerminal(['workload', 'histogram', '--cpus', '2', '--events', '200000000']);
+    expect(out).toMatch(/\r\x1b\[K {2}histogram: [\d,]+ \/ 200,000,000 events/);
   });
 
   it('no progress line in a pipe, nor on a terminal that says TERM=dumb', async () => {
     const piped = await cli(['workload', 'histogram', '--cpus', '2', '--events', '100000000']);
     expect(piped.code).toBe(0);
     expect(piped.stderr).toBe('');
-    const dumb = await onTerminal(['race', '--cpus', '2', '--events', '200000000', '--strategy', 'racy'], { TERM: 'dumb' });
+    const dumb = await onTerminal(['race', '--cpus', '2', '--events', '100000000', '--strategy', 'racy'], { TERM: 'dumb' });
     expect(dumb).not.toContain('\x1b[K');
     expect(dumb).toContain('racy ');
   });

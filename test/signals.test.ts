@@ -53,8 +53,9 @@ function interrupt(args: string[], ready: string | number, delayMs: number, sign
       if (!sent && typeof ready === 'string' && stdout.includes(ready)) fire();
     });
     if (typeof ready === 'number') {
-      // The command installs its handlers before it starts the CPUs, so once they run events (two
-      // samples in a row) the signal is caught.
+      // The command installs its handlers before it starts the CPUs, so once they are busy (two
+      // samples in a row; starting up counts too, and a signal then stops the runs before they
+      // begin, which the command handles as well) the signal is caught.
       const since = new Map<string, number>();
       let streak = 0;
       const poll = setInterval(() => {
@@ -100,7 +101,7 @@ describe('interrupting the CLI', () => {
   });
 
   it('workload histogram: SIGTERM prints the histogram so far and exits 143', async () => {
-    const r = await interrupt(['workload', 'histogram', '--cpus', '2', '--events', '4000000000'], 2, 2000, 'SIGTERM');
+    const r = await interrupt(['workload', 'histogram', '--cpus', '2', '--events', '4000000000'], 'histogram: ', 2000, 'SIGTERM');
     expect([r.code, r.signal]).toEqual([143, null]);
     expect(r.stdout).toMatch(/^histogram: /);
     expect(r.stdout).toMatch(/nsecs +: count +distribution/);

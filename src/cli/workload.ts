@@ -55,6 +55,8 @@ export async function workloadCommand(argv: string[]): Promise<number> {
   const progress = progressLine(!json && progressWanted());
   try {
     const started = rt;
+    // The title first, as the CPUs start on the events: something to read during a long run.
+    if (!json) process.stdout.write(`${workload.name}: ${workload.title}\n`);
     progress.show(eventsProgress(workload.name, () => started.progress(), fmtInt(events)));
     const result = await workload.run({ runtime: rt, events, dump: values.dump === true, records: json });
     progress.clear();
@@ -62,7 +64,7 @@ export async function workloadCommand(argv: string[]): Promise<number> {
       process.stdout.write(JSON.stringify({ command: 'workload', workload: workload.name, cpus, events: result.run.events, stopped: result.run.stopped,
         seconds: result.run.wallNs / 1e9, data: result.data, ...(result.maps ? { maps: result.maps } : {}) }, null, 2) + '\n');
     } else {
-      const out = [`${workload.name}: ${workload.title}`, `${fmtInt(result.run.events)} events on ${cpus} CPU${cpus === 1 ? '' : 's'} in ${fmtFixed(result.run.wallNs / 1e9, 3)} s`, '', result.text];
+      const out = [`${fmtInt(result.run.events)} events on ${cpus} CPU${cpus === 1 ? '' : 's'} in ${fmtFixed(result.run.wallNs / 1e9, 3)} s`, '', result.text];
       for (const [name, entries] of Object.entries(result.maps ?? {})) out.push('', `map '${name}' (bpftool map dump):`, formatDump(entries));
       out.push('', wrap(workload.explain, 100, '  ', '  '));
       process.stdout.write(out.join('\n') + '\n');

@@ -189,7 +189,7 @@ describe('closing a runtime during a healthy run', () => {
     await expect(rt.run({ probe: 'kprobe/test', events: 1 })).rejects.toThrow('the runtime is closed; start a new one with Runtime.start()');
   });
 
-  it('a run started just before close() (still loading stale CPUs) does no events and resolves stopped', async () => {
+  it('a run started in the same tick as close() does no events and resolves stopped', async () => {
     const rt = await Runtime.start({ cpus: 2, onWarning: () => {} });
     await rt.load(fixture('cpu-ids'));
     const run = rt.run({ probe: 'kprobe/test', perCpu: [0xffffffff, 0xffffffff] });

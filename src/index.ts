@@ -31,8 +31,9 @@ export type { StructLayout, StructView, Field, FieldType } from './maps/layout.j
 export {
   bpf_map_lookup_elem, bpf_map_update_elem, bpf_map_delete_elem, bpf_map_lookup_percpu_elem,
   bpf_map_push_elem, bpf_map_pop_elem, bpf_map_peek_elem,
-  bpf_get_smp_processor_id, bpf_ktime_get_ns, bpf_get_current_pid_tgid, bpf_get_current_comm, bpf_trace_printk,
+  bpf_get_smp_processor_id, bpf_ktime_get_ns, bpf_get_current_pid_tgid, tgidOf, pidOf, bpf_get_current_comm, bpf_trace_printk,
 } from './maps/helpers.js';
+export { NotOnCpuError } from './smp/smp.js';
 export { bpf_spin_unlock, SpinLockWord, SpinLockError, setSpinLockMode } from './sync/spinlock.js';
 export type { SpinLockMode, SpinLockFault } from './sync/spinlock.js';
 export { __sync_fetch_and_add, __sync_lock_test_and_set, __sync_val_compare_and_swap, READ_ONCE, WRITE_ONCE } from './sync/atomics.js';

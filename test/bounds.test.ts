@@ -3,6 +3,11 @@
 // and never reaches the neighbouring element, in every map family that hands out views.
 import { describe, expect, it } from 'vitest';
 import { array, bpf_map_lookup_elem, bpf_map_update_elem, BpfError, createMap, openMap, struct, u32, u8, type BpfMap, type ValueView } from '../src/index.js';
+import { setSmpProcessorId } from '../src/smp/smp.js';
+
+// These tests call program helpers directly, as a handler on a CPU would: this thread plays CPU 0
+// (user space, on no CPU, would be refused: test/helpers-user-space.test.ts).
+setSmpProcessorId(0);
 
 // 12-byte values: the slot is 16 bytes, so 4 bytes of padding sit right past each value.
 const S = struct({ a: u32, b: u32, tag: array(u8, 4) });

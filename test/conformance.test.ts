@@ -169,10 +169,24 @@ describe('a malformed scenario gets an error naming the file, the step and the f
     expect(err).toMatch(/^percpu-maps conformance: no scenario 'no-such-scenario'/);
   });
 
-  it('the command refuses an unknown option', async () => {
+  it('the command refuses an unknown option in one line, as every command does', async () => {
     let err = '';
-    expect(await conformanceCommand(['--fast'], () => {}, (t) => { err += t; })).toBe(2);
-    expect(err).toMatch(/^percpu-maps conformance: unknown option '--fast'/);
+    expect(await conformanceCommand(['--nosuch'], () => {}, (t) => { err += t; })).toBe(2);
+    expect(err).toBe("percpu-maps conformance: unknown option '--nosuch' (see 'percpu-maps conformance --help')\n");
+  });
+
+  it('the command lists the scenario names when it is given an unknown one', async () => {
+    let err = '';
+    expect(await conformanceCommand(['array-acess'], () => {}, (t) => { err += t; })).toBe(2);
+    expect(err.trim().split('\n')).toHaveLength(1);
+    expect(err).toMatch(/^percpu-maps conformance: no scenario 'array-acess'; the scenarios are array-access, array-batch, .*, stack-ops \(or give the path of a \.json file\)$/m);
+  });
+
+  it('--json prints the summary as JSON', async () => {
+    let out = '';
+    expect(await conformanceCommand(['--json', 'array-access'], (t) => { out += t; }, () => {})).toBe(0);
+    const s = JSON.parse(out) as { mode: string; scenarios: number; differ: number; agree: number; steps: number };
+    expect([s.mode, s.scenarios, s.differ, s.agree > 0, s.agree + s.differ]).toEqual(['check', 1, 0, true, s.steps - (s as unknown as { skipped: number }).skipped]);
   });
 });
 

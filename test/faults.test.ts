@@ -221,9 +221,28 @@ describe('bpf_spin_lock mistakes', () => {
   });
 });
 
+describe('several CPUs failing in one run', () => {
+  it('reports the first cause (CPU 0 threw), with the consequence (CPU 1 terminated for not stopping) attached', async () => {
+    const rt = await Runtime.start({ cpus: 2, onWarning: () => {}, stopTimeoutMs: 500 });
+    try {
+      await rt.load(fault('stuck-and-throws'));
+      const err = await rt.run({ probe: 'kprobe/test', perCpu: [2000, 2000] }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(HandlerError);
+      const h = err as HandlerError;
+      expect([h.cpu, h.event]).toEqual([0, 1000]);
+      expect(h.message).toContain('CPU 0 failed first');
+      expect(h.others.map((e) => [e.name, (e as CpuDiedError).cpu])).toEqual([['CpuDiedError', 1]]);
+      expect((h.others[0] as CpuDiedError).reason).toContain('did not stop within 500 ms after the run was stopped');
+      expect(h.message).toMatch(/Also: CPU 1 died: it did not stop within 500 ms/);
+    } finally {
+      await rt.close();
+    }
+  });
+});
+
 describe('closing a runtime', () => {
   it('ends a CPU stuck in a handler that never returns, and the run fails instead of hanging', async () => {
-    const rt = await Runtime.start({ cpus: 2, onWarning: () => {}, lockTimeoutMs: 300 });
+    const rt = await Runtime.start({ cpus: 2, onWarning: () => {}, lockTimeoutMs: 300, stopTimeoutMs: 1000 });
     const prog = await rt.load(fault('locks'));
     prog.maps.vals!.update(0, Elem.encode({ cnt: 0, held: 0 }));
     const run = rt.run({ probe: 'tc/hold-forever', perCpu: [0, 1] }).catch((e: unknown) => e);

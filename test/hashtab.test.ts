@@ -16,6 +16,10 @@ import { setSmpProcessorId } from '../src/smp/smp.js';
 import type { HashWorkerData, HashWorkerReport } from './fixtures/hashtab-worker.js';
 import { errnoOf } from './helpers.js';
 
+// These tests call program helpers directly, as a handler on a CPU would: this thread plays CPU 0
+// (user space, on no CPU, would be refused: test/helpers-user-space.test.ts).
+setSmpProcessorId(0);
+
 // Every expected errno and key order below was checked against the live kernel of the machine the
 // simulator was written on (Linux 6.18, 2 possible CPUs) with bpftool and with raw bpf(2) calls.
 // Maps are created with cpus: 2 to match it.

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { array, createMap, bpf_map_lookup_elem, bpf_spin_lock, s64, struct, u16, u32, u64, u8, __sync_fetch_and_add, __sync_lock_test_and_set, __sync_val_compare_and_swap } from '../src/index.js';
+import { setSmpProcessorId } from '../src/smp/smp.js';
+
+// These tests call program helpers directly, as a handler on a CPU would: this thread plays CPU 0
+// (user space, on no CPU, would be refused: test/helpers-user-space.test.ts).
+setSmpProcessorId(0);
 
 describe('struct layouts', () => {
   it('pads like C: u8 then u64 puts the u64 at 8 and the size at 16', () => {

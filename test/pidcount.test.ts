@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Runtime } from '../src/cpu/runtime.js';
 import { createMap } from '../src/maps/syscall.js';
 import { pidcount, readCounts } from '../src/workloads/pidcount/index.js';
-import { HOT_TASKS, MAX_PIDS, pidOf } from '../src/workloads/pidcount/program.js';
+import { HOT_TASKS, MAX_PIDS, processOfEvent } from '../src/workloads/pidcount/program.js';
 
 interface Data {
   maxEntries: number;
@@ -14,7 +14,7 @@ interface Data {
 }
 
 it('takes every other syscall from the busy tasks, the rest from the generated ones', () => {
-  expect([0, 1, 2, 3, 32, 33].map((i) => pidOf(i, { pid: 5000 }))).toEqual([100, 5000, 101, 5000, 100, 5000]);
+  expect([0, 1, 2, 3, 32, 33].map((i) => processOfEvent(i, { tgid: 5000 }))).toEqual([100, 5000, 101, 5000, 100, 5000]);
 });
 
 it('reads every element of a map exactly once with batch lookups', () => {

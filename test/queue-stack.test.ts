@@ -14,6 +14,11 @@ import {
   BPF_F_WRONLY, BPF_F_WRONLY_PROG, BPF_F_ZERO_SEED, BPF_NOEXIST,
 } from '../src/maps/uapi.js';
 import { errnoOf, le32 } from './helpers.js';
+import { setSmpProcessorId } from '../src/smp/smp.js';
+
+// These tests call program helpers directly, as a handler on a CPU would: this thread plays CPU 0
+// (user space, on no CPU, would be refused: test/helpers-user-space.test.ts).
+setSmpProcessorId(0);
 
 const rd32 = (b: Uint8Array): number => new DataView(b.buffer, b.byteOffset).getUint32(0, true);
 

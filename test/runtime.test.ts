@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Runtime } from '../src/cpu/runtime.js';
 import { HandlerError, ProgramLoadError, RunError } from '../src/cpu/errors.js';
+import { defineProgram, ProgramDefinitionError, type Handler } from '../src/cpu/program.js';
 import { Seen } from './fixtures/cpu-ids.js';
 
 const fixture = (name: string) => new URL(`./fixtures/${name}.ts`, import.meta.url);
@@ -109,6 +110,92 @@ describe('a runtime with 3 simulated CPUs', () => {
     } finally {
       await prog.unload();
     }
+  });
+});
+
+describe('two runs started in the same tick', () => {
+  it('the second is refused at once with "a run is already in progress" and changes nothing', async () => {
+    const rt = await Runtime.start({ cpus: 2, onWarning: () => {} });
+    try {
+      const prog = await rt.load(fixture('cpu-ids'));
+      const [first, second] = await Promise.allSettled([
+        rt.run({ probe: 'kprobe/test', events: 2_000_000 }),
+        rt.run({ probe: 'kprobe/test', events: 20 }),
+      ]);
+      expect(second.status).toBe('rejected');
+      const err = (second as PromiseRejectedResult).reason as Error;
+      expect([err.name, err.message]).toEqual(['RunError', 'a run is already in progress; await it before starting another']);
+      expect(first.status === 'fulfilled' && first.value.events).toBe(2_000_000);
+      expect(prog.maps.seen!.lookupPerCpu(0).map((b) => Seen.decode(b).events)).toEqual([1_000_000, 1_000_000]);
+      // And the runtime runs again once the first run is over.
+      expect((await rt.run({ probe: 'kprobe/test', events: 20 })).events).toBe(20);
+    } finally {
+      await rt.close();
+    }
+  });
+});
+
+describe('async handlers', () => {
+  it('defineProgram refuses an async handler: a BPF program cannot sleep or finish later', () => {
+    // TypeScript refuses this already (a handler returns void or a number); JavaScript would not.
+    const handlers = { async 'kprobe/x'() {} } as unknown as Record<string, Handler>;
+    expect(() => defineProgram({ maps: {}, handlers })).toThrow(ProgramDefinitionError);
+    expect(() => defineProgram({ maps: {}, handlers }))
+      .toThrow("program: the handler for 'kprobe/x' is an async function; a BPF program runs to its end in one go and cannot wait: make it a plain function and do asynchronous work in user space, between runs");
+  });
+
+  it('defineProgram refuses a generator function as a handler', () => {
+    expect(() => defineProgram({ maps: {}, handlers: { *'kprobe/x'() {} } as never }))
+      .toThrow("program: the handler for 'kprobe/x' is a generator function; a handler is a plain function that does its work when it is called");
+  });
+
+  it('a handler that returns a promise stops the run with a HandlerError naming the CPU and event; the worker lives on', async () => {
+    const rt = await Runtime.start({ cpus: 2, onWarning: () => {} });
+    try {
+      const prog = await rt.load(fixture('faults/returns-promise'));
+      const err = await rt.run({ probe: 'kprobe/test', perCpu: [10, 200] }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(HandlerError);
+      const h = err as HandlerError;
+      expect([h.cpu, h.event]).toEqual([1, 5]);
+      expect(h.message).toContain('the handler returned a promise (a thenable): handlers run to their end synchronously, as BPF programs do; nothing it awaits would ever run. Make it a plain function that returns nothing or a number');
+      expect(prog.maps.count!.lookupPerCpu(0)[1]![0]).toBe(5);
+      await prog.unload();
+      // The promise's own rejection ('thrown after the handler returned') must not kill CPU 1.
+      await new Promise((r) => setTimeout(r, 100));
+      const again = await rt.load(fixture('cpu-ids'));
+      await rt.run({ probe: 'kprobe/test', perCpu: [3, 3] });
+      expect(again.maps.seen!.lookupPerCpu(0).map((b) => Seen.decode(b).events)).toEqual([3, 3]);
+    } finally {
+      await rt.close();
+    }
+  });
+});
+
+describe('closing a runtime during a healthy run', () => {
+  it('ends the run as stopped with its partial result, and close() waits for it', async () => {
+    const rt = await Runtime.start({ cpus: 2, onWarning: () => {} });
+    await rt.load(fixture('cpu-ids'));
+    const run = rt.run({ probe: 'kprobe/test', perCpu: [0xffffffff, 0xffffffff] });
+    let settled = false;
+    run.then(() => { settled = true; }, () => { settled = true; });
+    while (rt.progress().every((n) => n === 0)) await new Promise((r) => setTimeout(r, 5));
+    await rt.close();
+    expect(settled).toBe(true);
+    const r = await run;
+    expect(r.stopped).toBe(true);
+    expect(r.events).toBeGreaterThan(0);
+    expect(r.events).toBeLessThan(r.requested);
+    expect(r.perCpu.reduce((a, c) => a + c.events, 0)).toBe(r.events);
+    await expect(rt.run({ probe: 'kprobe/test', events: 1 })).rejects.toThrow('the runtime is closed; start a new one with Runtime.start()');
+  });
+
+  it('a run started in the same tick as close() does no events and resolves stopped', async () => {
+    const rt = await Runtime.start({ cpus: 2, onWarning: () => {} });
+    await rt.load(fixture('cpu-ids'));
+    const run = rt.run({ probe: 'kprobe/test', perCpu: [0xffffffff, 0xffffffff] });
+    await rt.close();
+    const r = await run;
+    expect([r.stopped, r.events]).toEqual([true, 0]);
   });
 });
 

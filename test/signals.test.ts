@@ -1,26 +1,41 @@
 // Ctrl-C and SIGTERM during long CLI commands, on a real child process of the CLI: the workers
 // stop, the partial results print, and the exit code is 128 + the signal (130, 143).
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { raceCommand } from '../src/cli/race.js';
+import { workloadCommand } from '../src/cli/workload.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 interface Outcome { code: number | null; signal: string | null; stdout: string; stderr: string }
 
-/** Threads of a process (its CPU workers among them), from /proc. */
-function threads(pid: number): number {
+/**
+ * Threads of a process, other than its main thread, that used at least 30 ms of CPU time in the
+ * last `since` sample: CPU workers running events. (Node catches SIGINT and SIGTERM from its start,
+ * to restore the terminal, so SigCgt in /proc/<pid>/status cannot tell when the CLI's own handlers
+ * are in; a thread count is no better, as Node starts threads of its own while modules load.)
+ */
+function busyThreads(pid: number, since: Map<string, number>): number {
+  let busy = 0;
   try {
-    return Number(/^Threads:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      if (tid === String(pid)) continue;
+      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (1/100 s)
+      if (since.has(tid) && ticks - since.get(tid)! >= 3) busy++;
+      since.set(tid, ticks);
+    }
   } catch {
-    return 0;
+    // the process is gone, or a thread ended between the listing and the read
   }
+  return busy;
 }
 
 /**
- * Start the CLI, wait for `ready` on stdout (or, for commands that print only at the end, until the
- * child has started `ready` more threads: its CPU workers), `delayMs` more, then send `signal`.
+ * Start the CLI, wait for `ready` on stdout (or, for commands that print only at the end, until
+ * `ready` of its threads are busy: its CPU workers running events), `delayMs` more, then send `signal`.
  */
 function interrupt(args: string[], ready: string | number, delayMs: number, signal: NodeJS.Signals): Promise<Outcome> {
   return new Promise((resolve, reject) => {
@@ -38,15 +53,18 @@ function interrupt(args: string[], ready: string | number, delayMs: number, sign
       if (!sent && typeof ready === 'string' && stdout.includes(ready)) fire();
     });
     if (typeof ready === 'number') {
-      let base = 0;
+      // The command installs its handlers before it starts the CPUs, so once they are busy (two
+      // samples in a row; starting up counts too, and a signal then stops the runs before they
+      // begin, which the command handles as well) the signal is caught.
+      const since = new Map<string, number>();
+      let streak = 0;
       const poll = setInterval(() => {
-        const n = threads(child.pid!);
-        if (base === 0) base = n;
-        else if (n >= base + ready) {
+        streak = busyThreads(child.pid!, since) >= ready ? streak + 1 : 0;
+        if (streak === 2) {
           clearInterval(poll);
           fire();
         }
-      }, 20);
+      }, 100);
       child.on('exit', () => clearInterval(poll));
     }
     child.stderr.on('data', (d: Buffer) => { stderr += d; });
@@ -83,9 +101,44 @@ describe('interrupting the CLI', () => {
   });
 
   it('workload histogram: SIGTERM prints the histogram so far and exits 143', async () => {
-    const r = await interrupt(['workload', 'histogram', '--cpus', '2', '--events', '4000000000'], 2, 2000, 'SIGTERM');
+    const r = await interrupt(['workload', 'histogram', '--cpus', '2', '--events', '4000000000'], 'histogram: ', 2000, 'SIGTERM');
     expect([r.code, r.signal]).toEqual([143, null]);
     expect(r.stdout).toMatch(/^histogram: /);
     expect(r.stdout).toMatch(/nsecs +: count +distribution/);
+  });
+});
+
+// A signal that comes while the CPUs are still starting (about a second on a busy machine) is
+// caught too: the commands install their handlers before Runtime.start. Played in this process:
+// the signal is emitted in the same tick as the command starts, long before its CPUs exist.
+describe('a signal before the CPUs have started', () => {
+  it('race: caught, nothing runs, the stopped row is printed, exit 130', async () => {
+    const out: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string) => { out.push(String(chunk)); return true; }) as typeof process.stdout.write;
+    try {
+      const code = raceCommand(['--cpus', '1', '--events', '200000000', '--strategy', 'racy', '--json']);
+      process.emit('SIGINT', 'SIGINT');
+      expect(await code).toBe(130);
+    } finally {
+      process.stdout.write = write;
+    }
+    const json = JSON.parse(out.join('')) as { interrupted: string; rows: { strategy: string; stopped: boolean; observed: number }[] };
+    expect([json.interrupted, json.rows.map((r) => [r.strategy, r.stopped, r.observed])]).toEqual(['SIGINT', [['racy', true, 0]]]);
+  });
+
+  it('workload: caught, nothing runs, exit 143', async () => {
+    const out: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string) => { out.push(String(chunk)); return true; }) as typeof process.stdout.write;
+    try {
+      const code = workloadCommand(['histogram', '--cpus', '1', '--events', '200000000', '--json']);
+      process.emit('SIGTERM', 'SIGTERM');
+      expect(await code).toBe(143);
+    } finally {
+      process.stdout.write = write;
+    }
+    const json = JSON.parse(out.join('')) as { events: number; stopped: boolean };
+    expect([json.events, json.stopped]).toEqual([0, true]);
   });
 });

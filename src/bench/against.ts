@@ -13,6 +13,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../cpu/module-url.js';
+import { resultsDir } from './results-dir.js';
 import { guardSignals } from '../cpu/signals.js';
 import { gate, summarize, type GateScope } from './compare.js';
 import { renderHtml } from './report-html.js';
@@ -171,7 +172,7 @@ export async function runAgainst(o: AgainstOptions): Promise<number> {
   const report = gate(a, b, { threshold: o.thresholdPct / 100, scope: o.scope ?? ['rows', 'ratios'] });
   const baseLabel = `${o.revision} (${sha.slice(0, 12)}), interleaved in ${results.B.length} round(s)`;
   const stamp = new Date(b.createdAt).toISOString().replace(/[:]/g, '-').replace(/\..*$/, '');
-  const outPath = o.outPath ?? join('bench', 'results', `${stamp}-against-${sha.slice(0, 12)}.json`);
+  const outPath = o.outPath ?? join(resultsDir(), `${stamp}-against-${sha.slice(0, 12)}.json`);
   mkdirSync(join(outPath, '..'), { recursive: true });
   writeFileSync(outPath, JSON.stringify(b, null, 1) + '\n');
   writeFileSync(outPath.replace(/\.json$/, '') + '.base.json', JSON.stringify(a, null, 1) + '\n');

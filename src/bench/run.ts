@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../cpu/module-url.js';
+import { resultsDir } from './results-dir.js';
 import { gate, type GateScope } from './compare.js';
 import type { KernelHook } from './kernel.js';
 import { measure } from './measure.js';
@@ -58,7 +59,7 @@ export interface BenchPlan {
   json: boolean;
   /** Print the figure tables as Markdown instead of the tables. */
   markdown?: boolean;
-  /** Where the JSON goes (default bench/results/<time>.json, none for an input result). */
+  /** Where the JSON goes (default bench/results/<time>.json under the current directory, see results-dir.ts; none for an input result). */
   outPath?: string;
   /** Where the HTML report goes (default: next to the JSON); null: no report. */
   htmlPath?: string | null;
@@ -96,7 +97,7 @@ export async function runBench(plan: BenchPlan): Promise<number> {
     exitCode = run.exitCode;
   }
 
-  const outPath = plan.outPath ?? (plan.input !== undefined ? undefined : join('bench', 'results', `${stamp(new Date(result.createdAt))}.json`));
+  const outPath = plan.outPath ?? (plan.input !== undefined ? undefined : join(resultsDir(), `${stamp(new Date(result.createdAt))}.json`));
   const htmlPath = plan.htmlPath === null ? undefined : plan.htmlPath ?? (outPath ? outPath.replace(/\.json$/, '') + '.html' : undefined);
   const { base } = plan;
   const comparison = base && {

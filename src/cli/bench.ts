@@ -38,7 +38,8 @@ selection:
 output:
   --json             print the result JSON on stdout instead of the tables
   --markdown         print the figure tables as Markdown (the README's) instead
-  --out FILE         where to write the result JSON (default bench/results/<time>.json)
+  --out FILE         where to write the result JSON (default: bench/results/<time>.json under
+                     the current directory; never inside node_modules)
   --html FILE        where to write the HTML report (default: next to the JSON); --no-html: none
   --input FILE       use a result file instead of measuring (to compare or report again)
   --schema           print the result file's JSON Schema

@@ -1,17 +1,19 @@
-// `percpu-maps conformance [--programs] [--live] [--record] [scenario...]`: the arguments of kernel
-// conformance (src/conformance, and src/conformance/program for programs), which does the work.
+// `percpu-maps conformance [--programs] [--live] [--record] [--json] [scenario...]`: the arguments of
+// kernel conformance (src/conformance, and src/conformance/program for programs), which does the work.
 
+import { parse, type ParsedArgs } from './args.js';
 import { formatSummary, runConformance, type ConformanceOptions, type Mode, type Summary } from '../conformance/index.js';
 import { formatProgramSummary, programExitCode, runProgramConformance, type ProgramMode, type ProgramSummary } from '../conformance/program/index.js';
 
-export const USAGE = `usage: percpu-maps conformance [--live] [--record] [scenario...]
+export const USAGE = `usage: percpu-maps conformance [--live] [--record] [--json] [scenario...]
        percpu-maps conformance --programs [--live|--record|--kernel-replay] [scenario...]
 
   (no flag)  check percpu-maps against the kernel outcomes recorded in the scenario files
   --live     play every step on the live kernel (bpftool, bpffs, root) and on percpu-maps side by side
   --record   like --live, and write the kernel's outcomes into the scenario files
+  --json     print the summary as JSON
 
-Scenarios are the JSON files in test/conformance (give names or paths to pick some).
+Scenarios are the JSON files in test/conformance of the package (give names or paths to pick some).
 Exit code: 0 when every step agrees, 1 on differences, 2 when the run could not judge
 (bad arguments, a malformed scenario, a kernel half that cannot run).
 
@@ -48,7 +50,7 @@ async function programsCommand(argv: string[], out: (text: string) => void, err:
     } else if (a === '--kernel-replay') {
       subject = 'kernel';
     } else if (a.startsWith('-')) {
-      err(`percpu-maps conformance --programs: unknown option '${a}'\n${PROGRAMS_USAGE}\n`);
+      err(`percpu-maps conformance --programs: unknown option '${a}' (see 'percpu-maps conformance --programs --help')\n`);
       return 2;
     } else {
       names.push(a);
@@ -80,24 +82,25 @@ export function exitCode(s: Summary): number {
 export async function conformanceCommand(argv: string[], out: (text: string) => void = (t) => process.stdout.write(t),
   err: (text: string) => void = (t) => process.stderr.write(t)): Promise<number> {
   if (argv.includes('--programs')) return programsCommand(argv.filter((a) => a !== '--programs'), out, err);
-  let mode: Mode = 'check';
-  const names: string[] = [];
-  for (const a of argv) {
-    if (a === '--help' || a === '-h') {
-      out(`${USAGE}\n`);
-      return 0;
-    }
-    if (a === '--live') {
-      if (mode === 'check') mode = 'live';
-    } else if (a === '--record') {
-      mode = 'record';
-    } else if (a.startsWith('-')) {
-      err(`percpu-maps conformance: unknown option '${a}'\n${USAGE}\n`);
-      return 2;
-    } else {
-      names.push(a);
-    }
+  let parsed: ParsedArgs;
+  try {
+    parsed = parse('conformance', argv, {
+      live: { type: 'boolean' },
+      record: { type: 'boolean' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    }, true);
+  } catch (e) {
+    // One line, as every command prints a bad argument.
+    err(`percpu-maps conformance: ${(e as Error).message} (see 'percpu-maps conformance --help')\n`);
+    return 2;
   }
+  const { values, positionals: names } = parsed;
+  if (values.help) {
+    out(`${USAGE}\n`);
+    return 0;
+  }
+  const mode: Mode = values.record ? 'record' : values.live ? 'live' : 'check';
   const options: ConformanceOptions = { mode, scenarios: names };
   let summary: Summary;
   try {
@@ -107,6 +110,6 @@ export async function conformanceCommand(argv: string[], out: (text: string) => 
     err(`percpu-maps conformance: ${(e as Error).message}\n`);
     return 2;
   }
-  out(`${formatSummary(summary)}\n`);
+  out(values.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatSummary(summary)}\n`);
   return exitCode(summary);
 }

@@ -19,7 +19,7 @@ import { UsageError, intOption, parse } from './args.js';
 import { Runtime } from '../cpu/runtime.js';
 import { askKernelAboutSeed, runSeed, SEED_EXPLAIN, SEED_SOURCE, type SeedKernel, type SeedResult } from '../workloads/seed/index.js';
 import { relative } from 'node:path';
-import { table, wrap } from '../bench/format.js';
+import { wrap } from '../bench/format.js';
 
 const DEMOS = {
   'use-after-delete': 'a CPU keeps writing through a view of a hash element another CPU deleted',
@@ -161,14 +161,26 @@ export const USE_AFTER_DELETE_LESSON =
   'never keep a view past the event that looked it up (look it up again each time), check the key again if it ' +
   'matters (store it in the value), or take the value\'s bpf_spin_lock and re-check the stored key under it.';
 
+/** Lines of the printed demo: at most this wide. */
+const WIDTH = 100;
+
 export function renderUseAfterDelete(r: UseAfterDelete): string {
-  const rows = r.steps.map((s) => [String(s.step), s.cpu < 0 ? '-' : String(s.cpu), s.action, s.userSpace]);
+  // One block per step (a table of four columns took ~170 columns): what ran, why, what user space sees.
+  const steps: string[] = [];
+  for (const s of r.steps) {
+    const at = s.action.indexOf('  (');
+    const [code, note] = at < 0 ? [s.action, ''] : [s.action.slice(0, at), s.action.slice(at + 3, -1)];
+    const who = s.cpu < 0 ? 'user space' : `CPU ${s.cpu}`;
+    const indent = ' '.repeat(17);
+    steps.push(wrap(code.replace(/^user space: /, ''), WIDTH, indent, `${String(s.step).padStart(2)}  ${who.padEnd(10)}   `));
+    if (note) steps.push(wrap(`(${note})`, WIDTH, `${indent} `, indent));
+    steps.push(wrap(`user space sees: ${s.userSpace}`, WIDTH, indent, indent), '');
+  }
   return [
     'use after delete: a CPU keeps writing through a view of a hash element another CPU deleted',
     "map 'flows': HASH, key u32, value { packets: u64, octets: u64 }, max_entries 4, preallocated, 2 CPUs",
     '',
-    table(['step', 'CPU', 'action', 'user space sees'], rows, [2, 3]),
-    '',
+    ...steps,
     `key 2 should read packets 1 octets 40; it reads packets ${r.key2.packets} octets ${r.key2.octets}.`,
     `bpf_map_lookup_elem(flows, 2) returns ${r.sameElement ? 'the very view CPU 0 kept for key 1: the same element' : 'another view'}.`,
     '',

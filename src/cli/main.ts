@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The percpu-maps command line.
 
+import { readFileSync } from 'node:fs';
 import { UsageError } from './args.js';
 import { raceCommand } from './race.js';
 import { workloadCommand } from './workload.js';
@@ -26,12 +27,33 @@ const COMMANDS: Record<string, { summary: string; run: Command }> = {
 const HELP = `usage: percpu-maps <command> [options]
 
 commands:
-${[...Object.entries(COMMANDS).map(([name, c]) => [name, c.summary]), ['help', 'this text']].map(([name, summary]) => `  ${name!.padEnd(12)}  ${summary}`).join('\n')}
+${[...Object.entries(COMMANDS).map(([name, c]) => [name, c.summary]), ['help [command]', 'this text, or a command\'s options']].map(([name, summary]) => `  ${name!.padEnd(14)}  ${summary}`).join('\n')}
 
-Run 'percpu-maps <command> --help' for a command's options.`;
+options:
+  --version, -V   print the version
+
+Run 'percpu-maps <command> --help' (or 'percpu-maps help <command>') for a command's options.`;
+
+/** This package's version, from its package.json (two folders up from dist/cli or src/cli). */
+function version(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`percpu-maps ${version()}\n`);
+    return 0;
+  }
+  if (name === 'help' && rest.length > 0) {
+    // `help <command>` is `<command> --help`: each command writes its own help.
+    const c = COMMANDS[rest[0]!];
+    if (c === undefined || rest.length > 1) {
+      process.stderr.write(`percpu-maps: ${rest.length > 1 ? `help takes one command, got ${rest.join(' ')}` : `no command '${rest[0]}'`}; commands: ${Object.keys(COMMANDS).join(', ')} (see 'percpu-maps help')\n`);
+      return 2;
+    }
+    return c.run(['--help']);
+  }
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     process.stdout.write(HELP + '\n');
     return name === undefined ? 2 : 0;

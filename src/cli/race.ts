@@ -6,6 +6,7 @@ import { EXPLAIN, MAX_EVENTS, STRATEGIES, VERIFIER_NOTE, runRace, verifyStrategy
 import { UsageError, intOption, listOption, parse } from './args.js';
 import { fmtFixed, fmtInt, table, wrap } from '../bench/format.js';
 import { guardSignals } from '../cpu/signals.js';
+import { eventsProgress, progressLine, progressWanted } from './progress.js';
 import { formatDump } from '../maps/dump.js';
 import { VerifierError } from '../cpu/verifier.js';
 
@@ -56,15 +57,24 @@ export async function raceCommand(argv: string[]): Promise<number> {
   if (object && values.verifier === true) {
     throw new UsageError('race', '--verifier checks the TypeScript programs; the C objects of --object go to the kernel\'s own verifier with `percpu-maps run <object> --verify kernel`');
   }
-  // Checked here, before any thread starts, so the runtime need not check them again at load.
-  if (values.verifier === true) await verifyStrategies(strategies);
-
-  const rt = await Runtime.start({ cpus, onWarning: () => {} });
-  let current: Runtime | null = rt;
+  // Signals are caught from here on, before the CPUs start (which takes a second or more): one
+  // that comes meanwhile stops the runs as soon as the runtime exists.
+  let current: Runtime | null = null;
   const guard = guardSignals(() => current);
+  let rt: Runtime;
+  try {
+    // Checked here, before any thread starts, so the runtime need not check them again at load.
+    if (values.verifier === true) await verifyStrategies(strategies);
+    rt = await Runtime.start({ cpus, onWarning: () => {} });
+  } catch (e) {
+    guard.dispose();
+    throw e;
+  }
+  current = rt;
+  if (guard.received) rt.interrupt();
   let rows: RaceRow[] = [];
-  let progress: NodeJS.Timeout | null = null;
-  const showProgress = !json && process.stderr.isTTY === true;
+  // Shown from each strategy's measured run to its end (not over the next one's warm-up).
+  const progress = progressLine(!json && progressWanted());
   try {
     if (!json) {
       process.stdout.write(`race lab: the sys_clone counter on ${cpus} simulated CPU${cpus === 1 ? '' : 's'}, ${fmtInt(events)} events per strategy` +
@@ -81,17 +91,12 @@ export async function raceCommand(argv: string[]): Promise<number> {
       object,
       runtime: rt,
       onStart: (strategy: Strategy) => {
-        if (!showProgress) return;
-        if (progress) clearInterval(progress);
-        progress = setInterval(() => {
-          const done = rt.progress().reduce((a, b) => a + b, 0);
-          process.stderr.write(`\r  ${strategy}: ${fmtInt(done)} / ${fmtInt(events)} events`);
-        }, 200);
+        progress.show(eventsProgress(strategy, () => rt.progress(), fmtInt(events)));
       },
+      onDone: () => progress.clear(),
     });
   } finally {
-    if (progress) clearInterval(progress);
-    if (showProgress) process.stderr.write('\r\x1b[K');
+    progress.clear();
     current = null;
     await rt.close();
     guard.dispose();

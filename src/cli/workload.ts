@@ -8,6 +8,7 @@ import { WORKLOADS } from '../workloads/index.js';
 import { UsageError, intOption, parse } from './args.js';
 import { fmtFixed, fmtInt, wrap } from '../bench/format.js';
 import { guardSignals } from '../cpu/signals.js';
+import { eventsProgress, progressLine, progressWanted } from './progress.js';
 
 const list = () => WORKLOADS.map((w) => `  ${w.name.padEnd(12)} ${w.title}`).join('\n');
 
@@ -40,20 +41,36 @@ export async function workloadCommand(argv: string[]): Promise<number> {
   const cpus = intOption('workload', 'cpus', values.cpus, 1, 1024) ?? availableParallelism();
   const events = intOption('workload', 'events', values.events, 1, U32_MAX * cpus) ?? workload.defaultEvents;
 
-  const rt = await Runtime.start({ cpus, onWarning: () => {} });
+  // Signals are caught from before the CPUs start: one that comes meanwhile stops the run at once.
+  let rt: Runtime | null = null;
   const guard = guardSignals(() => rt);
   try {
-    const result = await workload.run({ runtime: rt, events, dump: values.dump === true });
-    if (values.json === true) {
+    rt = await Runtime.start({ cpus, onWarning: () => {} });
+  } catch (e) {
+    guard.dispose();
+    throw e;
+  }
+  if (guard.received) rt.interrupt();
+  const json = values.json === true;
+  const progress = progressLine(!json && progressWanted());
+  try {
+    const started = rt;
+    // The title first, as the CPUs start on the events: something to read during a long run.
+    if (!json) process.stdout.write(`${workload.name}: ${workload.title}\n`);
+    progress.show(eventsProgress(workload.name, () => started.progress(), fmtInt(events)));
+    const result = await workload.run({ runtime: rt, events, dump: values.dump === true, records: json });
+    progress.clear();
+    if (json) {
       process.stdout.write(JSON.stringify({ command: 'workload', workload: workload.name, cpus, events: result.run.events, stopped: result.run.stopped,
         seconds: result.run.wallNs / 1e9, data: result.data, ...(result.maps ? { maps: result.maps } : {}) }, null, 2) + '\n');
     } else {
-      const out = [`${workload.name}: ${workload.title}`, `${fmtInt(result.run.events)} events on ${cpus} CPU${cpus === 1 ? '' : 's'} in ${fmtFixed(result.run.wallNs / 1e9, 3)} s`, '', result.text];
+      const out = [`${fmtInt(result.run.events)} events on ${cpus} CPU${cpus === 1 ? '' : 's'} in ${fmtFixed(result.run.wallNs / 1e9, 3)} s`, '', result.text];
       for (const [name, entries] of Object.entries(result.maps ?? {})) out.push('', `map '${name}' (bpftool map dump):`, formatDump(entries));
       out.push('', wrap(workload.explain, 100, '  ', '  '));
       process.stdout.write(out.join('\n') + '\n');
     }
   } finally {
+    progress.clear();
     await rt.close();
     guard.dispose();
   }

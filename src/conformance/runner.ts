@@ -81,7 +81,8 @@ export function scenarioFiles(names: readonly string[] | undefined, dir = SCENAR
     for (const candidate of [n, `${n}.json`, join(dir, n), join(dir, `${n}.json`)]) {
       if (existsSync(candidate) && candidate.endsWith('.json')) return resolve(candidate);
     }
-    throw new Error(`no scenario '${n}' (looked for ${n} and ${join(dir, `${n}.json`)})`);
+    const known = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => f.slice(0, -5)) : [];
+    throw new Error(`no scenario '${n}'; ${known.length ? `the scenarios are ${known.join(', ')}` : `no scenario directory ${dir}`} (or give the path of a .json file)`);
   });
 }
 

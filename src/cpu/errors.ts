@@ -1,5 +1,16 @@
 // Errors of the CPU layer, each naming where it happened and what to do.
 
+/**
+ * When several CPUs fail in one run, the error thrown is the first cause (the CPU whose failure
+ * stopped the run); the failures that followed from it are attached here, and named at the end of
+ * its message.
+ */
+export function attachOthers(primary: HandlerError | CpuDiedError, others: Error[]): void {
+  if (others.length === 0) return;
+  primary.others = others;
+  primary.message += ` Also: ${others.map((e) => e.message.split('. ')[0]).join('; ')} (see error.others).`;
+}
+
 /** A handler threw: the run stopped on every CPU. Maps keep every update made before. */
 export class HandlerError extends Error {
   override name = 'HandlerError';
@@ -7,6 +18,8 @@ export class HandlerError extends Error {
   readonly probe: string;
   readonly event: number;
   readonly handlerStack: string;
+  /** Failures on other CPUs in the same run that followed from this one (a CPU that did not stop in time). */
+  others: Error[] = [];
   constructor(cpu: number, probe: string, event: number, message: string, stack: string, text?: string) {
     super(text ?? `the handler of '${probe}' threw on CPU ${cpu} at event ${event}: ${message}. ` +
       'The run stopped on every CPU; the maps keep every update made before. Fix the handler and run again.');
@@ -73,6 +86,8 @@ export class CpuDiedError extends Error {
   override name = 'CpuDiedError';
   readonly cpu: number;
   readonly reason: string;
+  /** Failures on other CPUs in the same run that followed from this one. */
+  others: Error[] = [];
   constructor(cpu: number, reason: string) {
     super(`CPU ${cpu} died: ${reason}. Its worker is replaced with the same CPU id and the loaded programs are loaded again; ` +
       'maps keep what was written before. Run again once the cause is fixed.');

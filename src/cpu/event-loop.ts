@@ -72,17 +72,34 @@ export function runEvents(ctx: EventContext, handlers: readonly Handler[], event
   return done;
 }
 
-// The common case, one handler, gets its own loop so the call site stays monomorphic.
+// The common case, one handler, gets its own loop so the call site stays monomorphic. A handler
+// returns nothing or a number; anything else is looked at aside (a returned promise is a fault).
 function batchOne(ctx: EventContext, fn: Handler, from: number, to: number): void {
   for (let i = from; i < to; i++) {
     ctx.index = i;
-    fn(ctx);
+    const r = fn(ctx);
+    if (r !== undefined && typeof r !== 'number') checkReturn(r);
   }
 }
 
 function batchMany(ctx: EventContext, fns: readonly Handler[], from: number, to: number): void {
   for (let i = from; i < to; i++) {
     ctx.index = i;
-    for (let k = 0; k < fns.length; k++) fns[k]!(ctx);
+    for (let k = 0; k < fns.length; k++) {
+      const r = fns[k]!(ctx);
+      if (r !== undefined && typeof r !== 'number') checkReturn(r);
+    }
   }
+}
+
+/**
+ * A handler that returned a promise (it calls an async function without awaiting, or slipped past
+ * defineProgram's check) would have work left that never runs in a kernel program: stop the run.
+ * Its rejection is caught here, so it cannot end the worker later as an unhandled rejection.
+ */
+function checkReturn(r: unknown): void {
+  if (r === null || (typeof r !== 'object' && typeof r !== 'function') || typeof (r as PromiseLike<unknown>).then !== 'function') return;
+  (r as PromiseLike<unknown>).then(undefined, () => {});
+  throw new Error('the handler returned a promise (a thenable): handlers run to their end synchronously, as BPF programs do; ' +
+    'nothing it awaits would ever run. Make it a plain function that returns nothing or a number');
 }

@@ -18,10 +18,11 @@ import {
   DEFAULT_LOCK_TIMEOUT_MS, lockOwnerTable, markLockOwnerDead, releaseHeldLock, setSpinLockTimeout, type SpinLockMode,
 } from '../sync/spinlock.js';
 import { newBarrier, openBarrier } from './barrier.js';
-import { CpuDiedError, HandlerError, LockError, ProgramFaultError, ProgramLoadError, RunError, TestRunError } from './errors.js';
+import { attachOthers, CpuDiedError, HandlerError, LockError, ProgramFaultError, ProgramLoadError, RunError, TestRunError } from './errors.js';
 import { CONTROL_STOP, controlBytes, type TaskSource } from './event-loop.js';
 import { siblingModule } from './module-url.js';
 import { programOf, type Program } from './program.js';
+import { tsxForWorkers, typeScriptProblem } from './typescript.js';
 import { verifyProgram, VerifierError } from './verifier.js';
 import type { CpuWorkerData, HandlerFailure, LoadObjectTask, LoadTask, RunReport, RunTask } from './worker.js';
 import { ObjectError, type BpfObject, type KernelVerdict } from '../object/index.js';
@@ -69,7 +70,12 @@ export interface RunOptions {
   events?: number;
   /** Or events per CPU, one entry per CPU. */
   perCpu?: readonly number[];
-  /** The tasks events come from: `pids` distinct pids from `pidBase` in turn (default 1000, 64 pids, comm 'bash'). */
+  /**
+   * The tasks events come from, as ctx.pid / ctx.tgid / ctx.comm and bpf_get_current_pid_tgid() /
+   * bpf_get_current_comm() show them: event i on a CPU runs in pid `pidBase + (i % pids)`, named
+   * `comm`. Every CPU takes the same tasks in turn. Default `{ pidBase: 1000, pids: 64, comm: 'bash' }`;
+   * give any part, e.g. `{ pids: 1 }` for one task.
+   */
   source?: Partial<TaskSource>;
   /** Run on this CPU only, as `bpftool prog run` runs a program on the caller's CPU: every event goes to it. */
   cpu?: number;
@@ -143,12 +149,17 @@ export interface LoadedObject {
   unload(): Promise<void>;
 }
 
-export interface LoadedProgram {
+/**
+ * A program loaded into every CPU. `P` is the type of the module's default export, given as
+ * `rt.load<typeof counter>(url)` with `import type counter from './counter.ts'`: then `maps` has the
+ * program's map names and value views, and a misspelt name does not compile.
+ */
+export interface LoadedProgram<P extends Program = Program> {
   readonly id: number;
   readonly name: string;
   readonly url: string;
   /** The program's maps, user-space face, in the coordinator. */
-  readonly maps: Record<string, BpfMap>;
+  readonly maps: P['maps'];
   readonly probes: readonly string[];
   unload(): Promise<void>;
 }
@@ -188,6 +199,8 @@ export class Runtime {
   private readonly pools: Piscina[];
   private readonly options: RuntimeOptions;
   private readonly workerFile: string;
+  /** tsx's ESM API for the workers to register first (the main thread runs under tsx), or null. */
+  private readonly typescript: string | null;
   /** Each CPU worker's lock id (sync/spinlock.ts), to declare its locks abandoned when it dies. */
   private readonly lockIds: number[];
   private readonly programs = new Map<number, Loaded | LoadedObj>();
@@ -198,6 +211,10 @@ export class Runtime {
   private control: Int32Array | null = null;
   private barrier: Int32Array | null = null;
   private closed = false;
+  /** Settles when the run in progress ends (never rejects); null between runs. Set before run()'s first await. */
+  private running: Promise<void> | null = null;
+  /** close()'s work, which a second close() waits for too. */
+  private closing: Promise<void> | null = null;
   /** Set by interrupt(): every run stops at once until resume(). */
   private interrupted = false;
 
@@ -213,7 +230,9 @@ export class Runtime {
     this.lockIds = new Array<number>(cpus).fill(0);
     // From sources the worker needs tsx's hooks registered in its own thread (worker-from-source.mjs).
     const fromSource = import.meta.url.endsWith('.ts');
-    this.workerFile = fromSource ? new URL('./worker-from-source.mjs', import.meta.url).href : siblingModule(import.meta.url, 'worker').href;
+    this.workerFile = fromSource ? new URL('./worker-from-source.mjs', import.meta.url).href : siblingModule(import.meta.url, 'worker-entry').href;
+    // Under tsx, the workers register tsx before anything else (worker-entry.ts), for TypeScript programs.
+    this.typescript = fromSource ? null : tsxForWorkers();
     // User space waits for value locks too (BPF_F_LOCK copies), with the same bound.
     setSpinLockTimeout(this.lockTimeoutMs);
     this.pools = [];
@@ -224,7 +243,7 @@ export class Runtime {
   private makePool(cpu: number): Piscina {
     const workerData: CpuWorkerData = {
       cpu, cpus: this.cpus, spinLock: this.spinLock, trace: this.tracePipe.buffer, ktimeOrigin: ktimeOriginMs,
-      lockOwners: lockOwnerTable(), lockTimeoutMs: this.lockTimeoutMs,
+      lockOwners: lockOwnerTable(), lockTimeoutMs: this.lockTimeoutMs, typescript: this.typescript,
     };
     const pool = new Piscina({
       filename: this.workerFile,
@@ -292,15 +311,18 @@ export class Runtime {
    * an eBPF object, loaded as loadObject() does.
    */
   async load(object: `${string}.o`, options?: ObjectLoadOptions): Promise<LoadedObject>;
-  async load(module: string | URL, options?: LoadOptions): Promise<LoadedProgram>;
+  async load<P extends Program = Program>(module: string | URL, options?: LoadOptions): Promise<LoadedProgram<P>>;
   async load(module: string | URL, options: LoadOptions & ObjectLoadOptions = {}): Promise<LoadedProgram | LoadedObject> {
     if (typeof module === 'string' ? module.endsWith('.o') : module.pathname.endsWith('.o')) return this.loadObject(module, options);
     return this.loadProgram(module, options);
   }
 
-  private async loadProgram(module: string | URL, options: LoadOptions): Promise<LoadedProgram> {
+  private async loadProgram<P extends Program = Program>(module: string | URL, options: LoadOptions): Promise<LoadedProgram<P>> {
     this.checkOpen();
     const url = moduleUrl(module);
+    // From sources the workers have tsx (worker-from-source.mjs); built, they have it when the main thread runs under tsx.
+    const tsProblem = typeScriptProblem(url, this.typescript !== null || import.meta.url.endsWith('.ts'));
+    if (tsProblem !== null) throw new ProgramLoadError(`cannot load ${tsProblem}`);
     let program: Program;
     try {
       program = programOf(await import(url), url);
@@ -460,10 +482,25 @@ export class Runtime {
 
   // ---- runs ----------------------------------------------------------------------------------------------
 
-  /** Fire `events` events of a probe, spread across the CPUs, all CPUs starting together. */
-  async run(options: RunOptions): Promise<RunResult> {
-    this.checkOpen();
-    if (this.control !== null) throw new RunError('a run is already in progress; await it before starting another');
+  /**
+   * Fire `events` events of a probe, spread across the CPUs, all CPUs starting together. One run at
+   * a time: a second run() while one is in progress rejects at once with RunError and changes nothing.
+   */
+  run(options: RunOptions): Promise<RunResult> {
+    try {
+      this.checkOpen();
+      // Marked here, synchronously, so a second call in the same tick sees it (runOnce awaits before it starts the CPUs).
+      if (this.running !== null) throw new RunError('a run is already in progress; await it before starting another');
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    // Cleared before the caller sees the result, so the caller's next run() is not refused.
+    const result = this.runOnce(options).finally(() => { this.running = null; });
+    this.running = result.then(() => {}, () => {});
+    return result;
+  }
+
+  private async runOnce(options: RunOptions): Promise<RunResult> {
     const program = options?.program;
     if (program !== undefined && options.probe !== undefined) throw new RunError('give probe or program, not both');
     const named = program === undefined ? null : this.objectProgram(program);
@@ -491,18 +528,22 @@ export class Runtime {
     const control = new SharedArrayBuffer(controlBytes(this.cpus));
     this.control = new Int32Array(control);
     this.barrier = new Int32Array(barrier);
-    if (this.interrupted) Atomics.store(this.control, CONTROL_STOP, 1);
+    // Interrupted, or closed while this run was getting ready: it starts stopped.
+    if (this.interrupted || this.closed) Atomics.store(this.control, CONTROL_STOP, 1);
     const done = new Array<boolean>(this.cpus).fill(false);
+    const diedAtMs = new Array<number>(this.cpus).fill(0);
+    const terminated = new Set<number>();
     const runs = this.pools.map((pool, cpu) => {
       const task: RunTask = { probe, program, events: perCpu[cpu]!, barrier, control, source, input };
       return (pool.run(task, { name: 'run' }) as Promise<RunReport>).catch((e: unknown) => {
+        diedAtMs[cpu] = performance.timeOrigin + performance.now();
         // A CPU that died may never reach the start line: open it and stop the others.
         this.stop();
         this.openBarrier();
         throw e;
       }).finally(() => { done[cpu] = true; });
     });
-    const watchdog = this.watch(this.control, done);
+    const watchdog = this.watch(this.control, done, terminated);
     const settled = await Promise.allSettled(runs);
     clearInterval(watchdog);
     const stopped = Atomics.load(this.control, CONTROL_STOP) !== 0;
@@ -510,26 +551,38 @@ export class Runtime {
     this.barrier = null;
 
     const reports: RunReport[] = [];
+    const failures: RunFailure[] = [];
     for (let cpu = 0; cpu < settled.length; cpu++) {
       const s = settled[cpu]!;
       if (s.status === 'rejected') {
         this.stale.add(cpu);
         const why = this.deaths[cpu] ?? (s.reason as Error)?.message ?? String(s.reason);
         this.deaths[cpu] = null;
-        throw new CpuDiedError(cpu, why);
+        // Terminated for not stopping once the run was stopped: a consequence, reported after its cause.
+        failures.push({ cpu, error: new CpuDiedError(cpu, why), rank: terminated.has(cpu) ? 2 : 0, atMs: diedAtMs[cpu]! });
+        continue;
       }
       reports.push(s.value);
+      const f = s.value.failure;
+      if (f === null) continue;
+      const error = f.lockFault !== undefined
+        ? new LockError(cpu, probe, f.index, f.message, f.stack, f.lockFault, f.verifierMessage ?? '', f.holderCpu ?? -1)
+        : f.program !== undefined
+          ? new ProgramFaultError(cpu, probe, f.index, f.program, f.insn ?? -1, f.source ?? '', f.message, f.stack)
+          : new HandlerError(cpu, probe, f.index, f.message, f.stack);
+      // A lock timeout is usually the consequence of another CPU keeping the lock (see RunFailure).
+      failures.push({ cpu, error, rank: f.lockFault === 'timeout' ? 1 : 0, atMs: f.atMs });
     }
-    const failed = primaryFailure(reports);
-    if (failed) {
-      const f = failed.failure!;
-      if (f.lockFault !== undefined) {
-        throw new LockError(failed.cpu, probe, f.index, f.message, f.stack, f.lockFault, f.verifierMessage ?? '', f.holderCpu ?? -1);
+    if (failures.length > 0) {
+      // A lock timeout whose holder failed too (it never returned, or died) follows from the holder's failure.
+      for (const f of failures) {
+        const holder = f.error instanceof LockError && f.error.fault === 'timeout' ? f.error.holderCpu : -1;
+        if (holder >= 0 && failures.some((g) => g.cpu === holder)) f.rank = 3;
       }
-      if (f.program !== undefined) {
-        throw new ProgramFaultError(failed.cpu, probe, f.index, f.program, f.insn ?? -1, f.source ?? '', f.message, f.stack);
-      }
-      throw new HandlerError(failed.cpu, probe, f.index, f.message, f.stack);
+      failures.sort((a, b) => a.rank - b.rank || a.atMs - b.atMs);
+      const [first, ...rest] = failures;
+      attachOthers(first!.error, rest.map((f) => f.error));
+      throw first!.error;
     }
 
     const start = Math.min(...reports.map((r) => r.startMs));
@@ -578,7 +631,7 @@ export class Runtime {
    * Once a run is stopped, every CPU must finish within stopTimeoutMs; one that does not (a handler
    * that never returns) has its worker terminated and replaced, and the run fails with CpuDiedError.
    */
-  private watch(control: Int32Array, done: boolean[]): NodeJS.Timeout {
+  private watch(control: Int32Array, done: boolean[], terminated: Set<number>): NodeJS.Timeout {
     let stopSeen = 0;
     const timer = setInterval(() => {
       if (Atomics.load(control, CONTROL_STOP) === 0) return;
@@ -588,6 +641,7 @@ export class Runtime {
       clearInterval(timer);
       for (let cpu = 0; cpu < this.cpus; cpu++) {
         if (done[cpu]) continue;
+        terminated.add(cpu);
         this.replaceWorker(cpu, `it did not stop within ${this.stopTimeoutMs} ms after the run was stopped ` +
           '(a handler that never returns, or a loop inside it); its worker was terminated');
       }
@@ -664,12 +718,25 @@ export class Runtime {
     return this.tracePipe.drain().map((l) => l.text).sort((a, b) => stamp(a) - stamp(b));
   }
 
-  /** Stop every CPU and release the loaded programs' maps. */
+  /**
+   * Stop every CPU and release the loaded programs' maps. A run in progress is stopped and ends as
+   * stopped, with what it did (a CPU that does not stop within stopTimeoutMs is terminated, and the
+   * run fails with CpuDiedError); close() resolves once it has ended.
+   */
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed) {
+      await this.closing;
+      return;
+    }
     this.closed = true;
+    this.closing = this.shutdown();
+    await this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
     this.stop();
     this.openBarrier();
+    if (this.running !== null) await this.running;
     for (const id of [...this.programs.keys()]) await this.unload(id);
     await Promise.all(this.pools.map((p) => p.destroy()));
     attachTracePipe(null);
@@ -726,17 +793,17 @@ export class Runtime {
 }
 
 /**
- * The failure to report when several CPUs failed: a broken rule or a throw comes before a lock
- * timeout, which is usually its consequence (another CPU waiting for the lock the culprit kept).
+ * One CPU's failure in a run. When several CPUs failed, the first cause is reported, with the rest
+ * attached: a throw, a broken lock rule or a worker death (rank 0) comes before a lock timeout (1),
+ * usually the consequence of another CPU keeping its lock, and before a CPU terminated for not
+ * stopping once the run was stopped (2); a lock timeout whose holder failed too comes last (3);
+ * within a rank, the earliest.
  */
-function primaryFailure(reports: RunReport[]): RunReport | undefined {
-  const rank = (f: HandlerFailure) => (f.lockFault === 'timeout' ? 1 : 0);
-  let best: RunReport | undefined;
-  for (const r of reports) {
-    if (r.failure === null) continue;
-    if (best === undefined || rank(r.failure) < rank(best.failure!)) best = r;
-  }
-  return best;
+interface RunFailure {
+  cpu: number;
+  error: HandlerError | CpuDiedError;
+  rank: number;
+  atMs: number;
 }
 
 /** Return values of the CPUs that ran events, merged: most frequent first; the last CPU's last one; its packet. */

@@ -1,6 +1,7 @@
 // Entry of a CPU worker when percpu-maps runs from its TypeScript sources (tests, tsx): Node 20
 // does not carry tsx's ESM hooks into worker threads, so the worker registers them itself and
-// then loads the real worker module. The build runs dist/cpu/worker.js directly instead.
+// then loads the real worker module. The build's entry, dist/cpu/worker-entry.js, does the same when
+// the main thread runs under tsx.
 import { register } from 'tsx/esm/api';
 
 register();

@@ -17,6 +17,7 @@ import { EventContext, runEvents, CONTROL_STOP, type TaskSource } from './event-
 import { ObjectCpu, type CpuProgram, type RunInput } from './object-cpu.js';
 import type { ObjectLoadTask } from './object.js';
 import { programOf, type Handler, type Program } from './program.js';
+import { checkImport } from './typescript.js';
 
 export interface CpuWorkerData {
   cpu: number;
@@ -28,6 +29,8 @@ export interface CpuWorkerData {
   lockOwners: SharedArrayBuffer;
   /** How long a bpf_spin_lock waiter waits before the run fails (ms). */
   lockTimeoutMs: number;
+  /** tsx's ESM API, registered by worker-entry.ts before this module loads (the main thread runs under tsx), or null. */
+  typescript: string | null;
 }
 
 export interface LoadTask { id: number; url: string; handles: Record<string, MapHandle> }
@@ -47,6 +50,8 @@ export interface HandlerFailure {
   message: string;
   stack: string;
   index: number;
+  /** When it happened (ms since the epoch, as performance.timeOrigin + now()): the first failure of a run is its cause. */
+  atMs: number;
   /** Set when a lock rule was broken (SpinLockError): which one, the verifier's line, the holder. */
   lockFault?: string;
   verifierMessage?: string;
@@ -127,6 +132,7 @@ export function ping(): number {
 }
 
 export async function load(task: LoadTask): Promise<void> {
+  checkImport(task.url, typeof data.typescript === 'string');
   const program = programOf(await import(task.url), task.url);
   // Let a promise the module rejected without a handler end this worker now, during the load that
   // caused it, instead of failing whatever task comes next.
@@ -205,7 +211,10 @@ export function run(task: RunTask): RunReport {
     const fault = failed === undefined ? null : failed.cpu.failureOf(failed.prog, e);
     if (fault !== null) {
       Atomics.store(control, CONTROL_STOP, 1);
-      failure = { message: fault.message, stack: (e as Error).stack ?? '', index: fault.event, program: fault.program, insn: fault.insn, source: fault.source };
+      failure = {
+        message: fault.message, stack: (e as Error).stack ?? '', index: fault.event, atMs: performance.timeOrigin + performance.now(),
+        program: fault.program, insn: fault.insn, source: fault.source,
+      };
     } else if (e instanceof SpinLockError && e.fault === 'stopped') {
       // Not a failure: this CPU was waiting when the run stopped; the event it was in did not finish.
     } else {
@@ -234,7 +243,7 @@ function failureOf(err: Error, control: Int32Array): HandlerFailure {
   Atomics.store(control, CONTROL_STOP, 1);
   // A lock left held is the fault of the event that took it, not of the one that found it.
   const index = err instanceof SpinLockError && err.fault === 'exit-with-lock' ? err.lockedAtEvent : ctx.index;
-  const f: HandlerFailure = { message: err.message, stack: err.stack ?? '', index };
+  const f: HandlerFailure = { message: err.message, stack: err.stack ?? '', index, atMs: performance.timeOrigin + performance.now() };
   if (err instanceof SpinLockError) {
     f.lockFault = err.fault;
     f.verifierMessage = err.verifierMessage;

@@ -21,6 +21,7 @@ export const OP_LOOKUP_AND_DELETE_BATCH = 'BPF_MAP_LOOKUP_AND_DELETE_BATCH';
 export const OP_UPDATE_BATCH = 'BPF_MAP_UPDATE_BATCH';
 export const OP_DELETE_BATCH = 'BPF_MAP_DELETE_BATCH';
 
+/** Flags of the batch commands. */
 export interface BatchOptions {
   /** elem_flags: 0, or BPF_F_LOCK for values holding a bpf_spin_lock (locked copies). */
   elemFlags?: number;
@@ -44,11 +45,17 @@ export interface BatchOptions {
  * Any other errno throws a BatchError carrying the same count and outBatch (ENOSPC: a hash bucket
  * holds more elements than `count`; outBatch names that bucket).
  */
+/** What a batch command returns (the kernel's attr.batch after the call). */
 export interface BatchResult {
+  /** Elements done. */
   count: number;
+  /** Their keys, packed: count x key_size bytes. */
   keys: Uint8Array;
+  /** Their values, packed: count x the user-space value size (per-CPU: cpus x round_up(value_size, 8)). */
   values: Uint8Array;
+  /** The cursor to pass as inBatch to continue (a key for arrays, a bucket index for hashes), or null. */
   outBatch: Uint8Array | null;
+  /** The kernel said ENOENT: the walk is over (possibly with data in this batch). */
   end: boolean;
 }
 

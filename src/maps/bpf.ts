@@ -19,8 +19,11 @@ import { BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY, BPF_F_WRONLY_PROG } from
 export interface MapSpec {
   /** bpftool's type name ('array', 'percpu_hash', ...) or the BPF_MAP_TYPE_* number. */
   type: string | number;
+  /** key_size in bytes: 4 for arrays (the u32 index), 0 for queue, stack, bloom filter and ring buffer. */
   keySize: number;
+  /** value_size in bytes (the value layout's size when `value` is given; 0 for a ring buffer). */
   valueSize: number;
+  /** max_entries: elements (a ring buffer: its size in bytes, a power-of-two number of pages). */
   maxEntries: number;
   /** map_flags: BPF_F_NO_PREALLOC, BPF_F_ZERO_SEED, BPF_F_RDONLY, ... */
   flags?: number;
@@ -76,6 +79,7 @@ export interface MapInfo {
   frozen: boolean;
 }
 
+/** Options of createMap() and BpfMap.create(). */
 export interface CreateOptions {
   /** Number of possible CPUs: per-CPU values cross the API as cpus x round_up(valueSize, 8). */
   cpus?: number;

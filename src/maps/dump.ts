@@ -4,7 +4,9 @@
 import type { BpfMapCore, MapSpec } from './bpf.js';
 import { BpfError } from './errno.js';
 
+/** One element as `bpftool -j map dump` prints it: bytes as '0x..' strings. */
 export interface DumpEntry {
+  /** The key's bytes. */
   key: string[];
   /** Non-per-CPU maps. */
   value?: string[];
@@ -67,7 +69,11 @@ export function hexBlock(bytes: readonly number[]): string {
   return s;
 }
 
-/** The plain-text dump (`bpftool map dump` without -j), ending with "Found N element(s)". Sizes come from the entries. */
+/**
+ * The plain-text dump (`bpftool map dump` without -j), ending with "Found N element(s)", of the
+ * entries map.dump() (or dumpMap(map)) returns: `console.log(formatDump(map.dump()))`. Sizes come
+ * from the entries.
+ */
 export function formatDump(entries: readonly DumpEntry[]): string {
   const bytes = (hex: string[]) => hex.map((h) => parseInt(h, 16));
   // Maps with BTF: bpftool prints the decoded elements as JSON instead of bytes.

@@ -73,9 +73,13 @@ export const STRERROR: Record<ErrnoName, string> = {
  */
 export class BpfError extends Error {
   override name = 'BpfError';
+  /** The errno's name, e.g. 'ENOENT', 'E2BIG'. */
   readonly errno: ErrnoName;
+  /** The kernel's return value: the negative errno, e.g. -2 for ENOENT. */
   readonly code: number;
+  /** The map's name ('(unnamed)' when it has none). */
   readonly map: string;
+  /** The bpf(2) command or helper that failed, e.g. 'BPF_MAP_UPDATE_ELEM', 'bpf_map_lookup_elem'. */
   readonly op: string;
 
   constructor(map: string, op: string, code: number, hint: string) {

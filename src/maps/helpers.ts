@@ -7,7 +7,7 @@ import { BpfError, EINVAL } from './errno.js';
 import { ValueView } from './layout.js';
 import type { Key, ValueSource } from './bpf.js';
 import type { BpfMap } from './syscall.js';
-import { current, ktimeGetNs, smpProcessorId } from '../smp/smp.js';
+import { current, ktimeGetNs, notOnCpu, smpProcessorId } from '../smp/smp.js';
 import { TracePipe, formatTrace, traceLine } from './trace-pipe.js';
 import * as limits from './limits.js';
 import { heldLockIndex, lockHeldFault } from '../sync/spinlock.js';
@@ -32,6 +32,7 @@ function badKey(map: BpfMap<ValueView>, helper: string, key: unknown): never {
 }
 
 function checkKey(map: BpfMap<ValueView>, helper: string, key: Key): void {
+  if (smpProcessorId < 0) notOnCpu(`${helper} on map '${map.name}'`);
   // The verifier allows no calls between bpf_spin_lock and bpf_spin_unlock (this CPU's record says).
   if (heldLockIndex !== -1) lockHeldFault(helper);
   if (typeof key === 'number' ? !(key >= 0 && map.numberKeys) : !(key instanceof Uint8Array && key.length === map.keySize)) {
@@ -56,8 +57,9 @@ export function bpf_map_lookup_elem<V extends ValueView>(map: BpfMap<V>, key: Ke
     // is not an index of an existing view reads undefined and goes on to the family's lookup.
     const v = map.genLookup[key];
     if (v !== undefined) return v;
-    // A number key needs a 4- or 8-byte-key map and must not be negative.
-    if (!(key >= 0) || !map.numberKeys) checkKey(map, 'bpf_map_lookup_elem', key);
+    // A number key needs a 4- or 8-byte-key map and must not be negative; and a CPU to run on
+    // (user space has no inlined views, so an array lookup there comes this way too).
+    if (!(key >= 0) || !map.numberKeys || smpProcessorId < 0) checkKey(map, 'bpf_map_lookup_elem', key);
   } else {
     checkKey(map, 'bpf_map_lookup_elem', key);
   }
@@ -94,6 +96,7 @@ const HELPER_IDS: Record<string, number> = { bpf_map_push_elem: 87, bpf_map_pop_
 
 /** The verifier's check_map_func_compatibility for push/pop/peek: which map types each helper takes. */
 function checkPushPopPeek(map: BpfMap, helper: string, bloomToo: boolean): void {
+  if (smpProcessorId < 0) notOnCpu(`${helper} on map '${map.name}'`);
   if (heldLockIndex !== -1) lockHeldFault(helper);
   const t = map.attr.type;
   if (t === BPF_MAP_TYPE_QUEUE || t === BPF_MAP_TYPE_STACK || (bloomToo && t === BPF_MAP_TYPE_BLOOM_FILTER)) return;
@@ -136,27 +139,47 @@ export function bpf_map_peek_elem(map: BpfMap, value: ValueSource): number {
   return map.ops.peekElem!(map, value, smpProcessorId);
 }
 
+/** A CPU-bound helper called outside a CPU, or under a bpf_spin_lock (aside, to keep the helpers small). */
+function onCpuFault(helper: string): never {
+  if (smpProcessorId < 0) notOnCpu(helper);
+  lockHeldFault(helper);
+}
+
 /** bpf_get_smp_processor_id(): the CPU this program runs on. */
 export function bpf_get_smp_processor_id(): number {
-  if (heldLockIndex !== -1) lockHeldFault('bpf_get_smp_processor_id');
+  if (heldLockIndex !== -1 || smpProcessorId < 0) onCpuFault('bpf_get_smp_processor_id');
   return smpProcessorId;
 }
 
 /** bpf_ktime_get_ns(): monotonic nanoseconds, comparable across CPUs of one runtime. */
 export function bpf_ktime_get_ns(): number {
-  if (heldLockIndex !== -1) lockHeldFault('bpf_ktime_get_ns');
+  if (heldLockIndex !== -1 || smpProcessorId < 0) onCpuFault('bpf_ktime_get_ns');
   return ktimeGetNs();
 }
 
-/** bpf_get_current_pid_tgid(): tgid << 32 | pid, as a number. */
+/**
+ * bpf_get_current_pid_tgid(): tgid << 32 | pid, as a number (exact while the tgid is below 2^21, as
+ * the pids of generated events are unless a run's source says otherwise). Split it with tgidOf()
+ * and pidOf(): C's `>> 32` on a JS number gives the low word (the thread id), and `>> 32n` throws.
+ */
 export function bpf_get_current_pid_tgid(): number {
-  if (heldLockIndex !== -1) lockHeldFault('bpf_get_current_pid_tgid');
+  if (heldLockIndex !== -1 || smpProcessorId < 0) onCpuFault('bpf_get_current_pid_tgid');
   return current.tgid * TWO_32 + current.pid;
+}
+
+/** The process id (tgid) of a bpf_get_current_pid_tgid() value: C's `pid_tgid >> 32`. */
+export function tgidOf(pidTgid: number): number {
+  return Math.floor(pidTgid / TWO_32);
+}
+
+/** The thread id (the kernel's pid) of a bpf_get_current_pid_tgid() value: C's `(u32)pid_tgid`. */
+export function pidOf(pidTgid: number): number {
+  return pidTgid >>> 0;
 }
 
 /** bpf_get_current_comm(): the current task's name. */
 export function bpf_get_current_comm(): string {
-  if (heldLockIndex !== -1) lockHeldFault('bpf_get_current_comm');
+  if (heldLockIndex !== -1 || smpProcessorId < 0) onCpuFault('bpf_get_current_comm');
   return current.comm;
 }
 
@@ -172,7 +195,7 @@ export function attachTracePipe(pipe: TracePipe | null): void {
  * written, or -EINVAL for more than 3 arguments or a bad conversion, as the kernel helper.
  */
 export function bpf_trace_printk(fmt: string, ...args: unknown[]): number {
-  if (heldLockIndex !== -1) lockHeldFault('bpf_trace_printk');
+  if (heldLockIndex !== -1 || smpProcessorId < 0) onCpuFault('bpf_trace_printk');
   const text = formatTrace(fmt, args);
   if (text === null) return EINVAL;
   const line = traceLine(current.comm, current.pid, smpProcessorId, ktimeGetNs(), text);

@@ -6,13 +6,28 @@ import type { ErrnoName } from './errno.js';
 import { BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_STACK } from './uapi.js';
 import { mapValueSize, type BpfMapCore, type MapAttr } from './bpf.js';
 import { roundUp8 } from './limits.js';
-import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_OBJ_NAME_LEN, mapTypeName } from './uapi.js';
+import {
+  BPF_F_CLONE, BPF_F_INNER_MAP, BPF_F_MMAPABLE, BPF_F_NO_COMMON_LRU, BPF_F_NO_PREALLOC, BPF_F_NUMA_NODE, BPF_F_PRESERVE_ELEMS, BPF_F_RDONLY,
+  BPF_F_RDONLY_PROG, BPF_F_STACK_BUILD_ID, BPF_F_WRONLY, BPF_F_WRONLY_PROG, BPF_F_ZERO_SEED, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH,
+  BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_OBJ_NAME_LEN, mapTypeName,
+} from './uapi.js';
 
 function isArray(attr: MapAttr): boolean {
   return attr.type === BPF_MAP_TYPE_ARRAY || attr.type === BPF_MAP_TYPE_PERCPU_ARRAY;
 }
 
 const DETAIL: Record<string, (attr: MapAttr, map?: BpfMapCore) => string> = {
+  // BPF_MAP_CREATE's EINVAL causes that the generic layer tells apart (the rest: createEinval()).
+  name: (a) => a.name.length >= BPF_OBJ_NAME_LEN
+    ? `the name '${a.name}' has ${a.name.length} characters; the kernel takes at most ${BPF_OBJ_NAME_LEN - 1} (BPF_OBJ_NAME_LEN - 1)`
+    : `the name '${a.name}' has a character the kernel refuses ('${[...a.name].find((c) => !/[A-Za-z0-9_.]/.test(c))}'); use letters, digits, '_' and '.'`,
+  layout: (a, m) => {
+    const size = (m as { spec?: { value?: { size: number } } } | undefined)?.spec?.value?.size ?? 0;
+    return `the value layout is ${size} bytes but valueSize is ${a.valueSize}; the kernel would accept the spec, the layout does not describe it: ` +
+      `give valueSize: layout.size (${size}), or a layout of ${a.valueSize} bytes`;
+  },
+  mapextra: (a) => `map_extra is for bloom filters (the number of hash functions); leave it 0 for ${typeName(a)} maps, got ${a.mapExtra}`,
+  rdwr: () => 'BPF_F_RDONLY and BPF_F_WRONLY together leave user space no access; give one of them (or neither)',
   flags: () => 'the flags are not valid for this operation; lookups take 0 or BPF_F_LOCK, updates BPF_ANY, BPF_NOEXIST or BPF_EXIST (optionally | BPF_F_LOCK)',
   lock: () => 'BPF_F_LOCK needs a value layout with a bpf_spin_lock field (declare spec.value with struct({ ..., lock: bpf_spin_lock }))',
   keylessbtf: (a) => `a ${mapTypeName(a.type)} map takes no value layout with a bpf_spin_lock (the kernel refuses BTF for its value); drop the lock field`,
@@ -35,7 +50,7 @@ export function hintFor(attr: MapAttr, op: string, code: number, detail?: string
   switch (op) {
     case 'BPF_MAP_CREATE':
       switch (errno) {
-        case 'EINVAL': return `the kernel rejects this spec (type ${mapTypeName(attr.type) ?? attr.type}, key ${attr.keySize}, value ${attr.valueSize}, max_entries ${attr.maxEntries}, flags 0x${attr.flags.toString(16)}${attr.name ? `, name '${attr.name}'` : ''}); check the sizes the type requires (arrays: key 4), that max_entries and value_size are not 0, that the flags suit the type, and that the name has at most ${BPF_OBJ_NAME_LEN - 1} characters of [A-Za-z0-9_.]`;
+        case 'EINVAL': return createEinval(attr) ?? `the kernel rejects this spec (type ${mapTypeName(attr.type) ?? attr.type}, key ${attr.keySize}, value ${attr.valueSize}, max_entries ${attr.maxEntries}, flags 0x${attr.flags.toString(16)}${attr.name ? `, name '${attr.name}'` : ''}); check the sizes the type requires (arrays: key 4), that max_entries and value_size are not 0, that the flags suit the type, and that the name has at most ${BPF_OBJ_NAME_LEN - 1} characters of [A-Za-z0-9_.]`;
         case 'E2BIG': return 'the key or value is too large for this map type (per-CPU values are limited to 32768 bytes, hash key+value to 4 MiB), or a hash map asks for more than 2^27 = 134217728 max_entries; make it smaller';
         case 'ENOMEM': return 'the map is too large to allocate; lower max_entries or value_size';
         case 'EOPNOTSUPP': return 'a bpf_spin_lock is allowed only in hash and array map values (not per-CPU, LRU, queue, stack, bloom or ringbuf maps)';
@@ -74,6 +89,41 @@ export function hintFor(attr: MapAttr, op: string, code: number, detail?: string
       break;
   }
   return `the kernel returns ${errno} here`;
+}
+
+function typeName(attr: MapAttr): string {
+  return mapTypeName(attr.type) ?? `type ${attr.type}`;
+}
+
+/** The map_flags bits by name, for messages. */
+const FLAG_NAMES: [number, string][] = [
+  [BPF_F_NO_PREALLOC, 'BPF_F_NO_PREALLOC'], [BPF_F_NO_COMMON_LRU, 'BPF_F_NO_COMMON_LRU'], [BPF_F_NUMA_NODE, 'BPF_F_NUMA_NODE'],
+  [BPF_F_RDONLY, 'BPF_F_RDONLY'], [BPF_F_WRONLY, 'BPF_F_WRONLY'], [BPF_F_STACK_BUILD_ID, 'BPF_F_STACK_BUILD_ID'],
+  [BPF_F_ZERO_SEED, 'BPF_F_ZERO_SEED'], [BPF_F_RDONLY_PROG, 'BPF_F_RDONLY_PROG'], [BPF_F_WRONLY_PROG, 'BPF_F_WRONLY_PROG'],
+  [BPF_F_CLONE, 'BPF_F_CLONE'], [BPF_F_MMAPABLE, 'BPF_F_MMAPABLE'], [BPF_F_PRESERVE_ELEMS, 'BPF_F_PRESERVE_ELEMS'], [BPF_F_INNER_MAP, 'BPF_F_INNER_MAP'],
+];
+
+function flagNames(flags: number): string {
+  const named = FLAG_NAMES.filter(([bit]) => flags & bit).map(([, name]) => name);
+  const unknown = FLAG_NAMES.reduce((rest, [bit]) => rest & ~bit, flags) >>> 0;
+  if (unknown !== 0) named.push(`${named.length === 0 && (unknown & (unknown - 1)) === 0 ? 'an unknown bit' : 'unknown bits'}, 0x${unknown.toString(16)}`);
+  return named.join(' | ');
+}
+
+/**
+ * Which part of a spec a family's alloc check refused with EINVAL, read from the spec: the sizes
+ * first, then the flags (the family checks both; only a spec that passes the sizes can be refused
+ * for its flags alone). Undefined when none of these explains it.
+ */
+function createEinval(attr: MapAttr): string | undefined {
+  const t = attr.type;
+  if (attr.maxEntries === 0) return 'max_entries must be at least 1, got 0';
+  if (isArray(attr) && attr.keySize !== 4) return `array maps take key_size 4 (the u32 index), got ${attr.keySize}`;
+  const hashLike = t === BPF_MAP_TYPE_HASH || t === BPF_MAP_TYPE_PERCPU_HASH || t === BPF_MAP_TYPE_LRU_HASH || t === BPF_MAP_TYPE_LRU_PERCPU_HASH;
+  if (hashLike && attr.keySize === 0) return `${typeName(attr)} maps need a key: key_size must be at least 1, got 0`;
+  if (attr.valueSize === 0) return 'value_size must be at least 1, got 0';
+  if (attr.flags !== 0) return `the kernel refuses map_flags 0x${attr.flags.toString(16)} (${flagNames(attr.flags)}) for ${typeName(attr)} maps`;
+  return undefined;
 }
 
 /** Advice for the keyless types (queue, stack, ring buffer, bloom filter), whose errors mean other things. */

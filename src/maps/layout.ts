@@ -183,7 +183,13 @@ export interface StructLayout<F extends Record<string, FieldType> = Record<strin
   /** Offset of the bpf_spin_lock field, or -1. */
   readonly lockOffset: number;
   readonly View: ViewClass;
-  /** Encode a plain object into the struct's bytes (missing fields are zero; the lock word stays 0). */
+  /**
+   * Encode a plain object into the struct's bytes (missing fields are zero; the lock word stays 0).
+   * This is how a value is passed where bytes are expected: `map.update(key, Elem.encode({ cnt: 1 }))`
+   * in user space, or `bpf_map_update_elem(map, key, Elem.encode({ cnt: 1 }), BPF_ANY)` in a handler
+   * (an object such as `{ cnt: 1 }` itself is refused: "the value is [object Object]"). In a hot
+   * handler, encode once outside it and reuse the bytes.
+   */
   encode(values: Partial<Record<keyof F, number | ArrayLike<number>>>): Uint8Array;
   /** Decode a value's bytes into a plain object (u64 as a number, arrays as plain arrays). */
   decode(bytes: Uint8Array, offset?: number): Record<keyof F, number | number[]>;

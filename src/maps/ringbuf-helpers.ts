@@ -8,6 +8,7 @@ import { ValueView, type FieldType, type StructLayout, type StructView } from '.
 import { commitRecordView, lendRecordView, ringbufOf, ringbufOutput, ringbufQuery, ringbufReserve, ringOfRecord, type RingbufPriv } from './ringbuf.js';
 import { BPF_MAP_TYPE_RINGBUF, mapTypeName } from './uapi.js';
 import { heldLockIndex, lockHeldFault } from '../sync/spinlock.js';
+import { notOnCpu, smpProcessorId } from '../smp/smp.js';
 
 /** Helper numbers (enum bpf_func_id), as the verifier names helpers in its messages. */
 const HELPER_IDS: Record<string, number> = {
@@ -19,13 +20,14 @@ const HELPER_IDS: Record<string, number> = {
 
 /** A ring buffer helper called under a bpf_spin_lock or on another map type: the verifier's error. */
 function ringbufFault(map: BpfMapCore, helper: string): never {
+  if (smpProcessorId < 0) notOnCpu(`${helper} on map '${map.name}'`);
   if (heldLockIndex !== -1) lockHeldFault(helper);
   throw new BpfError(map.name, helper, EINVAL,
     `cannot pass map_type ${map.attr.type} into func ${helper}#${HELPER_IDS[helper]} (the verifier's words: ${helper} works on ring buffer maps only, not on ${mapTypeName(map.attr.type) ?? `type ${map.attr.type}`} maps)`);
 }
 
 function ringbufMap(map: BpfMapCore, helper: string): RingbufPriv {
-  if (heldLockIndex !== -1 || map.attr.type !== BPF_MAP_TYPE_RINGBUF) ringbufFault(map, helper);
+  if (heldLockIndex !== -1 || map.attr.type !== BPF_MAP_TYPE_RINGBUF || smpProcessorId < 0) ringbufFault(map, helper);
   return ringbufOf(map);
 }
 

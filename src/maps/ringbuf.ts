@@ -744,7 +744,11 @@ export class RingBuffer<V extends ValueView = ValueView> {
     }
   }
 
-  /** ring_buffer__poll: wait up to timeoutMs for a wakeup, then consume. Returns the count (or a callback error). */
+  /**
+   * ring_buffer__poll: wait up to timeoutMs for a wakeup, then consume. Returns a Promise of the
+   * count (or of a callback's negative return): await it before polling again. A loop that does
+   * not await (`for (;;) rb.poll(cb)`) never lets the wait finish and fills the heap.
+   */
   async poll(callback: RingBufferSampleFn<V>, timeoutMs: number = Infinity): Promise<number> {
     await this.waitForData(timeoutMs);
     return this.consume(callback);
@@ -753,6 +757,7 @@ export class RingBuffer<V extends ValueView = ValueView> {
   /**
    * Consume while the producers run: drain, sleep on their wakeups, again, until `settled` settles;
    * then drain what is left and return its value (its rejection rejects, without that last drain).
+   * Typically `settled` is the run: `const result = await rb.consumeUntil(rt.run(...), cb, 20)`.
    * timeoutMs bounds each sleep only so the loop notices the end: the producers' wakeups end it
    * sooner. waitForData keeps Node's event loop alive while it sleeps. A callback's negative
    * return ends only the drain it was called in.
@@ -843,7 +848,13 @@ export function ringbufOf(map: BpfMapCore): RingbufPriv {
   return map.priv as RingbufPriv;
 }
 
-/** ring_buffer__new(): the consumer of a ring buffer map, with sample views of `layout` when given. */
+/**
+ * ring_buffer__new(): the user-space consumer of a ring buffer map. With `layout`, callbacks get a
+ * view of that struct over each record (`sample.pid`); without, a raw ValueView (`sample.bytes`,
+ * `getU32(offset)`). The view is recycled: valid during the callback only (copy `sample.bytes` to
+ * keep a record). Read with consume(cb) (what is there now), poll(cb, ms) (wait, then consume),
+ * consumeUntil(promise, cb, ms) (while a run goes on), or `for await (const bytes of rb)`.
+ */
 export function ringBuffer(map: BpfMapCore): RingBuffer<ValueView>;
 export function ringBuffer<F extends Record<string, FieldType>>(map: BpfMapCore, layout: StructLayout<F>): RingBuffer<StructView<F>>;
 export function ringBuffer(map: BpfMapCore, layout?: StructLayout<any>): RingBuffer<ValueView> {

@@ -104,7 +104,7 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
   /** BPF_MAP_CREATE: check the spec in the kernel's order and allocate shared memory. */
   create(options: CreateOptions = {}): this {
     if (this.handle) throw new Error(`map '${this.name}' is already created`);
-    const { attr, cpus, alloc } = planMap(this.spec, options);
+    const { attr, cpus, alloc } = planMap(this.spec, options, this);
     const memory = options.memory;
     const region = (n: number): MapRegion => {
       if (memory === undefined) return ownRegion(n);
@@ -163,7 +163,8 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
 
   /** Point the inlined lookup at `cpu`'s views (smp.ts calls this when the thread's CPU changes). */
   bindCpu(cpu: number): void {
-    const gen = this.handle === null ? undefined : this.ops.mapGenLookup;
+    // On no CPU (user space) there is no inlined lookup: a helper called there takes the checked path and refuses.
+    const gen = this.handle === null || cpu < 0 ? undefined : this.ops.mapGenLookup;
     this.genLookup = gen === undefined ? NO_VIEWS : gen(this, cpu) as readonly (V | undefined)[];
   }
 
@@ -253,7 +254,11 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
     if (r < 0) this.fail(OP_DELETE, r);
   }
 
-  /** BPF_MAP_GET_NEXT_KEY: the key after `key`, or the first key when null; ENOENT after the last. */
+  /**
+   * BPF_MAP_GET_NEXT_KEY: the key after `key`, or the first key when null. After the last key it
+   * throws a BpfError with errno 'ENOENT': that is how a walk ends (as in the kernel), so catch it,
+   * or walk with keys(), which stops there for you.
+   */
   getNextKey(key: Uint8Array | number | null): Uint8Array {
     this.checkCreated(OP_NEXT);
     if (this.attr.flags & BPF_F_WRONLY) this.fail(OP_NEXT, EPERM);
@@ -366,7 +371,11 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
 
   // ---- conveniences on top of the raw contract -------------------------------------------------
 
-  /** Every key, in the kernel's get_next_key order. */
+  /**
+   * Every key, in the kernel's get_next_key order, as key_size-byte Uint8Arrays (a walk with
+   * getNextKey that ends at its ENOENT): `for (const key of map.keys()) map.lookup(key)`. Keys
+   * inserted or deleted during the walk may or may not be seen, as in the kernel.
+   */
   *keys(): Generator<Uint8Array> {
     let key: Uint8Array | null = null;
     for (;;) {
@@ -380,12 +389,17 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
     }
   }
 
-  /** Every element as `bpftool -j map dump` prints it. */
+  /** Every element as `bpftool -j map dump` prints it; formatDump(map.dump()) gives the plain text of `bpftool map dump`. */
   dump(): DumpEntry[] {
     return dumpMap(this);
   }
 
-  /** A per-CPU lookup split into one valueSize-byte value per CPU. */
+  /**
+   * A per-CPU map's value for `key` split by CPU: one valueSize-byte Uint8Array per CPU, CPU 0
+   * first (lookup() returns them packed, each in a round_up(valueSize, 8)-byte slot). Decode each
+   * with the value layout, e.g. `map.lookupPerCpu(0).map((b) => Elem.decode(b).cnt)`. Throws a
+   * TypeError on a map that is not per-CPU.
+   */
   lookupPerCpu(key: Uint8Array | number): Uint8Array[] {
     if (!this.isPercpu) throw new TypeError(`map '${this.name}' is not a per-CPU map; use lookup()`);
     const all = this.lookup(key);
@@ -397,7 +411,9 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
 
   /**
    * The sum over CPUs of a per-CPU value, as user space aggregates it: the named field of the
-   * value layout, or the whole value read as a little-endian unsigned integer (up to 8 bytes).
+   * value layout (`sum(0, 'cnt')`), or without a field the whole value read as a little-endian
+   * unsigned integer (values of up to 8 bytes). A sum, not a snapshot: CPUs may be writing while
+   * it reads. Throws a TypeError on a map that is not per-CPU.
    */
   sum(key: Uint8Array | number, field?: string): number {
     if (!this.isPercpu) throw new TypeError(`map '${this.name}' is not a per-CPU map; use lookup()`);
@@ -532,6 +548,11 @@ function provisionalAttr(spec: MapSpec): MapAttr {
   };
 }
 
+/** A value as the caller wrote it: numbers as numbers (NaN, Infinity), strings quoted, objects as JSON. */
+function asGiven(v: unknown): string {
+  return typeof v === 'number' || v === undefined ? String(v) : JSON.stringify(v) ?? String(v);
+}
+
 /**
  * The JS-level checks that come before the kernel's: every number field must be a u32, as the
  * fields of union bpf_attr are. A wrong type names the field.
@@ -554,17 +575,17 @@ function checkSpec(spec: MapSpec): MapAttr {
       throw new BpfError(name || '(unnamed)', OP_CREATE, EINVAL, `map type ${type} is not supported; use one of ${Object.entries(MAP_TYPE_NAMES).map(([n, v]) => `${n} (${v})`).join(', ')}`);
     }
   } else {
-    return bad('type', `must be a map type name or a BPF_MAP_TYPE_* number, got ${JSON.stringify(spec.type)}`);
+    return bad('type', `must be a map type name or a BPF_MAP_TYPE_* number, got ${asGiven(spec.type)}`);
   }
   const u32 = (field: 'keySize' | 'valueSize' | 'maxEntries' | 'flags' | 'mapExtra', v: unknown, dflt?: number): number => {
     if (v === undefined && dflt !== undefined) return dflt;
     if (v === undefined) bad(field, 'is missing');
-    if (typeof v !== 'number' || !Number.isInteger(v)) bad(field, `must be an integer, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v)) bad(field, `must be an integer, got ${asGiven(v)}`);
     if ((v as number) < 0 || (v as number) > U32_MAX) bad(field, `must be from 0 to ${U32_MAX} (a u32), got ${v}`);
     return v as number;
   };
   const slabAlign = spec.slabAlign ?? 128;
-  if (![8, 64, 128, 256].includes(slabAlign)) bad('slabAlign', `must be 8, 64, 128 or 256, got ${JSON.stringify(spec.slabAlign)}`);
+  if (![8, 64, 128, 256].includes(slabAlign)) bad('slabAlign', `must be 8, 64, 128 or 256, got ${asGiven(spec.slabAlign)}`);
   return {
     type: type!,
     keySize: u32('keySize', spec.keySize),
@@ -582,7 +603,7 @@ function checkSpec(spec: MapSpec): MapAttr {
  * BPF_MAP_CREATE up to the allocation: every check in the kernel's order (throwing the BpfError
  * create would), and the family's sizing. create() allocates what it says; mapFootprint() sums it.
  */
-function planMap(spec: MapSpec, options: CreateOptions): { attr: MapAttr; cpus: number; alloc: MapAlloc } {
+function planMap(spec: MapSpec, options: CreateOptions, map?: BpfMapCore): { attr: MapAttr; cpus: number; alloc: MapAlloc } {
   const cpus = options.cpus ?? availableParallelism();
   if (!Number.isInteger(cpus) || cpus < 1 || cpus > 1024) {
     throw new RangeError(`cpus must be an integer from 1 to 1024, got ${String(cpus)}`);
@@ -590,19 +611,20 @@ function planMap(spec: MapSpec, options: CreateOptions): { attr: MapAttr; cpus: 
   const attr = checkSpec(spec);
   const ops = mapOpsFor(attr.type);
   const fail = (code: number, detail?: string): never => {
-    throw new BpfError(attr.name || '(unnamed)', OP_CREATE, code, hintFor(attr, OP_CREATE, code, detail));
+    throw new BpfError(attr.name || '(unnamed)', OP_CREATE, code, hintFor(attr, OP_CREATE, code, detail, map));
   };
   if (ops === undefined) return fail(EINVAL);
-  if (attr.mapExtra !== 0 && attr.type !== BPF_MAP_TYPE_BLOOM_FILTER) fail(EINVAL);
-  if ((attr.flags & BPF_F_RDONLY) && (attr.flags & BPF_F_WRONLY)) fail(EINVAL);
+  // Each EINVAL cause has its own hint (hints.ts); the family's own checks are told apart there.
+  if (attr.mapExtra !== 0 && attr.type !== BPF_MAP_TYPE_BLOOM_FILTER) fail(EINVAL, 'mapextra');
+  if ((attr.flags & BPF_F_RDONLY) && (attr.flags & BPF_F_WRONLY)) fail(EINVAL, 'rdwr');
   const check = ops.allocCheck(attr, cpus);
   if (check < 0) fail(check);
   const alloc = ops.alloc(attr, cpus);
   if (typeof alloc === 'number') return fail(alloc);
-  if (!NAME_RE.test(attr.name) || attr.name.length >= BPF_OBJ_NAME_LEN) fail(EINVAL);
+  if (!NAME_RE.test(attr.name) || attr.name.length >= BPF_OBJ_NAME_LEN) fail(EINVAL, 'name');
   if (spec.value) {
     // The BTF checks: the layout must describe value_size bytes; special fields only where allowed.
-    if (spec.value.size !== attr.valueSize) fail(EINVAL);
+    if (spec.value.size !== attr.valueSize) fail(EINVAL, 'layout');
     // A BTF value without a BTF key is refused by types that do not check their own BTF: the
     // live kernel fails a keyless queue or stack whose value holds a lock with EINVAL, not EOPNOTSUPP.
     if (attr.lockOffset >= 0 && (attr.type === BPF_MAP_TYPE_QUEUE || attr.type === BPF_MAP_TYPE_STACK)) fail(EINVAL, 'keylessbtf');
@@ -619,7 +641,7 @@ function planMap(spec: MapSpec, options: CreateOptions): { attr: MapAttr; cpus: 
  * createMap would for a bad spec.
  */
 export function mapFootprint(spec: MapSpec, options: { cpus?: number } = {}): number {
-  const { alloc } = planMap(spec, options);
+  const { alloc } = planMap(spec, options, new BpfMap(spec));
   return alloc.bufferSizes.reduce((sum, n) => sum + regionBytes(n), regionBytes(HEADER_BYTES));
 }
 

@@ -3,9 +3,24 @@
 // `current`). The lowest layer: the spin lock and the maps both stand on it, and it imports nothing.
 //
 // A simulated CPU is a worker thread whose id never changes; it sets its id once at start. The
-// coordinator sets it around runOn() so a test can make program-side calls "on" a chosen CPU.
+// coordinator is user space, on no CPU (NO_CPU): it sets an id only around runOn(), so a test can
+// make program-side calls "on" a chosen CPU, and program helpers called elsewhere refuse (notOnCpu).
 
-export let smpProcessorId = 0;
+/** The CPU id of a thread that is on no CPU: user space. */
+export const NO_CPU = -1;
+
+export let smpProcessorId = NO_CPU;
+
+/** A program helper called from user space (the coordinator outside runOn, or any thread that is no CPU). */
+export class NotOnCpuError extends Error {
+  override name = 'NotOnCpuError';
+}
+
+/** Throw the advice for a program helper called outside a CPU; `what` names the helper (and its map). */
+export function notOnCpu(what: string): never {
+  throw new NotOnCpuError(`${what}: program helpers run on a CPU, in a handler or inside runtime.runOn(cpu, fn); ` +
+    'user space reads and writes maps with their own methods (map.lookup(), map.update(), map.delete(), ringBuffer(map).consume())');
+}
 
 /** Per-thread state that depends on the CPU this thread runs programs on (a map's inlined lookup). */
 export interface CpuBound {

@@ -8,6 +8,8 @@ export interface WorkloadOptions {
   events: number;
   /** Return the program's maps as bpftool dumps them. */
   dump?: boolean;
+  /** Keep every record the workload produces in its data (for --json), not only what it prints. */
+  records?: boolean;
 }
 
 export interface WorkloadResult {

@@ -10,6 +10,18 @@ import { Event, RING_BYTES } from './program.js';
 /** Lines printed in full before the stream is only counted. */
 export const PRINT_LINES = 20;
 
+/** One exec record as user space decodes it (what --json prints). */
+export interface ExecRecord {
+  cpu: number;
+  seq: number;
+  pid: number;
+  ppid: number;
+  ts: number;
+  ret: number;
+  comm: string;
+  file: string;
+}
+
 export interface ExecTally {
   received: number;
   perCpu: number[];
@@ -17,6 +29,8 @@ export interface ExecTally {
   outOfOrder: number;
   /** The first PRINT_LINES records, as execsnoop prints them. */
   lines: string[];
+  /** Every record, when asked for (keepRecords). */
+  records?: ExecRecord[];
 }
 
 function cString(bytes: Uint8Array): string {
@@ -29,8 +43,8 @@ export function header(): string {
 }
 
 /** Consume from `ring` until `run` settles, sleeping on the ring's wakeups; then drain what is left. */
-export async function consumeWhile(ring: RingBuffer, cpus: number, run: Promise<RunResult>): Promise<ExecTally> {
-  const t: ExecTally = { received: 0, perCpu: new Array<number>(cpus).fill(0), outOfOrder: 0, lines: [] };
+export async function consumeWhile(ring: RingBuffer, cpus: number, run: Promise<RunResult>, keepRecords = false): Promise<ExecTally> {
+  const t: ExecTally = { received: 0, perCpu: new Array<number>(cpus).fill(0), outOfOrder: 0, lines: [], ...(keepRecords ? { records: [] } : {}) };
   const last = new Array<number>(cpus).fill(-1);
   const cb = (s: { getU32(o: number): number; getU64(o: number): number; bytes: Uint8Array }): void => {
     const cpu = s.getU32(Event.fields.cpu.offset);
@@ -39,19 +53,24 @@ export async function consumeWhile(ring: RingBuffer, cpus: number, run: Promise<
     t.perCpu[cpu] = (t.perCpu[cpu] ?? 0) + 1;
     if (seq <= last[cpu]!) t.outOfOrder++;
     last[cpu] = seq;
-    if (t.lines.length < PRINT_LINES) {
+    if (t.lines.length < PRINT_LINES || t.records) {
       const b = s.bytes;
       const comm = cString(b.subarray(Event.fields.comm.offset, Event.fields.comm.offset + 16));
       const file = cString(b.subarray(Event.fields.file.offset, Event.fields.file.offset + 32));
       const pid = s.getU32(Event.fields.pid.offset);
       const ppid = s.getU32(Event.fields.ppid.offset);
-      t.lines.push(`${comm.padEnd(16)} ${String(pid).padEnd(7)} ${String(ppid).padEnd(7)} ${String(s.getU32(Event.fields.ret.offset)).padStart(3)} ${file}`);
+      const ret = s.getU32(Event.fields.ret.offset);
+      if (t.lines.length < PRINT_LINES) t.lines.push(`${comm.padEnd(16)} ${String(pid).padEnd(7)} ${String(ppid).padEnd(7)} ${String(ret).padStart(3)} ${file}`);
+      t.records?.push({ cpu, seq, pid, ppid, ts: s.getU64(Event.fields.ts.offset), ret, comm, file });
     }
   };
   // waitForData keeps the process alive while it sleeps (a pending Atomics.waitAsync would not).
   await ring.consumeUntil(run, cb, 20);
   return t;
 }
+
+/** The tasks that exec: each CPU takes them in turn from the first (so each CPU has the same pids). */
+const TASKS = { pidBase: 4000, pids: 500, comm: 'bash' };
 
 export const execsnoop: Workload = {
   name: 'execsnoop',
@@ -66,18 +85,24 @@ export const execsnoop: Workload = {
     const rt = options.runtime;
     return withProgram(rt, siblingModule(import.meta.url, 'program'), async (prog) => {
       const ring = ringBuffer(prog.maps.events!, Event);
-      const runP = rt.run({ probe: this.probe, events: options.events, source: { pidBase: 4000, pids: 500, comm: 'bash' } });
-      const t = await consumeWhile(ring, rt.cpus, runP);
+      const runP = rt.run({ probe: this.probe, events: options.events, source: TASKS });
+      const t = await consumeWhile(ring, rt.cpus, runP, options.records === true);
       const run = await runP;
       const dropped = ring.dropped;
       const summary = [
-        `${t.received} records received, ${dropped} dropped (ring full), ${run.events} execs`,
+        `${t.received} records received, ${dropped} dropped (ring full), ${run.events} execs` +
+          (dropped > 0 ? ` (a record is dropped when the ${RING_BYTES / 1024} KiB ring is full: the CPUs produced faster than the coordinator consumed)` : ''),
         `per CPU: ${t.perCpu.map((n, cpu) => `CPU ${cpu} ${n}`).join(', ')}; out of order: ${t.outOfOrder}`,
       ];
       return {
         run,
-        text: [header(), ...t.lines, t.received > t.lines.length ? `... ${t.received - t.lines.length} more` : '', '', ...summary].join('\n'),
-        data: { received: t.received, dropped, execs: run.events, perCpu: t.perCpu, outOfOrder: t.outOfOrder, ringBytes: RING_BYTES },
+        text: [header(), ...t.lines, t.received > t.lines.length ? `... ${t.received - t.lines.length} more` : '',
+          `(every CPU runs the same ${TASKS.pids} simulated tasks (pids ${TASKS.pidBase} to ${TASKS.pidBase + TASKS.pids - 1}, in turn), so each pid appears once per CPU)`,
+          '', ...summary].join('\n'),
+        data: {
+          received: t.received, dropped, execs: run.events, perCpu: t.perCpu, outOfOrder: t.outOfOrder, ringBytes: RING_BYTES,
+          ...(t.records ? { records: t.records } : {}),
+        },
       };
     });
   },

@@ -3,10 +3,10 @@
 // LRU evicts the pid that was looked at least recently, losing its count.
 //
 // Tasks: every other syscall comes from one of HOT_TASKS busy tasks (pids HOT_PID_BASE...), the
-// rest from the many tasks the run's event source generates (ctx.pid, cycling through them).
+// rest from the many tasks the run's event source generates (cycling through them); counted by process id.
 
 import { defineProgram } from '../../cpu/program.js';
-import { bpf_map_lookup_elem, bpf_map_update_elem } from '../../maps/helpers.js';
+import { bpf_get_current_pid_tgid, bpf_map_lookup_elem, bpf_map_update_elem, tgidOf } from '../../maps/helpers.js';
 import { struct, u32 } from '../../maps/layout.js';
 import { declareMap } from '../../maps/syscall.js';
 import { BPF_NOEXIST } from '../../maps/uapi.js';
@@ -23,12 +23,17 @@ const counts = declareMap({ type: 'lru_hash', keySize: 4, valueSize: Count.size,
 /** The value of a pid's first syscall (the program's stack). */
 const one = new Uint8Array([1, 0, 0, 0]);
 
+/** The busy task of even event `index`. */
+function hotPid(index: number): number {
+  return HOT_PID_BASE + ((index >>> 1) % HOT_TASKS);
+}
+
 /**
- * The pid of event `index` on a CPU: a busy task on even events, the generated task on odd ones.
- * Takes the task rather than its pid: ctx.pid is computed on read, and only odd events need it.
+ * The process id of event `index` on a CPU: a busy task on even events, the generated task on odd
+ * ones (what the handler counts; for tests).
  */
-export function pidOf(index: number, task: { readonly pid: number }): number {
-  return (index & 1) === 0 ? HOT_PID_BASE + ((index >>> 1) % HOT_TASKS) : task.pid;
+export function processOfEvent(index: number, task: { readonly tgid: number }): number {
+  return (index & 1) === 0 ? hotPid(index) : task.tgid;
 }
 
 export default defineProgram({
@@ -36,7 +41,9 @@ export default defineProgram({
   maps: { counts },
   handlers: {
     'tracepoint/raw_syscalls/sys_enter'(ctx) {
-      const pid = pidOf(ctx.index, ctx);
+      // syscount -P counts by process: bpf_get_current_pid_tgid() >> 32 in C, tgidOf() here.
+      // Only odd events ask for the task (its pid is computed on read).
+      const pid = (ctx.index & 1) === 0 ? hotPid(ctx.index) : tgidOf(bpf_get_current_pid_tgid());
       let v = bpf_map_lookup_elem(counts, pid);
       if (v === null) {
         // First syscall of this pid (or its element was evicted): insert; another CPU may win.

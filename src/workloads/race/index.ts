@@ -68,10 +68,12 @@ export interface RaceOptions {
   dump?: boolean;
   /** Reuse a started runtime (its CPU count wins). */
   runtime?: Runtime;
-  /** Called before each strategy runs, so a caller can show progress. */
+  /** Called before each strategy's measured run (after its warm-up), so a caller can show progress. */
   onStart?: (strategy: Strategy, runtime: Runtime) => void;
   /** Run the strategies' C programs (<strategy>.bpf.o, translated to WebAssembly) instead of their TypeScript twins. */
   object?: boolean;
+  /** Called when a strategy's row is done, before the next strategy's warm-up. */
+  onDone?: (row: RaceRow) => void;
 }
 
 export interface RaceRow {
@@ -102,8 +104,10 @@ export async function runRace(options: RaceOptions): Promise<RaceRow[]> {
   const rows: RaceRow[] = [];
   try {
     for (const strategy of strategies) {
-      rows.push(await runOne(rt, strategy, options));
-      if (rows[rows.length - 1]!.stopped) break;
+      const row = await runOne(rt, strategy, options);
+      rows.push(row);
+      options.onDone?.(row);
+      if (row.stopped) break;
     }
   } finally {
     if (!options.runtime) await rt.close();

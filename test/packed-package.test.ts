@@ -17,7 +17,7 @@ describe('the packed package', () => {
     files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).split('\n').map((f) => f.replace(/^package\//, ''));
   }, 300_000);
 
-  it('ships every conformance scenario, the bench baseline and the C sources the CLI compiles', () => {
+  it('ships every conformance scenario (user-space and program), the bench baseline and the C sources the CLI compiles', () => {
     const scenarios = execFileSync('git', ['ls-files', 'test/conformance/*.json'], { encoding: 'utf8', cwd: join(import.meta.dirname, '..') }).trim().split('\n');
     expect(scenarios.length).toBeGreaterThan(40);
     expect(scenarios.filter((f) => !files.includes(f))).toEqual([]);
@@ -37,6 +37,9 @@ describe('the packed package', () => {
     const r = await inProject(dir, 'npx', ['percpu-maps', 'conformance', 'array-access', 'hash-batch']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^percpu-maps conformance \(check\): recorded on kernel .*\n {2}scenarios 2 {2}steps \d+ {2}agree \d+ {2}differ 0/);
+    const p = await inProject(dir, 'npx', ['percpu-maps', 'conformance', '--programs', 'global-data', 'isa-alu64']);
+    expect(p.code).toBe(0);
+    expect(p.stdout).toMatch(/\n {2}scenarios 2 {2}steps \d+ {2}agree \d+ {2}differ 0 {2}skipped 0/);
   });
 });
 

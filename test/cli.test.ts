@@ -54,7 +54,7 @@ describe('help for every command', () => {
 
   it('`help nosuch` is one line naming the commands, exit 2', async () => {
     const r = await cli(['help', 'nosuch']);
-    expect([r.code, r.stdout, r.stderr]).toEqual([2, '', "percpu-maps: no command 'nosuch'; commands: race, workload, conformance, demo, bench (see 'percpu-maps help')\n"]);
+    expect([r.code, r.stdout, r.stderr]).toEqual([2, '', "percpu-maps: no command 'nosuch'; commands: race, workload, conformance, demo, bench, run (see 'percpu-maps help')\n"]);
   });
 
   it('the overall help lists --version', async () => {

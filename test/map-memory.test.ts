@@ -6,6 +6,7 @@ import { bpf_map_lookup_elem, bpf_map_update_elem } from '../src/maps/helpers.js
 import { struct, u64, bpf_spin_lock } from '../src/maps/layout.js';
 import { BPF_F_LOCK } from '../src/maps/uapi.js';
 import { le32 } from './helpers.js';
+import { setSmpProcessorId } from '../src/smp/smp.js';
 
 // Maps created in one shared WebAssembly memory (a loaded object's maps): the same maps, whose
 // values are also addresses in that memory.
@@ -66,6 +67,8 @@ describe('maps in a MapMemory', () => {
   });
 
   it('gives a program-side value the address of its bytes in the memory', () => {
+    // Program helpers run on a CPU (outside a runtime's runOn, the test says which).
+    setSmpProcessorId(0);
     const mem = new MapMemory(1 << 16);
     const layout = struct({ cnt: u64, lock: bpf_spin_lock });
     const m = createMap({ type: 'array', keySize: 4, valueSize: 16, maxEntries: 2, value: layout }, { cpus: 1, memory: mem });

@@ -15,6 +15,7 @@ import { ProgramLoadError } from '../../src/cpu/errors.js';
 import { EventContext } from '../../src/cpu/event-loop.js';
 import { TracePipe } from '../../src/maps/trace-pipe.js';
 import { loadSamples, mutate, prng } from './object-fuzz.js';
+import { setSmpProcessorId } from '../../src/smp/smp.js';
 
 export interface PipelineFinding { iteration: number; mutation: string; error: string }
 export interface PipelineResult { runs: number; refusedByLoader: number; refusedAtLoad: number; ran: number; faulted: number; findings: PipelineFinding[] }
@@ -28,6 +29,8 @@ export function fuzzPipeline(count: number, seed: number, timeLimitMs = Infinity
   const rnd = prng(seed);
   const r: PipelineResult = { runs: 0, refusedByLoader: 0, refusedAtLoad: 0, ran: 0, faulted: 0, findings: [] };
   const t0 = performance.now();
+  // This thread plays CPU 0 (program helpers refuse to run off a CPU).
+  setSmpProcessorId(0);
   const task = new EventContext(0);
   // Mutated programs print: into a pipe of their own (full rings drop lines), not the terminal.
   const pipe = new TracePipe(1);

@@ -15,7 +15,12 @@ import type { MapHandle, MapSpec } from '../maps/bpf.js';
 import { array, bpf_spin_lock, s16, s32, s64, s8, struct, u16, u32, u64, u8, ValueView, type FieldType, type StructLayout } from '../maps/layout.js';
 import { MapMemory } from '../maps/memory.js';
 import { BpfMap, mapFootprint } from '../maps/syscall.js';
-import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_OBJ_NAME_LEN } from '../maps/uapi.js';
+import { htabGenLookup } from '../maps/hashtab.js';
+import { lruGenLookup } from '../maps/lru-hash.js';
+import {
+  BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY,
+  BPF_MAP_TYPE_PERCPU_HASH, BPF_OBJ_NAME_LEN,
+} from '../maps/uapi.js';
 import { CPU_BLOCK } from './cpu-areas.js';
 import { ProgramLoadError } from './errors.js';
 
@@ -233,6 +238,10 @@ function jitMap(map: BpfMap, m: ObjectMap, desc: number): JitMap {
     // A single-element array's value can be addressed directly (global data: the kernel's map_direct_value_addr).
     if (map.attr.type === BPF_MAP_TYPE_ARRAY && map.attr.maxEntries === 1) out.valueAddr = values;
   }
+  // Hash lookups are inlined too (htab_map_gen_lookup), walking the table the family describes.
+  const type = map.attr.type;
+  if (type === BPF_MAP_TYPE_HASH || type === BPF_MAP_TYPE_PERCPU_HASH) out.hash = htabGenLookup(map);
+  else if (type === BPF_MAP_TYPE_LRU_HASH || type === BPF_MAP_TYPE_LRU_PERCPU_HASH) out.hash = lruGenLookup(map);
   if (m.readonly) out.readonly = true;
   return out;
 }

@@ -117,7 +117,7 @@ export function prepareObject(obj: BpfObject, cpus: number, options: ObjectLoadO
     byName[m.name] = map;
   });
   const cpuBase = memory.alloc(cpus * CPU_BLOCK)!.byteOffset;
-  const jitMaps = maps.map((map, i) => jitMap(map, obj.maps[i]!, descBase + i * DESC_BYTES));
+  const jitMaps = maps.map((map, i) => jitMap(map, descBase + i * DESC_BYTES, obj.maps[i]!.readonly === true));
   const checked = options.checked ?? true;
   const warnings: string[] = [];
   const programs: ObjectProgramTask[] = [];
@@ -227,8 +227,8 @@ function layoutOf(m: ObjectMap): StructLayout | undefined {
   return layout.size === m.valueSize ? layout : undefined;
 }
 
-/** Where a map lives, as the translated code needs it. */
-function jitMap(map: BpfMap, m: ObjectMap, desc: number): JitMap {
+/** Where a map lives, as the translated code needs it (exported for the translator's tests). */
+export function jitMap(map: BpfMap, desc: number, readonly = false): JitMap {
   const handle = map.getHandle();
   const values = handle.regions[0]!.byteOffset;
   const out: JitMap = { desc, type: map.attr.type, keySize: map.attr.keySize, valueSize: map.attr.valueSize, maxEntries: map.attr.maxEntries };
@@ -242,7 +242,7 @@ function jitMap(map: BpfMap, m: ObjectMap, desc: number): JitMap {
   const type = map.attr.type;
   if (type === BPF_MAP_TYPE_HASH || type === BPF_MAP_TYPE_PERCPU_HASH) out.hash = htabGenLookup(map);
   else if (type === BPF_MAP_TYPE_LRU_HASH || type === BPF_MAP_TYPE_LRU_PERCPU_HASH) out.hash = lruGenLookup(map);
-  if (m.readonly) out.readonly = true;
+  if (readonly) out.readonly = true;
   return out;
 }
 

@@ -264,7 +264,7 @@ describe('inlined hash lookups agree with the JS lookup', () => {
     expect([(err as Fault).kind, (err as Fault).pc, (err as Fault).addr]).toEqual([1, 3, s.keyBuf + 500]);
   });
 
-  it('leaves lookups on other maps, and on a map pointer it cannot see, to h1', () => {
+  it('leaves to h1 a lookup on a map pointer it cannot see, on a hash map without its layout, and with a key over 512 bytes', () => {
     const s = setup('hash', 4, 16);
     // The map pointer goes through the stack: the translator no longer knows which map it is.
     const hidden = new Asm().ldMap(R1, 0).stx('dw', R10, -16, R1).ldx('dw', R1, R10, -16)
@@ -273,6 +273,11 @@ describe('inlined hash lookups agree with the JS lookup', () => {
     // A hash map whose layout the runtime did not give.
     const p = translateProgram({ name: 'x', pages: s.mm.pages, insns: LOOKUP_FROM_CTX, funcs: [{ name: 'main', start: 0 }], maps: [{ ...s.jit, hash: undefined }], checked: false });
     expect(WebAssembly.Module.imports(p.module).map((i) => i.name)).toContain('h1');
+    // A key longer than a stack frame (it can only come from a map value).
+    const big = setup('hash', 513, 4);
+    expect(WebAssembly.Module.imports(translate(big, LOOKUP_FROM_CTX).module).map((i) => i.name)).toContain('h1');
+    const frame = setup('hash', 512, 4);
+    expect(WebAssembly.Module.imports(translate(frame, LOOKUP_FROM_CTX).module).map((i) => i.name)).not.toContain('h1');
   });
 });
 

@@ -31,10 +31,16 @@ const MAX_UNROLLED_BLOCKS = 8;
 /** Key bytes compared without a loop. */
 const MAX_UNROLLED_COMPARE = 64;
 
+/**
+ * Keys up to one stack frame are inlined; a longer key can only come from a map value, and goes
+ * through h1 (the checked mode's inline stack test also assumes accesses smaller than the stack).
+ */
+const MAX_INLINE_KEY = 512;
+
 /** A hash map whose lookup the translator can inline: its layout is given, and an LRU map says where its ref bits are. */
 export function isInlinableHash(map: JitMap): boolean {
   const h = map.hash;
-  if (h === undefined) return false;
+  if (h === undefined || map.keySize > MAX_INLINE_KEY) return false;
   switch (map.type) {
     case BPF_MAP_TYPE_HASH:
       return h.percpu === null && h.valOff >= 0;

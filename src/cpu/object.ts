@@ -64,6 +64,8 @@ export interface ObjectLoadTask {
   /** By map index (the relocated instructions' numbering). */
   readonly maps: readonly { readonly name: string; readonly handle: MapHandle }[];
   readonly descBase: number;
+  /** Bytes from one map's descriptor to the next (a power of two). */
+  readonly descBytes: number;
   readonly cpuBase: number;
   readonly checked: boolean;
   readonly programs: readonly ObjectProgramTask[];
@@ -133,6 +135,7 @@ export function prepareObject(obj: BpfObject, cpus: number, options: ObjectLoadO
     memory: memory.memory,
     maps: maps.map((map, i) => ({ name: obj.maps[i]!.name, handle: map.getHandle() })),
     descBase,
+    descBytes: DESC_BYTES,
     cpuBase,
     checked,
     programs,

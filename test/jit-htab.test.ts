@@ -14,7 +14,7 @@ import { createMap } from '../src/maps/syscall.js';
 import { MapMemory } from '../src/maps/memory.js';
 import { find, hashOf, type HtabPriv } from '../src/maps/hashtab.js';
 import { lruListOf } from '../src/maps/lru-hash.js';
-import { BPF_F_ZERO_SEED } from '../src/maps/uapi.js';
+import { BPF_F_NO_PREALLOC, BPF_F_ZERO_SEED } from '../src/maps/uapi.js';
 import { Asm, R0, R1, R2, R3, R6, R10 } from './jit/asm.js';
 import { cpuArea, Fault, instantiate, type Instance } from './jit/harness.js';
 import type { WriterData } from './fixtures/htab-jit-writer.js';
@@ -197,6 +197,18 @@ describe('inlined hash lookups agree with the JS lookup', () => {
     expect(seeds.size).toBe(3);
   });
 
+  it('BPF_F_NO_PREALLOC maps have the same table: the same addresses as the JS lookup', () => {
+    for (const type of ['hash', 'percpu_hash'] as const) {
+      const s = setup(type, 8, 64, BPF_F_NO_PREALLOC);
+      const l = new Looker(s, 1, translate(s, LOOKUP_FROM_CTX));
+      const next = rng(5);
+      const keys = Array.from({ length: 80 }, () => randomKey(next, 8));
+      for (const k of keys.slice(0, 60)) s.map.update(k, userValue(s.map, k));
+      for (const k of keys) expect(l.lookup(k)).toBe(jsLookup(s.map, k, 1));
+      expect(keys.filter((k) => l.lookup(k) !== 0).length).toBe(60);
+    }
+  });
+
   it('finds every key of a long chain (keys chosen to share one bucket)', () => {
     const s = setup('hash', 4, 64);
     const l = new Looker(s, 0, translate(s, LOOKUP_FROM_CTX));
@@ -217,19 +229,20 @@ describe('inlined hash lookups agree with the JS lookup', () => {
     expect(l.lookup(new Uint8Array(new Uint32Array([other]).buffer))).toBe(0);
   });
 
-  it('LRU_HASH: a program lookup sets the element\'s ref bit (the syscall lookup does not)', () => {
-    const s = setup('lru_hash', 4, 64);
-    const l = new Looker(s, 0, translate(s, LOOKUP_FROM_CTX));
-    const key = new Uint8Array([7, 0, 0, 0]);
-    s.map.update(key, userValue(s.map, key));
-    const h = s.jit.hash!;
-    const e = elementOf(s, key);
-    const lru = lruListOf(s.map);
-    s.map.lookup(key);
-    expect(lru.isRef(e)).toBe(false);
-    expect(l.lookup(key)).toBe(h.elems + e * h.elemSize + h.valOff);
-    expect(lru.isRef(e)).toBe(true);
-  });
+  for (const type of ['lru_hash', 'lru_percpu_hash'] as const) {
+    it(`${type}: a program lookup sets the element's ref bit (the syscall lookup does not)`, () => {
+      const s = setup(type, 4, 64);
+      const l = new Looker(s, 1, translate(s, LOOKUP_FROM_CTX));
+      const key = new Uint8Array([7, 0, 0, 0]);
+      s.map.update(key, userValue(s.map, key));
+      const e = elementOf(s, key);
+      const lru = lruListOf(s.map);
+      s.map.lookup(key);
+      expect(lru.isRef(e)).toBe(false);
+      expect(l.lookup(key)).toBe(jsLookup(s.map, key, 1));
+      expect(lru.isRef(e)).toBe(true);
+    });
+  }
 
   it('looks up from a sub-program: this CPU\'s slot of a PERCPU_HASH', () => {
     const s = setup('percpu_hash', 8, 16);

@@ -260,16 +260,21 @@ function loadPartial(c: Code, base: number, off: number, n: number): void {
   }
 }
 
-/** x = (x - y) ^ rol32(y, k); then z += w. One line of __jhash_mix. */
-function mixStep(c: Code, x: number, y: number, k: number, z: number, w: number): void {
+/** x = (x op1 y) op2 rol32(y, k): the shape of every line of __jhash_mix and __jhash_final. */
+function step(c: Code, x: number, y: number, k: number, op1: number, op2: number): void {
   c.get(x);
   c.get(y);
-  c.op(Op.i32_sub);
+  c.op(op1);
   c.get(y);
   c.i32Const(k);
   c.op(Op.i32_rotl);
-  c.op(Op.i32_xor);
+  c.op(op2);
   c.set(x);
+}
+
+/** One line of __jhash_mix: x = (x - y) ^ rol32(y, k); z += w. */
+function mixStep(c: Code, x: number, y: number, k: number, z: number, w: number): void {
+  step(c, x, y, k, Op.i32_sub, Op.i32_xor);
   c.get(z);
   c.get(w);
   c.op(Op.i32_add);
@@ -286,16 +291,9 @@ function emitMix(c: Code, L: JhashLocals): void {
   mixStep(c, L.c, L.b, 4, L.b, L.a);
 }
 
-/** x = (x ^ y) - rol32(y, k). One line of __jhash_final. */
+/** One line of __jhash_final: x = (x ^ y) - rol32(y, k). */
 function finalStep(c: Code, x: number, y: number, k: number): void {
-  c.get(x);
-  c.get(y);
-  c.op(Op.i32_xor);
-  c.get(y);
-  c.i32Const(k);
-  c.op(Op.i32_rotl);
-  c.op(Op.i32_sub);
-  c.set(x);
+  step(c, x, y, k, Op.i32_xor, Op.i32_sub);
 }
 
 /** __jhash_final(a, b, c). */

@@ -19,10 +19,10 @@ import type { HashLookup, JitMap } from './types.js';
 import { AtomicOp, type Code, I32, Op } from './wasm.js';
 
 // Map types whose lookup is inlined here (uapi enum bpf_map_type).
-export const BPF_MAP_TYPE_HASH = 1;
-export const BPF_MAP_TYPE_PERCPU_HASH = 5;
-export const BPF_MAP_TYPE_LRU_HASH = 9;
-export const BPF_MAP_TYPE_LRU_PERCPU_HASH = 10;
+const BPF_MAP_TYPE_HASH = 1;
+const BPF_MAP_TYPE_PERCPU_HASH = 5;
+const BPF_MAP_TYPE_LRU_HASH = 9;
+const BPF_MAP_TYPE_LRU_PERCPU_HASH = 10;
 
 /** jhash's initial value before the length and the seed are added. */
 const JHASH_INITVAL = 0xdeadbeef;

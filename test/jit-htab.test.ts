@@ -413,6 +413,7 @@ describe('two CPUs: lock-free Wasm lookups while another CPU changes the table',
       while (Atomics.load(words, flags >> 2) < 1) await Promise.race([new Promise((t) => setTimeout(t, 5)), done]);
       Atomics.store(words, (flags >> 2) + 1, 1);
       Atomics.notify(words, (flags >> 2) + 1);
+      while (Atomics.load(words, (flags >> 2) + 3) === 0) await Promise.race([new Promise((t) => setTimeout(t, 5)), done]);
       // Not "not found": the lookup keeps walking while the chain ends elsewhere...
       await new Promise((t) => setTimeout(t, 300));
       expect(finished).toBe(false);

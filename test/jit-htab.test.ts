@@ -12,8 +12,8 @@ import { translateProgram, type JitMap, type TranslatedProgram } from '../src/ji
 import type { BpfMap } from '../src/maps/syscall.js';
 import { createMap } from '../src/maps/syscall.js';
 import { MapMemory } from '../src/maps/memory.js';
-import { find, hashOf, type HtabPriv } from '../src/maps/hashtab.js';
-import { lruListOf } from '../src/maps/lru-hash.js';
+import { find, hashOf, htabGenLookup, type HtabPriv } from '../src/maps/hashtab.js';
+import { lruGenLookup, lruListOf } from '../src/maps/lru-hash.js';
 import { BPF_F_NO_PREALLOC, BPF_F_ZERO_SEED } from '../src/maps/uapi.js';
 import { Asm, R0, R1, R2, R3, R6, R10 } from './jit/asm.js';
 import { cpuArea, Fault, instantiate, type Instance } from './jit/harness.js';
@@ -275,6 +275,15 @@ describe('inlined hash lookups agree with the JS lookup', () => {
     })();
     expect(err).toBeInstanceOf(Fault);
     expect([(err as Fault).kind, (err as Fault).pc, (err as Fault).addr]).toEqual([1, 3, s.keyBuf + 500]);
+  });
+
+  it('refuses to describe a hash map whose buffers are not in one memory (a map created on its own)', () => {
+    const own = createMap({ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 4, name: 'alone' });
+    expect(() => htabGenLookup(own)).toThrow(
+      "hash map 'alone': its buffers are not in one memory, so a translated program cannot address them (create it in a loaded object's memory)");
+    const lru = createMap({ type: 'lru_hash', keySize: 4, valueSize: 8, maxEntries: 4, name: 'alone_lru' });
+    expect(() => lruGenLookup(lru)).toThrow(
+      "LRU map 'alone_lru': its lists are not in the table's memory, so a translated program cannot set their ref bits");
   });
 
   it('leaves to h1 a lookup on a map pointer it cannot see, on a hash map without its layout, and with a key over 512 bytes', () => {

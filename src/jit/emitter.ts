@@ -80,6 +80,7 @@ export class FnEmitter {
     while (this.extra32.length < n) this.extra32.push(this.local(I32));
     return this.extra32;
   }
+
   local(t: ValType): number {
     this.locals.push(t);
     return this.nParams + this.locals.length - 1;

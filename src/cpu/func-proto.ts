@@ -28,8 +28,11 @@ export interface HelperEnv {
   readonly mem: SharedMemory;
   /** This CPU's helper area (r1 at +0, r0 at +40). */
   readonly scratch: number;
-  /** The map a map pointer (its descriptor's address) stands for. */
-  mapAt(desc: number): BpfMap | undefined;
+  /** The object's maps by index; map i's descriptor (what a map pointer holds) is at descBase + i * descBytes. */
+  readonly maps: readonly BpfMap[];
+  readonly descBase: number;
+  /** A power of two. */
+  readonly descBytes: number;
   /** The task of the event running now (its index read from the program's `event` global first). */
   task(): CurrentTask;
   readonly trace: () => TracePipe | null;
@@ -63,19 +66,27 @@ export function bindHelpers(env: HelperEnv, ids: readonly number[]): Record<stri
       throw new ProgramFault(FAULT_HELPER_ARG, pc, addr, `a helper argument points outside the object's memory (0x${(addr >>> 0).toString(16)}, ${size} bytes)`);
     }
   };
-  const keyBufs = new Map<BpfMap, Uint8Array>();
-  const map = (i: number, pc: number): BpfMap => {
-    const m = env.mapAt(lo(i));
-    if (m === undefined) throw new ProgramFault(FAULT_HELPER_ARG, pc, lo(i), `r${i} is not a map pointer (0x${lo(i).toString(16)}): pass a map from ld_imm64 (&map)`);
-    return m;
+  const { maps, descBase, descBytes } = env;
+  const descShift = Math.log2(descBytes);
+  // Each map's key buffer, by map index (a key that is not one number is copied here).
+  const keyBufs = maps.map((m) => new Uint8Array(m.attr.keySize));
+  // The map index a map pointer in r<i> stands for: an index from its offset, no table lookup.
+  const mapIndex = (i: number, pc: number): number => {
+    const off = lo(i) - descBase;
+    // A pointer below the descriptors makes off negative: >>> then gives an index past the end.
+    const mi = off >>> descShift;
+    if ((off & (descBytes - 1)) !== 0 || mi >= maps.length) {
+      throw new ProgramFault(FAULT_HELPER_ARG, pc, lo(i), `r${i} is not a map pointer (0x${lo(i).toString(16)}): pass a map from ld_imm64 (&map)`);
+    }
+    return mi;
   };
+  const map = (i: number, pc: number): BpfMap => maps[mapIndex(i, pc)]!;
   // A key from the program's memory: a number for 4-byte keys, else the bytes copied into the map's own buffer.
-  const key = (m: BpfMap, addr: number, pc: number): number | Uint8Array => {
-    const ks = m.attr.keySize;
+  const key = (mi: number, addr: number, pc: number): number | Uint8Array => {
+    const buf = keyBufs[mi]!;
+    const ks = buf.length;
     inMemory(addr, ks, pc);
     if (ks === 4 && (addr & 3) === 0) return u32[addr >>> 2]!;
-    let buf = keyBufs.get(m);
-    if (buf === undefined) keyBufs.set(m, (buf = new Uint8Array(ks)));
     for (let i = 0; i < ks; i++) buf[i] = u8[addr + i]!;
     return buf;
   };
@@ -104,11 +115,11 @@ export function bindHelpers(env: HelperEnv, ids: readonly number[]): Record<stri
 
   const all: Record<number, Binding> = {
     // bpf_map_lookup_elem(map, key): the value's address, or NULL.
-    1: (pc) => { const m = map(1, pc); return addrOf(bpf_map_lookup_elem(m, key(m, lo(2), pc))); },
+    1: (pc) => { const mi = mapIndex(1, pc); return addrOf(bpf_map_lookup_elem(maps[mi]!, key(mi, lo(2), pc))); },
     // bpf_map_update_elem(map, key, value, flags)
-    2: (pc) => { const m = map(1, pc); return bpf_map_update_elem(m, key(m, lo(2), pc), at(lo(3), m.attr.valueSize, pc), u64(4)); },
+    2: (pc) => { const mi = mapIndex(1, pc); const m = maps[mi]!; return bpf_map_update_elem(m, key(mi, lo(2), pc), at(lo(3), m.attr.valueSize, pc), u64(4)); },
     // bpf_map_delete_elem(map, key)
-    3: (pc) => { const m = map(1, pc); return bpf_map_delete_elem(m, key(m, lo(2), pc)); },
+    3: (pc) => { const mi = mapIndex(1, pc); return bpf_map_delete_elem(maps[mi]!, key(mi, lo(2), pc)); },
     // bpf_ktime_get_ns(): u64 in r0's slot
     5: () => { setR0(ktimeGetNs()); return 0; },
     // bpf_trace_printk(fmt, fmt_size, arg1, arg2, arg3)
@@ -150,7 +161,7 @@ export function bindHelpers(env: HelperEnv, ids: readonly number[]): Record<stri
     // bpf_ringbuf_query(ringbuf, flags): u64
     134: (pc) => { setR0(ringbufQuery(ring(map(1, pc), pc, 'bpf_ringbuf_query'), u64(2))); return 0; },
     // bpf_map_lookup_percpu_elem(map, key, cpu)
-    195: (pc) => { const m = map(1, pc); return addrOf(bpf_map_lookup_percpu_elem(m, key(m, lo(2), pc), u64(3))); },
+    195: (pc) => { const mi = mapIndex(1, pc); return addrOf(bpf_map_lookup_percpu_elem(maps[mi]!, key(mi, lo(2), pc), u64(3))); },
   };
   const out: Record<string, Binding> = {};
   for (const id of ids) {

@@ -110,11 +110,10 @@ export class ObjectCpu {
     this.i32 = this.mem.i32;
     this.area = cpuArea(task.cpuBase, cpu);
     this.maps = task.maps.map((m) => openMap(m.handle));
-    const byDesc = new Map<number, BpfMap>(this.maps.map((m, i) => [task.descBase + 16 * i, m]));
     // Translated programs count events in their own global; the task follows from it.
     const taskOf = (): CurrentTask => taskAt(this.running === null ? 0 : this.running.event);
     const helpers = bindHelpers({
-      cpu, mem: this.mem, scratch: this.area.scratch, mapAt: (d) => byDesc.get(d), task: taskOf, trace,
+      cpu, mem: this.mem, scratch: this.area.scratch, maps: this.maps, descBase: task.descBase, descBytes: task.descBytes, task: taskOf, trace,
     }, [...new Set(task.programs.flatMap((p) => p.imports))]);
     const lockTag = thisLockId() << 1;
     for (const p of task.programs) {

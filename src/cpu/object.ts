@@ -15,7 +15,12 @@ import type { MapHandle, MapSpec } from '../maps/bpf.js';
 import { array, bpf_spin_lock, s16, s32, s64, s8, struct, u16, u32, u64, u8, ValueView, type FieldType, type StructLayout } from '../maps/layout.js';
 import { MapMemory } from '../maps/memory.js';
 import { BpfMap, mapFootprint } from '../maps/syscall.js';
-import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_OBJ_NAME_LEN } from '../maps/uapi.js';
+import { htabGenLookup } from '../maps/hashtab.js';
+import { lruGenLookup } from '../maps/lru-hash.js';
+import {
+  BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY,
+  BPF_MAP_TYPE_PERCPU_HASH, BPF_OBJ_NAME_LEN,
+} from '../maps/uapi.js';
 import { kernelAvailability, KernelLoader, type KernelVerdict } from '../object/index.js';
 import { CPU_BLOCK } from './cpu-areas.js';
 import { KernelUnavailableError, KernelVerifierError, ProgramLoadError } from './errors.js';
@@ -84,6 +89,8 @@ export interface ObjectLoadTask {
   /** By map index (the relocated instructions' numbering). */
   readonly maps: readonly { readonly name: string; readonly handle: MapHandle }[];
   readonly descBase: number;
+  /** Bytes from one map's descriptor to the next (a power of two). */
+  readonly descBytes: number;
   readonly cpuBase: number;
   readonly checked: boolean;
   readonly programs: readonly ObjectProgramTask[];
@@ -137,7 +144,7 @@ export function prepareObject(obj: BpfObject, cpus: number, options: ObjectLoadO
     byName[m.name] = map;
   });
   const cpuBase = memory.alloc(cpus * CPU_BLOCK)!.byteOffset;
-  const jitMaps = maps.map((map, i) => jitMap(map, obj.maps[i]!, descBase + i * DESC_BYTES));
+  const jitMaps = maps.map((map, i) => jitMap(map, descBase + i * DESC_BYTES, obj.maps[i]!.readonly === true));
   const checked = options.checked ?? true;
   const warnings: string[] = [];
   const programs: ObjectProgramTask[] = [];
@@ -163,6 +170,7 @@ export function prepareObject(obj: BpfObject, cpus: number, options: ObjectLoadO
     memory: memory.memory,
     maps: maps.map((map, i) => ({ name: obj.maps[i]!.name, handle: map.getHandle() })),
     descBase,
+    descBytes: DESC_BYTES,
     cpuBase,
     checked,
     programs,
@@ -274,8 +282,8 @@ function layoutOf(m: ObjectMap): StructLayout | undefined {
   return layout.size === m.valueSize ? layout : undefined;
 }
 
-/** Where a map lives, as the translated code needs it. */
-function jitMap(map: BpfMap, m: ObjectMap, desc: number): JitMap {
+/** Where a map lives, as the translated code needs it (exported for the translator's tests). */
+export function jitMap(map: BpfMap, desc: number, readonly = false): JitMap {
   const handle = map.getHandle();
   const values = handle.regions[0]!.byteOffset;
   const out: JitMap = { desc, type: map.attr.type, keySize: map.attr.keySize, valueSize: map.attr.valueSize, maxEntries: map.attr.maxEntries };
@@ -285,7 +293,11 @@ function jitMap(map: BpfMap, m: ObjectMap, desc: number): JitMap {
     // A single-element array's value can be addressed directly (global data: the kernel's map_direct_value_addr).
     if (map.attr.type === BPF_MAP_TYPE_ARRAY && map.attr.maxEntries === 1) out.valueAddr = values;
   }
-  if (m.readonly) out.readonly = true;
+  // Hash lookups are inlined too (htab_map_gen_lookup), walking the table the family describes.
+  const type = map.attr.type;
+  if (type === BPF_MAP_TYPE_HASH || type === BPF_MAP_TYPE_PERCPU_HASH) out.hash = htabGenLookup(map);
+  else if (type === BPF_MAP_TYPE_LRU_HASH || type === BPF_MAP_TYPE_LRU_PERCPU_HASH) out.hash = lruGenLookup(map);
+  if (readonly) out.readonly = true;
   return out;
 }
 

@@ -1,5 +1,6 @@
 // Calls: bpf-to-bpf calls (a Wasm call with r1..r5 and the callee's frame pointer, r10 - 512,
-// returning r0), helpers lowered inline (array lookups as the kernel's map_gen_lookup, the CPU id,
+// returning r0), helpers lowered inline (array lookups as the kernel's map_gen_lookup, hash lookups
+// as htab_map_gen_lookup in htab.ts, the CPU id,
 // pid/tgid, a per-CPU random generator, bpf_spin_lock/unlock on the shared lock word, bpf_loop), and
 // the rest as imports `h<id>(pc)` reading r1..r5 from this CPU's scratch area. While a
 // bpf_spin_lock is held any helper call but bpf_spin_unlock faults, as the verifier refuses it.
@@ -12,6 +13,7 @@ import {
   HELPER_MAP_LOOKUP_ELEM, HELPER_SPIN_LOCK, HELPER_SPIN_UNLOCK, type Insn, STACK_FRAME, helperInfo,
 } from './isa.js';
 import { KNOWN_FUNC, KNOWN_MAP, type RegState, VAL } from './known.js';
+import { emitHashLookup, isInlinableHash } from './htab.js';
 import { emitAddr, emitForgetRegion } from './mem.js';
 import type { JitMap } from './types.js';
 import { AtomicOp, type Code, I32, I64, Op } from './wasm.js';
@@ -36,7 +38,8 @@ export function emitCall(f: FnEmitter, insn: Insn): void {
     case HELPER_MAP_LOOKUP_ELEM: {
       const map = inlinableLookup(f.L.maps, f.known);
       if (map >= 0) {
-        inlineLookup(f, insn, map);
+        if (isInlinableHash(f.L.maps[map]!)) emitHashLookup(f, insn, f.L.maps[map]!);
+        else inlineLookup(f, insn, map);
         return;
       }
       break;
@@ -107,12 +110,15 @@ function emitLocalCall(f: FnEmitter, insn: Insn): void {
   f.budgetFromGlobal();
 }
 
-/** The map index of a lookup the translator inlines (r1 a known ARRAY/PERCPU_ARRAY with its layout), or -1. */
+/**
+ * The map index of a lookup the translator inlines (r1 a known ARRAY/PERCPU_ARRAY, or a hash map of
+ * the four hash types, with its layout given), or -1.
+ */
 export function inlinableLookup(maps: JitMap[], s: RegState): number {
   if (s[1] !== KNOWN_MAP) return -1;
   const map = maps[s[VAL + 1]!]!;
   const isArray = map.type === BPF_MAP_TYPE_ARRAY || map.type === BPF_MAP_TYPE_PERCPU_ARRAY;
-  return isArray && map.array !== undefined ? s[VAL + 1]! : -1;
+  return (isArray && map.array !== undefined) || isInlinableHash(map) ? s[VAL + 1]! : -1;
 }
 
 /** The funcs index of bpf_loop's callback when r2 is a known function reference, or -1. */

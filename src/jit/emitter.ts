@@ -34,6 +34,7 @@ export class FnEmitter {
   budgetLocal = -1;
   /** Main only: this CPU's first value of each PERCPU_ARRAY (values + cpu * slabStride), by map index. */
   readonly mapBase = new Map<number, number>();
+  private readonly extra32: number[] = [];
   /** Sub-programs: the fp parameter (this frame's r10). */
   fpParam = -1;
 
@@ -72,6 +73,12 @@ export class FnEmitter {
     this.a1 = i32();
     this.a2 = i32();
     this.labelLocal = i32();
+  }
+
+  /** n i32 temporaries for inlined map walks (htab.ts), made on first use and shared by every call site. */
+  temps32(n: number): number[] {
+    while (this.extra32.length < n) this.extra32.push(this.local(I32));
+    return this.extra32;
   }
 
   local(t: ValType): number {

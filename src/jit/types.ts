@@ -10,9 +10,39 @@ export interface JitMap {
   maxEntries: number;
   /** ARRAY / PERCPU_ARRAY only, for the inlined lookup (the kernel's map_gen_lookup). */
   array?: { values: number; elemSize: number; slabStride: number };
+  /** HASH / PERCPU_HASH / LRU_HASH / LRU_PERCPU_HASH, for the inlined lookup (htab_map_gen_lookup). */
+  hash?: HashLookup;
   /** Global data and other value regions a program may address directly (PSEUDO_MAP_VALUE): value address. */
   valueAddr?: number;
   readonly?: boolean;
+}
+
+/**
+ * Where a hash map's table is and how it is laid out (the runtime takes it from the map family,
+ * hashtab.ts's htabGenLookup): byte addresses in the object's memory and offsets inside an element.
+ */
+export interface HashLookup {
+  /** The jhash initval. */
+  seed: number;
+  /** The bits of the hash an element keeps (and a lookup compares). */
+  hashMask: number;
+  /** n_buckets - 1: bucket = hash & mask. */
+  mask: number;
+  /** Address of bucket 0's head link (an i32: > 0 element link - 1, <= 0 a chain's end marker). */
+  heads: number;
+  bucketBytes: number;
+  /** Address of element 0 and the bytes of one element. */
+  elems: number;
+  elemSize: number;
+  /** Offsets inside an element: next link (i32), hash (i32), key, value (HASH only; -1 per-CPU). */
+  nextOff: number;
+  hashOff: number;
+  keyOff: number;
+  valOff: number;
+  /** Per-CPU maps: the value of element e on CPU c is at values + c * slabStride + e * vsRound. */
+  percpu: { values: number; slabStride: number; vsRound: number } | null;
+  /** LRU maps: element e's ref word (i32, set to 1 by a lookup when 0) is at addr + e * stride. */
+  lruRef?: { addr: number; stride: number };
 }
 
 export interface TranslateInput {

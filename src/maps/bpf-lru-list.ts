@@ -181,6 +181,14 @@ export class BpfLru {
     return Atomics.load(this.w, this.nodesW + NODE_W * i + N_TYPE) >>> 8;
   }
 
+  /**
+   * Where node 0's ref word is (a byte address in the memory the list lives in) and the bytes from
+   * one node's to the next: a translated program's inlined lookup sets the bit as setRef() does.
+   */
+  refSlot(): { readonly addr: number; readonly stride: number } {
+    return { addr: this.w.byteOffset + (this.nodesW + N_REF) * 4, stride: NODE_W * 4 };
+  }
+
   /** Under the node's list lock: a lookup setting the bit meanwhile may be seen or not, as in the kernel. */
   isRef(i: number): boolean {
     return this.w[this.nodesW + NODE_W * i + N_REF] !== 0;

@@ -49,7 +49,7 @@ import {
 } from './bpf.js';
 import { roundUp, roundUp8, TWO_32 as LIMITS_TWO_32, U32_MAX } from './limits.js';
 import { FL_STRIDE_W, PcpuFreelist } from './percpu-freelist.js';
-import { jhash2MixSeeded, jhash2Word1MixSeeded, jhash2Word2MixSeeded, jhashMixSeeded, jhashLow30 } from './jhash.js';
+import { JHASH_LOW30, jhash2MixSeeded, jhash2Word1MixSeeded, jhash2Word2MixSeeded, jhashMixSeeded, jhashLow30 } from './jhash.js';
 import { spinLockAcquire, spinLockRelease } from '../sync/spinlock.js';
 
 const HTAB_CREATE_FLAG_MASK = BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NUMA_NODE | BPF_F_ACCESS_MASK | BPF_F_ZERO_SEED;
@@ -565,6 +565,58 @@ export function htabOpen(map: BpfMapCore): HtabPriv {
     slabStride: meta.slabStride,
     fl: new PcpuFreelist(ctrl, FL_BASE, map.cpus, elemMem.i32, elemWords, E_FNEXT),
     views: [],
+  };
+}
+
+/**
+ * A hash map's table as a translated program's inlined lookup walks it (the kernel's
+ * htab_map_gen_lookup): byte addresses in the memory the map's buffers share (a loaded object's
+ * memory) and the numbers of this file's layout table. The translator knows the layout only
+ * through these, so a change to the table above reaches it here.
+ */
+export interface HtabGenLookup {
+  /** The jhash initval (0 with BPF_F_ZERO_SEED). */
+  readonly seed: number;
+  /** The bits of the hash kept in an element and compared (hashOf). */
+  readonly hashMask: number;
+  /** n_buckets - 1. */
+  readonly mask: number;
+  /** Address of bucket 0's head link, and the bytes from one bucket to the next. */
+  readonly heads: number;
+  readonly bucketBytes: number;
+  /** Address of element 0, and the bytes of one element. */
+  readonly elems: number;
+  readonly elemSize: number;
+  /** Byte offsets inside an element: next link, hash, key, value (HASH; -1 for per-CPU maps). */
+  readonly nextOff: number;
+  readonly hashOff: number;
+  readonly keyOff: number;
+  readonly valOff: number;
+  /** Per-CPU maps: CPU 0's slab, the bytes from one CPU's slab to the next, and one element's slot. */
+  readonly percpu: { readonly values: number; readonly slabStride: number; readonly vsRound: number } | null;
+}
+
+export function htabGenLookup(map: BpfMapCore): HtabGenLookup {
+  const p = map.priv as HtabPriv;
+  const ctrl = map.mems[0]!;
+  const elems = map.mems[1]!;
+  const pcpu = p.pcpuMem;
+  if (elems.buffer !== ctrl.buffer || (pcpu !== null && pcpu.buffer !== ctrl.buffer)) {
+    throw new Error(`hash map '${map.name}': its buffers are not in one memory, so a translated program cannot address them (create it in a loaded object's memory)`);
+  }
+  return {
+    seed: p.seed,
+    hashMask: JHASH_LOW30,
+    mask: p.mask,
+    heads: ctrl.offset + bucketHeadW(p, 0) * 4,
+    bucketBytes: (bucketHeadW(p, 1) - bucketHeadW(p, 0)) * 4,
+    elems: elems.offset,
+    elemSize: p.elemSize,
+    nextOff: E_NEXT * 4,
+    hashOff: E_HASH * 4,
+    keyOff: E_KEY_BYTES,
+    valOff: p.percpu ? -1 : p.valOff,
+    percpu: pcpu === null ? null : { values: pcpu.offset, slabStride: p.slabStride, vsRound: p.vsRound },
   };
 }
 

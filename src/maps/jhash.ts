@@ -180,7 +180,10 @@ export function jhash2Word2MixSeeded(w0: number, w1: number, seeds: Int32Array, 
   final();
 }
 
+/** The bits of a hash the maps keep (see hashOf in hashtab.ts). */
+export const JHASH_LOW30 = 0x3fffffff;
+
 /** The low 30 bits of the hash the last jhash, jhash2 or *Mix call computed. */
 export function jhashLow30(): number {
-  return c & 0x3fffffff;
+  return c & JHASH_LOW30;
 }

@@ -20,9 +20,9 @@ import {
   BpfLru, LRU_ACTIVE, LRU_FREE, LRU_INACTIVE, LRU_LOCAL_FREE, LRU_LOCAL_PENDING, lruBufferBytes, type DelFromHtab,
 } from './bpf-lru-list.js';
 import {
-  bucketHeadW, bucketLockW, checkFlags, copyOut, E_HASH, E_NEXT, find, findLocked, hashOf, htabAlloc, htabAllocCheck, htabGetNextKey, htabLookupElemSys,
+  bucketHeadW, bucketLockW, checkFlags, copyOut, E_HASH, E_NEXT, find, findLocked, hashOf, htabAlloc, htabGenLookup, htabAllocCheck, htabGetNextKey, htabLookupElemSys,
   htabLookupBatch, htabOpen, linkHead, pcpuCopyValue, pcpuInitValue, readKey, tryUnlink, unlink, valueOff, view, writeKey, writeValue,
-  type HtabPriv,
+  type HtabGenLookup, type HtabPriv,
 } from './hashtab.js';
 
 export interface LruPriv extends HtabPriv {
@@ -209,6 +209,18 @@ function makeOps(name: string, percpu: boolean): BpfMapOps {
 
 export const htabLruMapOps: BpfMapOps = makeOps('htab_lru_map_ops', false);
 export const htabLruPercpuMapOps: BpfMapOps = makeOps('htab_lru_percpu_map_ops', true);
+
+/**
+ * htabGenLookup() of an LRU map, with where its nodes' ref bits are: a program's lookup sets the
+ * bit of the element it finds (htab_lru_map_gen_lookup), as lookupElem above does.
+ */
+export function lruGenLookup(map: BpfMapCore): HtabGenLookup & { readonly lruRef: { readonly addr: number; readonly stride: number } } {
+  const p = map.priv as LruPriv;
+  if (p.lruList.w.buffer !== map.mems[0]!.buffer) {
+    throw new Error(`LRU map '${map.name}': its lists are not in the table's memory, so a translated program cannot set their ref bits`);
+  }
+  return { ...htabGenLookup(map), lruRef: p.lruList.refSlot() };
+}
 
 /** The LRU lists of an LRU map opened in this thread (for tests and statistics). */
 export function lruListOf(map: BpfMapCore): BpfLru {

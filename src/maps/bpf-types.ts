@@ -13,6 +13,8 @@ import { BPF_MAP_TYPE_BLOOM_FILTER } from './uapi.js';
 import { bloomFilterMapOps } from './bloom-filter.js';
 import { BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH } from './uapi.js';
 import { htabLruMapOps, htabLruPercpuMapOps } from './lru-hash.js';
+import { BPF_MAP_TYPE_LPM_TRIE } from './uapi.js';
+import { trieMapOps } from './lpm-trie.js';
 
 const registry = new Map<number, BpfMapOps>([
   [BPF_MAP_TYPE_ARRAY, arrayMapOps],
@@ -25,6 +27,7 @@ const registry = new Map<number, BpfMapOps>([
   [BPF_MAP_TYPE_BLOOM_FILTER, bloomFilterMapOps],
   [BPF_MAP_TYPE_LRU_HASH, htabLruMapOps],
   [BPF_MAP_TYPE_LRU_PERCPU_HASH, htabLruPercpuMapOps],
+  [BPF_MAP_TYPE_LPM_TRIE, trieMapOps],
 ]);
 
 export function mapOpsFor(type: number): BpfMapOps | undefined {

@@ -92,6 +92,11 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
     return this.attr.name || '(unnamed)';
   }
 
+  /** The map's id (0 before it is created): what places it in a map of maps. */
+  get id(): number {
+    return this.handle?.id ?? 0;
+  }
+
   // ---- life cycle -------------------------------------------------------------------------------
 
   /** BPF_MAP_CREATE: check the spec in the kernel's order and allocate shared memory. */

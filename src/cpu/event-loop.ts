@@ -5,6 +5,7 @@
 // and publishes its progress, so the hot loop itself touches no shared word but the program's own.
 
 import { ktimeGetNs, type CurrentTask } from '../smp/smp.js';
+import { TAIL_CALL, tailCallChain, tailCallCheckEnd, tailCallReset } from '../maps/tail-call.js';
 import type { Handler, ProbeContext } from './program.js';
 
 /** Events between two looks at the stop word (and two progress updates). */
@@ -30,6 +31,8 @@ export class EventContext implements ProbeContext, CurrentTask {
   comm = 'swapper';
   pidBase = 1000;
   pids = 1;
+  /** The probe's programs run on user registers (uprobes, USDT): a perf sample then says PERF_RECORD_MISC_USER. */
+  userMode = false;
   constructor(cpu: number) {
     this.cpu = cpu;
   }
@@ -52,29 +55,33 @@ export function runEvents(ctx: EventContext, handlers: readonly Handler[], event
   ctx.comm = source.comm;
   ctx.pidBase = source.pidBase;
   ctx.pids = source.pids;
+  tailCallReset();
   let done = 0;
   while (done < events) {
     if (Atomics.load(control, CONTROL_STOP) !== 0) break;
     const end = events - done > BATCH ? done + BATCH : events;
     if (handlers.length === 1) batchOne(ctx, handlers[0]!, done, end);
     else batchMany(ctx, handlers, done, end);
+    // A tail call that succeeded must have ended its handler (checked here, once a batch).
+    tailCallCheckEnd();
     done = end;
     Atomics.store(control, 1 + ctx.cpu, done);
   }
   return done;
 }
 
-// The common case, one handler, gets its own loop so the call site stays monomorphic.
+// The common case, one handler, gets its own loop so the call site stays monomorphic. A handler
+// that returns TAIL_CALL made a tail call: its target runs next, with the same context.
 function batchOne(ctx: EventContext, fn: Handler, from: number, to: number): void {
   for (let i = from; i < to; i++) {
     ctx.index = i;
-    fn(ctx);
+    if (fn(ctx) === TAIL_CALL) tailCallChain(ctx);
   }
 }
 
 function batchMany(ctx: EventContext, fns: readonly Handler[], from: number, to: number): void {
   for (let i = from; i < to; i++) {
     ctx.index = i;
-    for (let k = 0; k < fns.length; k++) fns[k]!(ctx);
+    for (let k = 0; k < fns.length; k++) if (fns[k]!(ctx) === TAIL_CALL) tailCallChain(ctx);
   }
 }

@@ -4,6 +4,7 @@
 // objects to the same shared memory.
 
 import { BpfMap } from '../maps/syscall.js';
+import type { TailCall } from '../maps/tail-call.js';
 
 /** The context a handler gets for one event. One object per CPU, reused for every event. */
 export interface ProbeContext {
@@ -19,7 +20,8 @@ export interface ProbeContext {
   readonly timestamp: number;
 }
 
-export type Handler = (ctx: ProbeContext) => number | void;
+/** A program: returns its return value, or TAIL_CALL as bpf_tail_call gave it (see maps/tail-call.ts). */
+export type Handler = (ctx: ProbeContext) => number | void | TailCall;
 
 export interface ProgramDefinition {
   /** A name for messages; defaults to the module's file name. */

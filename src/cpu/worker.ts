@@ -3,11 +3,17 @@
 // piscina keeps node's own workerData for itself; ours comes through piscina's export.
 // Tasks: load a program (bind its maps to the shared handles), unload it, run a probe's events.
 
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { workerData } from 'piscina';
 import { setCurrentTask, setKtimeOrigin, setSmpProcessorId } from '../smp/smp.js';
 import { attachTracePipe } from '../maps/helpers.js';
 import { TracePipe } from '../maps/trace-pipe.js';
 import type { MapHandle } from '../maps/bpf.js';
+import { idrAdd, idrRemove, setIdrResolver, type BpfProg, type PublishedObject } from '../maps/idr.js';
+import { openMap } from '../maps/syscall.js';
+import { openPerfEventHandle, type PerfEventHandle } from '../maps/perf-event.js';
+import { tailCallReset } from '../maps/tail-call.js';
+import { progTypeOfSection } from '../maps/uapi.js';
 import {
   registerLockOwner, releaseHeldLock, setSpinLockMode, setSpinLockStopWord, setSpinLockTimeout, SpinLockError, type SpinLockMode,
 } from '../sync/spinlock.js';
@@ -27,7 +33,10 @@ export interface CpuWorkerData {
   lockTimeoutMs: number;
 }
 
-export interface LoadTask { id: number; url: string; handles: Record<string, MapHandle> }
+/** A program to load: its maps' handles, and the program id of each handler (by probe). */
+export interface LoadTask { id: number; url: string; handles: Record<string, MapHandle>; progIds: Record<string, number> }
+/** The channel published objects (inner maps, perf events) come through. */
+export interface ChannelTask { port: MessagePort }
 export interface RunTask {
   probe: string;
   events: number;
@@ -68,6 +77,8 @@ const ctx = new EventContext(cpu);
 setCurrentTask(ctx);
 
 const programs = new Map<number, Program>();
+/** Each loaded program's handlers as bpf_prog objects (a prog array's slots name them by id). */
+const progObjects = new Map<number, BpfProg[]>();
 let probes = new Map<string, Handler[]>();
 
 function rebuildProbes(): void {
@@ -97,13 +108,43 @@ export async function load(task: LoadTask): Promise<void> {
     if (!map) throw new Error(`${task.url}: the program has no map '${name}' on CPU ${cpu}`);
     map.attach(handle);
   }
+  const progs: BpfProg[] = [];
+  for (const [probe, id] of Object.entries(task.progIds ?? {})) {
+    const fn = program.handlers[probe];
+    if (!fn) throw new Error(`${task.url}: the program has no handler '${probe}' on CPU ${cpu}`);
+    const prog: BpfProg = { id, type: progTypeOfSection(probe.slice(0, probe.indexOf('/'))) ?? 0, name: probe, run: fn };
+    idrAdd(id, 'prog', prog);
+    progs.push(prog);
+  }
   programs.set(task.id, program);
+  progObjects.set(task.id, progs);
   rebuildProbes();
 }
 
 export function unload(id: number): void {
   programs.delete(id);
+  for (const p of progObjects.get(id) ?? []) idrRemove(p.id, p);
+  progObjects.delete(id);
   rebuildProbes();
+}
+
+/** Objects published to this CPU, opened here: held for the life of the worker (kernel: refcounted). */
+const opened: object[] = [];
+let channel: MessagePort | null = null;
+
+/** Open every object waiting in the channel (a program met an id this thread did not know yet). */
+function drainChannel(): void {
+  if (channel === null) return;
+  for (let m = receiveMessageOnPort(channel); m !== undefined; m = receiveMessageOnPort(channel)) {
+    const o = m.message as PublishedObject;
+    opened.push(o.kind === 'map' ? openMap(o.handle as MapHandle) : openPerfEventHandle(o.handle as PerfEventHandle));
+  }
+}
+
+/** The coordinator's channel for published objects (sent once at start, again after a restart). */
+export function attachChannel(task: ChannelTask): void {
+  channel = task.port;
+  setIdrResolver(drainChannel);
 }
 
 const NO_HANDLERS: Handler[] = [];
@@ -117,6 +158,8 @@ export function run(task: RunTask): RunReport {
   let failure: HandlerFailure | null = null;
   // A CPU waiting for a lock leaves when the run stops (another CPU failed, Ctrl-C).
   setSpinLockStopWord(control, CONTROL_STOP);
+  const type = task.probe.slice(0, task.probe.indexOf('/'));
+  ctx.userMode = type === 'uprobe' || type === 'uretprobe' || type === 'usdt';
   try {
     events = runEvents(ctx, handlers, task.events, task.source, control);
     // A handler that returned with its lock held: the verifier's "exit inside a locked region".
@@ -126,6 +169,7 @@ export function run(task: RunTask): RunReport {
     events = ctx.index;
     // Whatever the handler held is released, so no other CPU waits for it.
     releaseHeldLock();
+    tailCallReset();
     if (e instanceof SpinLockError && e.fault === 'stopped') {
       // Not a failure: this CPU was waiting when the run stopped; the event it was in did not finish.
     } else {

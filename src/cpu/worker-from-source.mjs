@@ -6,4 +6,4 @@ import { register } from 'tsx/esm/api';
 register();
 const worker = await import('./worker.ts');
 
-export const { ping, load, unload, run } = worker;
+export const { ping, load, unload, run, attachChannel } = worker;

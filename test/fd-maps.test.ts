@@ -197,3 +197,16 @@ describe('HASH_OF_MAPS', () => {
     expect(errnoOf(() => outer.update(7, le32(0x7fffffff)))).toBe('EBADF');
   });
 });
+
+describe('bad input to the new families gets a clear error', () => {
+  it('refuses an inner map template that is neither a map nor a spec', () => {
+    const e = (() => { try { createMap({ type: 'array_of_maps', keySize: 4, valueSize: 4, maxEntries: 1, innerMap: 7 as never }); } catch (x) { return x as BpfError; } return null; })();
+    expect(e).toBeInstanceOf(BpfError);
+    expect(e!.message).toContain('spec.innerMap must be a map or a map spec');
+  });
+
+  it('refuses a perf event on no CPU number, and a wakeup count that is no u32', () => {
+    expect(() => openPerfEvent({ cpu: -1 })).toThrow(/cpu must be a CPU number/);
+    expect(() => openPerfEvent({ cpu: 0, wakeupEvents: 1.5 })).toThrow(/wakeupEvents must be a u32/);
+  });
+});

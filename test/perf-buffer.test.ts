@@ -158,3 +158,14 @@ describe('the perf buffer reader', () => {
     expect(seen).toEqual([0, 0, 1, 10, 2]);
   });
 });
+
+describe('bpf_perf_event_output\'s argument checks (what the verifier would refuse)', () => {
+  it('refuses a map that is no perf event array, data that is no bytes, and a size past the data', () => {
+    const arr = createMap({ type: 'array', keySize: 4, valueSize: 4, maxEntries: 1 }, { cpus: 2 });
+    expect(() => bpf_perf_event_output(ctx, arr, 0, d5)).toThrow(/cannot pass map_type 2 into func bpf_perf_event_output#25/);
+    const m = perfArray();
+    expect(() => bpf_perf_event_output(ctx, m, 0, 'abc' as never)).toThrow(/data must be a Uint8Array or a view/);
+    expect(() => bpf_perf_event_output(ctx, m, 0, d5, 6)).toThrow(/the size 6 is not within the 5 bytes of data/);
+    expect(() => bpf_perf_event_output(ctx, m, 0, new Uint8Array(70_000))).toThrow(/does not fit a perf record/);
+  });
+});

@@ -15,7 +15,8 @@ import type { Row, RowGroup, Sample, Side } from './schema.js';
 import { summarize } from './compare.js';
 import { allowedCpus, buildKernelReference, KernelLoader, type KernelHook, type KernelProgram } from './kernel.js';
 import { readCounter, strategyModule } from '../workloads/race/index.js';
-import { KEYS, MAP_OPS, type MapOpsType } from './programs/map-ops.js';
+import { INNER_MAPS, KEYS, MAP_OPS, routeKey, type MapOpsType } from './programs/map-ops.js';
+import { perfBuffer } from '../maps/perf-buffer.js';
 import type { PlainStrategy } from './plain-worker.js';
 import { KernelSubject, PlainSubject, RuntimeSubject, SyncSubject, type Measured, type Subject } from './subjects.js';
 
@@ -156,7 +157,8 @@ export class Suite {
         for (const [type, ops] of Object.entries(MAP_OPS) as [MapOpsType, readonly string[]][]) {
           for (const op of ops) {
             const id = `map/${type}/${op}/cpus=${cpus}`;
-            const label = `${type} ${op === 'delete' ? 'delete+update' : op === 'pushpop' ? 'push+pop' : op === 'reserve' ? 'reserve+submit' : type === 'bloom_filter' ? (op === 'push' ? 'push (add)' : 'peek (test)') : op}`;
+            const label = `${type} ${op === 'delete' ? 'delete+update' : op === 'pushpop' ? 'push+pop' : op === 'reserve' ? 'reserve+submit' : type === 'bloom_filter' ? (op === 'push' ? 'push (add)' : 'peek (test)')
+              : op === 'tailcall' ? 'tail call' : type === 'array_of_maps' || type === 'hash_of_maps' ? 'lookup + inner lookup' : op}`;
             out.push({ row: newRow('ours', 'map', id, label, cpus, 'event', { map: type, op }), counter: false, make: async () => this.mapSubject(type, op, cpus) });
           }
         }
@@ -208,6 +210,45 @@ export class Suite {
         for (let k = 0; k < KEYS; k++) { new DataView(v.buffer).setUint32(0, k, true); prog.maps.bf!.update(null, v); }
       };
       return new RuntimeSubject({ module, probe: `kprobe/${op}`, cpus, setup: op === 'peek' ? fill : undefined });
+    }
+    if (type === 'lpm_trie') {
+      // KEYS /24 routes; lookups find each /32 address's route, updates replace a route.
+      const fill = (prog: LoadedProgram) => {
+        const value = new Uint8Array(prog.maps.m!.attr.valueSize);
+        for (let k = 0; k < KEYS; k++) prog.maps.m!.update(routeKey(k, 24), value);
+      };
+      return new RuntimeSubject({ module, probe: `kprobe/${op}`, cpus, setup: fill });
+    }
+    if (type === 'prog_array') {
+      return new RuntimeSubject({ module, probe: `kprobe/${op}`, cpus, setup: (prog) => prog.maps.m!.update(0, prog.programs['kprobe/target']!) });
+    }
+    if (type === 'array_of_maps' || type === 'hash_of_maps') {
+      const place = (prog: LoadedProgram) => {
+        for (let i = 0; i < INNER_MAPS; i++) prog.maps.m!.update(i, createMap({ type: 'array', keySize: 4, valueSize: 8, maxEntries: KEYS, name: `inner${i}` }, { cpus }));
+      };
+      return new RuntimeSubject({ module, probe: `kprobe/${op}`, cpus, setup: place });
+    }
+    if (type === 'perf_event_array') {
+      // The coordinator reads every CPU's ring while the CPUs write; samples it never got are lost.
+      let consumed = 0;
+      const count = () => { consumed++; };
+      return new RuntimeSubject({
+        module, probe: `kprobe/${op}`, cpus,
+        during: (prog) => {
+          // 1 MiB of rings in all, as the ring buffer row's one ring.
+          const pb = perfBuffer(prog.maps.m!, { pageCount: Math.max(1, 2 ** Math.floor(Math.log2(256 / cpus))) });
+          consumed = 0;
+          let end!: () => void;
+          const ended = new Promise<void>((resolve) => { end = resolve; });
+          const loop = pb.consumeUntil(ended, count, undefined, 20);
+          return async () => {
+            end();
+            await loop;
+            pb.close();
+          };
+        },
+        after: (_prog, events) => events - consumed,
+      });
     }
     if (type !== 'ringbuf') return new RuntimeSubject({ module, probe: `kprobe/${op}`, cpus, setup });
     // The coordinator consumes while the CPUs produce; records it never got are counted as lost.

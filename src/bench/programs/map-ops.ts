@@ -9,12 +9,20 @@
 //   kprobe/push     bpf_map_push_elem (add to the set)          bloom_filter
 //   kprobe/peek     bpf_map_peek_elem (test membership)         bloom_filter
 //   kprobe/reserve  bpf_ringbuf_reserve(8) then bpf_ringbuf_submit, to a consuming coordinator
+//   kprobe/lookup   lpm_trie: the longest prefix of a /32 address among 1024 /24 routes
+//   kprobe/update   lpm_trie: replace one of the routes (a new node published, the old one freed)
+//   kprobe/tailcall bpf_tail_call into slot 0 of a prog array, whose program returns   prog_array
+//   kprobe/output   bpf_perf_event_output of 8 bytes into this CPU's perf ring, to a consuming coordinator
+//   kprobe/lookup   array_of_maps, hash_of_maps: the outer lookup, then a lookup in the inner map
 
 import { defineProgram, type Handler, type ProbeContext, type Program } from '../../cpu/program.js';
 import { bpf_map_delete_elem, bpf_map_lookup_elem, bpf_map_peek_elem, bpf_map_pop_elem, bpf_map_push_elem, bpf_map_update_elem } from '../../maps/helpers.js';
 import { bpf_ringbuf_reserve, bpf_ringbuf_submit } from '../../maps/ringbuf-helpers.js';
+import { bpf_tail_call } from '../../maps/tail-call.js';
+import { bpf_perf_event_output } from '../../maps/bpf-trace.js';
+import { BPF_F_CURRENT_CPU, BPF_F_NO_PREALLOC } from '../../maps/uapi.js';
 import { struct, u64 } from '../../maps/layout.js';
-import { declareMap } from '../../maps/syscall.js';
+import { declareMap, type BpfMap } from '../../maps/syscall.js';
 import { BPF_ANY, type MapTypeName } from '../../maps/uapi.js';
 
 export const KEYS = 1024;
@@ -23,7 +31,8 @@ export const Value = struct({ val: u64 });
 /** The ring buffer's size: 1 MiB, room for 64k records of 8 bytes (16 with the header). */
 export const RINGBUF_BYTES = 1 << 20;
 
-export type MapOpsType = Extract<MapTypeName, 'array' | 'percpu_array' | 'hash' | 'percpu_hash' | 'lru_hash' | 'lru_percpu_hash' | 'queue' | 'stack' | 'bloom_filter' | 'ringbuf'>;
+export type MapOpsType = Extract<MapTypeName, 'array' | 'percpu_array' | 'hash' | 'percpu_hash' | 'lru_hash' | 'lru_percpu_hash' | 'queue' | 'stack' | 'bloom_filter' | 'ringbuf' |
+  'lpm_trie' | 'prog_array' | 'perf_event_array' | 'array_of_maps' | 'hash_of_maps'>;
 
 /** Which operations each map type gets a row for. */
 export const MAP_OPS: Record<MapOpsType, readonly string[]> = {
@@ -37,12 +46,33 @@ export const MAP_OPS: Record<MapOpsType, readonly string[]> = {
   stack: ['pushpop'],
   bloom_filter: ['push', 'peek'],
   ringbuf: ['reserve'],
+  lpm_trie: ['lookup', 'update'],
+  prog_array: ['tailcall'],
+  perf_event_array: ['output'],
+  array_of_maps: ['lookup'],
+  hash_of_maps: ['lookup'],
 };
+
+/** An LPM key for route i (of KEYS): 10.<i >> 8>.<i & 255>.0/24, or an address in it (/32). */
+export function routeKey(i: number, len: 24 | 32, out = new Uint8Array(8)): Uint8Array {
+  out[0] = len;
+  out[4] = 10;
+  out[5] = (i >>> 8) & 0xff;
+  out[6] = i & 0xff;
+  out[7] = len === 32 ? 77 : 0;
+  return out;
+}
 
 /** Lookups found (read by nobody: it keeps the lookup's result alive). */
 export let hits = 0;
 
 export function mapOpsProgram(type: MapOpsType): Program {
+  switch (type) {
+    case 'lpm_trie': return lpmProgram();
+    case 'prog_array': return tailCallProgram();
+    case 'perf_event_array': return perfOutputProgram();
+    case 'array_of_maps': case 'hash_of_maps': return mapInMapProgram(type);
+  }
   if (type === 'ringbuf') {
     const rb = declareMap({ type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: RINGBUF_BYTES, name: 'rb' });
     return defineProgram({
@@ -117,4 +147,82 @@ export function mapOpsProgram(type: MapOpsType): Program {
     };
   }
   return defineProgram({ name: `ops-${type}`, maps: { m }, handlers });
+}
+
+function lpmProgram(): Program {
+  const m = declareMap({ type: 'lpm_trie', keySize: 8, valueSize: Value.size, maxEntries: KEYS, flags: BPF_F_NO_PREALLOC, name: 'm', value: Value });
+  const addr = new Uint8Array(8);
+  const route = new Uint8Array(8);
+  const value = new Uint8Array(Value.size);
+  return defineProgram({
+    name: 'ops-lpm-trie',
+    maps: { m },
+    handlers: {
+      'kprobe/lookup'(ctx: ProbeContext) {
+        if (bpf_map_lookup_elem(m, routeKey(ctx.index & MASK, 32, addr)) !== null) hits++;
+        return 0;
+      },
+      'kprobe/update'(ctx: ProbeContext) {
+        bpf_map_update_elem(m, routeKey(ctx.index & MASK, 24, route), value, BPF_ANY);
+        return 0;
+      },
+    },
+  });
+}
+
+function tailCallProgram(): Program {
+  const m = declareMap({ type: 'prog_array', keySize: 4, valueSize: 4, maxEntries: 1, name: 'm' });
+  return defineProgram({
+    name: 'ops-prog-array',
+    maps: { m },
+    handlers: {
+      'kprobe/tailcall'(ctx: ProbeContext) {
+        return bpf_tail_call(ctx, m, 0) ?? 1;
+      },
+      // The target (placed in slot 0 by the suite's setup).
+      'kprobe/target'() {
+        hits++;
+        return 0;
+      },
+    },
+  });
+}
+
+function perfOutputProgram(): Program {
+  const m = declareMap({ type: 'perf_event_array', keySize: 4, valueSize: 4, maxEntries: 128, name: 'm' });
+  const record = new Uint8Array(8);
+  const word = new Uint32Array(record.buffer);
+  return defineProgram({
+    name: 'ops-perf-event-array',
+    maps: { m },
+    handlers: {
+      'kprobe/output'(ctx: ProbeContext) {
+        word[0] = ctx.index;
+        // -ENOSPC when this CPU's ring is full: a sample lost, counted by the ring.
+        bpf_perf_event_output(ctx, m, BPF_F_CURRENT_CPU, record);
+        return 0;
+      },
+    },
+  });
+}
+
+/** The outer map holds two inner arrays of KEYS values (placed by the suite); each event looks through one of them. */
+export const INNER_MAPS = 2;
+
+function mapInMapProgram(type: 'array_of_maps' | 'hash_of_maps'): Program {
+  const m = declareMap({
+    type, keySize: 4, valueSize: 4, maxEntries: INNER_MAPS, name: 'm',
+    innerMap: { type: 'array', keySize: 4, valueSize: Value.size, maxEntries: KEYS },
+  });
+  return defineProgram({
+    name: `ops-${type.replace(/_/g, '-')}`,
+    maps: { m },
+    handlers: {
+      'kprobe/lookup'(ctx: ProbeContext) {
+        const inner = bpf_map_lookup_elem(m, ctx.index & (INNER_MAPS - 1)) as unknown as BpfMap | null;
+        if (inner !== null && bpf_map_lookup_elem(inner, ctx.index & MASK) !== null) hits++;
+        return 0;
+      },
+    },
+  });
 }

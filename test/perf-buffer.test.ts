@@ -169,3 +169,16 @@ describe('bpf_perf_event_output\'s argument checks (what the verifier would refu
     expect(() => bpf_perf_event_output(ctx, m, 0, new Uint8Array(70_000))).toThrow(/does not fit a perf record/);
   });
 });
+
+describe('perf output from a translated program\'s memory', () => {
+  it('writes the same record from an address and a size as the helper does from bytes', async () => {
+    const { perfEventOutputRaw } = await import('../src/maps/bpf-trace.js');
+    const m = perfArray();
+    const pb = perfBuffer(m, { pageCount: 1 });
+    const memory = new Uint8Array(64);
+    memory.set(d5, 40);
+    expect(perfEventOutputRaw(m, BPF_F_CURRENT_CPU, memory, 40, 5, false)).toBe(0);
+    expect(hexOf(pb.buffers[0]!.event.data.subarray(0, 24))).toBe('09000000010018000c000000112233445500000000000000');
+    expect(perfEventOutputRaw(m, 1, memory, 40, 5, false)).toBe(-95);
+  });
+});

@@ -62,3 +62,22 @@ export function bpf_perf_event_output(ctx: object, map: BpfMapCore, flags: numbe
   const v = data as ValueView;
   return ev.outputRaw(v._mem.u8, v._off, n, misc);
 }
+
+/**
+ * bpf_perf_event_output for a translated program: `size` bytes at `off` of `mem` (the object's
+ * memory, where the program's stack and map values are), flags as a number (the u64's value), on
+ * this thread's CPU; `userMode` for uprobe programs. The same checks and errors as the helper above,
+ * without making a view or a copy. The caller has checked the map's type (the verifier's part).
+ */
+export function perfEventOutputRaw(map: BpfMapCore, flags: number, mem: Uint8Array, off: number, size: number, userMode: boolean): number {
+  if (!(flags >= 0 && flags <= BPF_F_INDEX_MASK) || !Number.isInteger(flags)) return EINVAL;
+  const cpu = smpProcessorId;
+  const index = flags === BPF_F_CURRENT_CPU ? cpu : flags;
+  if (index >= map.attr.maxEntries) return E2BIG;
+  const ev = perfEventSlot(map, index);
+  if (ev === null) return ENOENT;
+  if (ev.handle.config !== 'bpf_output') return EINVAL;
+  if (ev.oncpu !== cpu) return EOPNOTSUPP;
+  if (size > MAX_RAW_SAMPLE) outputFault(map, `a sample of ${size} bytes does not fit a perf record (its u16 size holds at most ${MAX_RAW_SAMPLE} bytes of raw data); send less`);
+  return ev.outputRaw(mem, off, size, userMode ? PERF_RECORD_MISC_USER : PERF_RECORD_MISC_KERNEL);
+}

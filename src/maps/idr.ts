@@ -105,7 +105,11 @@ export function addIdrPublisher(fn: (o: PublishedObject) => void): () => void {
   return () => publishers.delete(fn);
 }
 
-/** Every object published so far (for a CPU started or restarted after they were placed). */
+/**
+ * Every object published so far (for a CPU started or restarted after they were placed). They stay
+ * here, and open in the CPUs that met them, for the life of the process: the kernel frees a map
+ * when its last reference goes; nothing here is freed early, so a program never meets a freed map.
+ */
 export function idrPublished(): PublishedObject[] {
   return [...published.values()];
 }

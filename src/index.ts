@@ -3,7 +3,7 @@
 
 // Maps: the user-space face (libbpf-like, raw bytes), constants, errors.
 export { BpfMap, createMap, declareMap, openMap } from './maps/syscall.js';
-export type { MapSpec, MapAttr, MapHandle, CreateOptions, MapInfo, Key, ValueSource } from './maps/bpf.js';
+export type { MapSpec, MapAttr, MapHandle, CreateOptions, MapInfo, Key, ValueSource, InnerMapMeta } from './maps/bpf.js';
 export { dumpMap, formatDump } from './maps/dump.js';
 export type { DumpEntry } from './maps/dump.js';
 export { BpfError, ERRNO, STRERROR, errnoName } from './maps/errno.js';
@@ -15,7 +15,8 @@ export type { BatchOptions, BatchResult } from './maps/batch.js';
 export {
   BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_LRU_HASH,
   BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_BLOOM_FILTER,
-  MAP_TYPE_NAMES, mapTypeName,
+  BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS,
+  MAP_TYPE_NAMES, mapTypeName, BPF_F_INDEX_MASK, BPF_F_CURRENT_CPU, MAX_TAIL_CALL_CNT,
   BPF_ANY, BPF_NOEXIST, BPF_EXIST, BPF_F_LOCK,
   BPF_F_NO_PREALLOC, BPF_F_NO_COMMON_LRU, BPF_F_NUMA_NODE, BPF_F_RDONLY, BPF_F_WRONLY, BPF_F_STACK_BUILD_ID, BPF_F_ZERO_SEED,
   BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG, BPF_F_CLONE, BPF_F_MMAPABLE, BPF_F_PRESERVE_ELEMS, BPF_F_INNER_MAP,
@@ -64,8 +65,23 @@ export { bpf_ringbuf_reserve, bpf_ringbuf_submit, bpf_ringbuf_discard, bpf_ringb
 export { RingBuffer, ringBuffer, BPF_RB_NO_WAKEUP, BPF_RB_FORCE_WAKEUP, BPF_RB_AVAIL_DATA, BPF_RB_RING_SIZE, BPF_RB_CONS_POS, BPF_RB_PROD_POS } from './maps/ringbuf.js';
 export type { RingBufferSampleFn } from './maps/ringbuf.js';
 
+// Perf event arrays: the program helper, the perf events and the coordinator's per-CPU reader.
+export { bpf_perf_event_output } from './maps/bpf-trace.js';
+export { openPerfEvent, PerfEvent, PerfEventError, PERF_RECORD_SAMPLE, PERF_RECORD_LOST } from './maps/perf-event.js';
+export type { PerfEventOptions, PerfEventHandle, PerfEventConfig } from './maps/perf-event.js';
+export { PerfBuffer, perfBuffer } from './maps/perf-buffer.js';
+export type { PerfBufferOptions, PerfCpuBuffer, PerfSampleFn, PerfLostFn } from './maps/perf-buffer.js';
+
+// Prog arrays: tail calls (a handler returns what a successful bpf_tail_call gives), and running a program.
+export { bpf_tail_call, bpfProgRun, TAIL_CALL, TailCallError } from './maps/tail-call.js';
+export type { TailCall } from './maps/tail-call.js';
+export type { BpfProg } from './maps/idr.js';
+export type { ProgramRef } from './cpu/runtime.js';
+
 // Hash and LRU maps: where every element and node is, for tests and statistics.
 export { htabStats } from './maps/hashtab.js';
 export type { HtabStats } from './maps/hashtab.js';
 export { lruStats } from './maps/lru-hash.js';
 export type { LruStats } from './maps/lru-hash.js';
+export { lpmStats } from './maps/lpm-trie.js';
+export type { LpmStats } from './maps/lpm-trie.js';

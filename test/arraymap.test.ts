@@ -112,7 +112,7 @@ describe('ARRAY operations', () => {
   });
   it('reports its info without the fd-only RDONLY flag', () => {
     const m = createMap({ type: 'array', keySize: 4, valueSize: 4, maxEntries: 3, name: 'ro', flags: BPF_F_RDONLY | BPF_F_MMAPABLE }, { cpus: 2 });
-    expect(m.info()).toEqual({ type: 2, typeName: 'array', name: 'ro', keySize: 4, valueSize: 4, maxEntries: 3, flags: BPF_F_MMAPABLE, mapExtra: 0, cpus: 2, frozen: false });
+    expect(m.info()).toEqual({ id: m.id, type: 2, typeName: 'array', name: 'ro', keySize: 4, valueSize: 4, maxEntries: 3, flags: BPF_F_MMAPABLE, mapExtra: 0, cpus: 2, frozen: false });
   });
   it('names the map, the operation, the errno and what to do in its errors', () => {
     expect(() => make().update(le32(5), le32(1))).toThrow(

@@ -95,7 +95,7 @@ describe('a malformed scenario gets an error naming the file, the step and the f
   it('rejects an unknown op', () => {
     const e = errorOf([CREATE, { op: 'push', key: 0 }]);
     expect([e.file, e.step, e.field]).toEqual(['bad.json', 2, 'op']);
-    expect(e.message).toBe('bad.json: step 2, field \'op\': must be one of create, update, lookup, delete, getNextKey, lookupAndDelete, freeze, walk, info, progLookup, lookupBatch, lookupAndDeleteBatch, updateBatch, deleteBatch, got "push"');
+    expect(e.message).toBe('bad.json: step 2, field \'op\': must be one of create, update, lookup, delete, getNextKey, lookupAndDelete, freeze, walk, info, progLookup, lookupBatch, lookupAndDeleteBatch, updateBatch, deleteBatch, object, progRun, perfOutput, perfRead, perfRaw, perfPoll, perfCtl, dump, got "push"');
   });
 
   it('rejects a key of the wrong size', () => {
@@ -106,6 +106,50 @@ describe('a malformed scenario gets an error naming the file, the step and the f
   it('rejects a value of the wrong size', () => {
     const e = errorOf([CREATE, { op: 'update', key: 0, value: '01020304ff' }]);
     expect(e.message).toBe('bad.json: step 2, field \'value\': must be 4 bytes (value_size), got 5');
+  });
+
+  it('rejects an object step that reuses a name, or names none', () => {
+    const obj = { op: 'object', name: 'a', map: { type: 'array', keySize: 4, valueSize: 4, maxEntries: 1 } };
+    let e = errorOf([obj, obj]);
+    expect([e.step, e.field]).toEqual([2, 'name']);
+    e = errorOf([{ op: 'object', map: obj.map }]);
+    expect(e.message).toBe('bad.json: step 1, field \'name\': must be a new name of 1 to 31 characters of [A-Za-z0-9_.-]');
+  });
+
+  it('rejects an object step with two kinds of object', () => {
+    const e = errorOf([{ op: 'object', name: 'a', map: { type: 'array', keySize: 4, valueSize: 4, maxEntries: 1 }, perfEvent: { cpu: 0 } }]);
+    expect(e.message).toBe('bad.json: step 1, field \'map\': an object step takes exactly one of "map", "prog", "perfEvent"');
+  });
+
+  it('rejects a step on an object that was never made, and a template that is no map object', () => {
+    let e = errorOf([CREATE, { op: 'lookup', on: 'nope', key: 0 }]);
+    expect(e.message).toBe('bad.json: step 2, field \'on\': must name a map object made by an earlier object step, got "nope"');
+    e = errorOf([{ op: 'object', name: 'p', prog: { type: 'raw_tracepoint', ret: 0 } }, { op: 'create', map: { type: 'array_of_maps', keySize: 4, valueSize: 4, maxEntries: 1, inner: 'p' } }]);
+    expect([e.step, e.field]).toEqual([2, 'map.inner']);
+  });
+
+  it('rejects a program recipe of an unknown type or with a bad tail call', () => {
+    let e = errorOf([{ op: 'object', name: 'p', prog: { type: 'lsm', ret: 0 } }]);
+    expect([e.step, e.field]).toEqual([1, 'prog.type']);
+    e = errorOf([{ op: 'object', name: 'p', prog: { type: 'raw_tracepoint', ret: 0, tailCalls: [{ map: 'x', index: 0 }] } }]);
+    expect(e.message).toBe('bad.json: step 1, field \'prog.tailCalls[0].map\': must name a map object made by an earlier object step, got "x"');
+  });
+
+  it('rejects a perf event of a page count that is no power of two, and a perf op on no perf event', () => {
+    let e = errorOf([{ op: 'object', name: 'e', perfEvent: { cpu: 0, pages: 3 } }]);
+    expect([e.step, e.field]).toEqual([1, 'perfEvent.pages']);
+    e = errorOf([{ op: 'object', name: 'a', map: { type: 'array', keySize: 4, valueSize: 4, maxEntries: 1 } }, { op: 'perfRead', on: 'a' }]);
+    expect(e.message).toBe('bad.json: step 2, field \'on\': must name a perf object made by an earlier object step, got "a"');
+  });
+
+  it('rejects perf output data that is not hex, or a size past it', () => {
+    const pe = { op: 'create', map: { type: 'perf_event_array', keySize: 4, valueSize: 4, maxEntries: 1 } };
+    let e = errorOf([pe, { op: 'perfOutput', cpu: 0, flags: 0, data: 'xyz' }]);
+    expect([e.step, e.field]).toEqual([2, 'data']);
+    e = errorOf([pe, { op: 'perfOutput', cpu: 0, flags: 0, data: 'aabb', size: 3 }]);
+    expect(e.message).toBe('bad.json: step 2, field \'size\': must be at most the length of data');
+    e = errorOf([pe, { op: 'perfOutput', cpu: 0, flags: 'BPF_F_ALL', data: 'aabb' }]);
+    expect([e.step, e.field]).toEqual([2, 'flags']);
   });
 
   it('rejects one value per CPU for a map that is not per-CPU', () => {

@@ -94,7 +94,8 @@ function mapLabel(map: MapOpsType, op: MapOp): string {
     case 'evict': return `${map} update with eviction`;
     case 'push': return `${map} push (add)`;
     case 'peek': return `${map} peek (test)`;
-    default: return `${map} ${op}`;
+    case 'tailcall': return `${map} tail call`;
+    default: return map === 'array_of_maps' || map === 'hash_of_maps' ? `${map} lookup + inner lookup` : `${map} ${op}`;
   }
 }
 

@@ -14,17 +14,46 @@
 //   lookup <key> <flags> <out_len> [<initial_hex>]     update <key> <value_hex> <flags>      delete <key>
 //   getnext <key> <key_size>             lookupdelete <key> <flags> <out_len>
 //   proglookup <key> <value_size>        a program's bpf_map_lookup_elem (BPF_PROG_TEST_RUN on this
-//                                        CPU): ok <this CPU's value> or err 2 when it got NULL
+//                                        CPU): ok <this CPU's value> or err 2 when it got NULL; a
+//                                        program the verifier refuses (a map type programs may not
+//                                        look up): err <BPF_PROG_LOAD's errno>, as for proginner and perfout
 //   lookupbatch <delete 0|1> <in_batch|-> <count> <elem_flags> <flags> <key_size> <value_size> <out_len>
 //                 -> ok <errno|0> <count> <out_batch|-> <keys|=> <values|=>   (out_batch "-": not written)
 //   updatebatch <keys> <values> <count> <elem_flags> <flags>   -> ok <errno|0> <count>
 //   deletebatch <keys> <count> <elem_flags> <flags>            -> ok <errno|0> <count>
+//
+// Objects a scenario names (maps, programs, perf events), kept open by label until closeobjs:
+//   obj <label> map <type> <key_size> <value_size> <max_entries> <map_flags> <name|-> <inner label|->
+//   obj <label> prog <type> [count <map label>] [tail <map label> <index>]... ret <n>
+//                 a raw tracepoint (or other type) program: bump the u64 at key 0 of a map, tail-call
+//                 into prog array slots in order, return n when every tail call fell through
+//   obj <label> perf <cpu> <pages> <wakeup_events> <watermark 0|1> <wakeup_watermark> <overwrite 0|1> <config>
+//                 a PERF_COUNT_SW_BPF_OUTPUT (config 10) or other software event on a CPU, mmap()ed
+//                 (read-only with overwrite 1) and enabled, as libbpf's perf buffer opens one
+//   use <label|->   the element commands work on that object map (- : the scenario's map again)
+//   id <label>      ok <the object's kernel id> (a map's or program's id, a perf event's PERF_EVENT_IOC_ID)
+//   closeobjs       close every object
+// A value token "@<label>[,@<label>...]" stands for those objects' fds as u32s ("@#badfd": an fd
+// that is not open). create takes an optional 9th argument: the inner map template's label.
+//   progrun <label> <cpu|-1>                      BPF_PROG_TEST_RUN: ok <retval>
+//   proginner <key> <inner key> <value_size>      a program's lookup through a map of maps:
+//                                                 ok <the inner map's value> | err 2 (outer NULL) | ok inner-miss
+//   perfout <cpu> <flags> <hex|=> <size>          a raw tracepoint program's bpf_perf_event_output into
+//                                                 this map on that CPU: ok <return value>
+//   perfread <label> <max|-1>                     ok <data_head> <data_tail> <hex of the records read>; moves data_tail
+//   perfraw <label>                               ok <data_head> <data_tail> <hex of every data page>
+//   perfpoll <label>                              ok 1 when poll(2) says POLLIN (and consumes it), else ok 0
+//   perfctl <label> enable|disable|pause|resume   the event's ioctls
 
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/bpf.h>
 #include <linux/btf.h>
+#include <linux/perf_event.h>
+#include <poll.h>
 #include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +61,19 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* The fd element commands work on (the scenario's map, or an object map after `use`), and the scenario's map. */
 static int map_fd = -1;
+static int main_fd = -1;
+
+enum { OBJ_MAP = 1, OBJ_PROG = 2, OBJ_PERF = 3 };
+struct object { char label[32]; int kind; int fd; unsigned char *base; size_t len; size_t data_size; };
+static struct object objs[64];
+static int nobjs;
+
+static struct object *find_obj(const char *label) {
+  for (int i = 0; i < nobjs; i++) if (strcmp(objs[i].label, label) == 0) return &objs[i];
+  return NULL;
+}
 
 static long sys_bpf(int cmd, union bpf_attr *attr) {
   return syscall(__NR_bpf, cmd, attr, sizeof(*attr));
@@ -160,12 +201,23 @@ static int load_lock_btf(__u32 key_size, __u32 value_size, __u32 lock_off, __u32
 // ---- commands ------------------------------------------------------------------------------------
 
 static void close_map(void) {
-  if (map_fd >= 0) close(map_fd);
+  if (main_fd >= 0) close(main_fd);
+  main_fd = -1;
   map_fd = -1;
 }
 
-static void cmd_create(char **arg, int n) {
-  if (n != 8) return reply_fail("create takes 8 arguments");
+static void close_objs(void) {
+  for (int i = 0; i < nobjs; i++) {
+    if (objs[i].base) munmap(objs[i].base, objs[i].len);
+    if (objs[i].fd >= 0) close(objs[i].fd);
+  }
+  nobjs = 0;
+  map_fd = main_fd;
+}
+
+/* BPF_MAP_CREATE from create's arguments: the fd, or -errno; -1000 when the arguments are bad (*why says). */
+static int create_map(char **arg, int n, const char **why) {
+  if (n != 8 && n != 9) { *why = "create takes 8 or 9 arguments"; return -1000; }
   union bpf_attr a;
   memset(&a, 0, sizeof(a));
   a.map_type = (__u32)strtoul(arg[0], NULL, 10);
@@ -180,22 +232,34 @@ static void cmd_create(char **arg, int n) {
   }
   long lock_off = strtol(arg[6], NULL, 10);
   a.map_extra = strtoull(arg[7], NULL, 10);
+  if (n == 9 && strcmp(arg[8], "-") != 0) {
+    struct object *o = find_obj(arg[8]);
+    if (!o) { *why = "no such inner map object"; return -1000; }
+    a.inner_map_fd = (__u32)o->fd;
+  }
   int btf_fd = -1;
   if (lock_off >= 0) {
-    if ((__u64)lock_off + 4 > a.value_size) return reply_fail("lock offset outside the value");
+    if ((__u64)lock_off + 4 > a.value_size) { *why = "lock offset outside the value"; return -1000; }
     __u32 kid, vid;
     btf_fd = load_lock_btf(a.key_size, a.value_size, (__u32)lock_off, &kid, &vid);
-    if (btf_fd < 0) return reply_fail("BPF_BTF_LOAD failed");
+    if (btf_fd < 0) { *why = "BPF_BTF_LOAD failed"; return -1000; }
     a.btf_fd = (__u32)btf_fd;
     a.btf_key_type_id = kid;
     a.btf_value_type_id = vid;
   }
-  close_map();
   int fd = (int)sys_bpf(BPF_MAP_CREATE, &a);
   int e = errno;
   if (btf_fd >= 0) close(btf_fd);
-  if (fd < 0) return reply_err(e);
-  map_fd = fd;
+  return fd < 0 ? -e : fd;
+}
+
+static void cmd_create(char **arg, int n) {
+  const char *why = NULL;
+  close_map();
+  int fd = create_map(arg, n, &why);
+  if (fd == -1000) return reply_fail(why);
+  if (fd < 0) return reply_err(-fd);
+  map_fd = main_fd = fd;
   printf("ok\n");
 }
 
@@ -214,8 +278,33 @@ static void cmd_path(int cmd, char **arg, int n) {
   close_map();
   int fd = (int)sys_bpf(BPF_OBJ_GET, &a);
   if (fd < 0) return reply_err(errno);
-  map_fd = fd;
+  map_fd = main_fd = fd;
   printf("ok\n");
+}
+
+/* A value: hex, or "@label,@label,..." for those objects' fds as u32s ("@#badfd": an fd not open). */
+static unsigned char *parse_value(const char *s, size_t *len, int *bad) {
+  if (s[0] != '@') return unhex(s, len, bad);
+  *bad = 0;
+  size_t n = 1;
+  for (const char *c = s; *c; c++) if (*c == ',') n++;
+  unsigned char *b = calloc(n * 4 + 1, 1);
+  char buf[256];
+  strncpy(buf, s, sizeof(buf) - 1);
+  buf[sizeof(buf) - 1] = 0;
+  size_t i = 0;
+  for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+    __u32 fd;
+    if (strcmp(tok, "@#badfd") == 0) fd = 0x7fffffff;
+    else {
+      struct object *o = tok[0] == '@' ? find_obj(tok + 1) : NULL;
+      if (!o) { *bad = 1; free(b); return NULL; }
+      fd = (__u32)o->fd;
+    }
+    memcpy(b + 4 * i++, &fd, 4);
+  }
+  *len = 4 * i;
+  return b;
 }
 
 /* The element commands: lookup, update, delete, getnext, lookupdelete. */
@@ -234,8 +323,8 @@ static void cmd_elem(const char *op, char **arg, int n) {
   int cmd;
   if (strcmp(op, "update") == 0) {
     if (n != 3) { free(key); return reply_fail("update takes key, value, flags"); }
-    val = unhex(arg[1], &vlen, &bad);
-    if (bad || !val) { free(key); free(val); return reply_fail("bad value hex"); }
+    val = parse_value(arg[1], &vlen, &bad);
+    if (bad || !val) { free(key); free(val); return reply_fail("bad value hex or object label"); }
     a.value = (__u64)(uintptr_t)val;
     a.flags = strtoull(arg[2], NULL, 10);
     cmd = BPF_MAP_UPDATE_ELEM;
@@ -343,12 +432,13 @@ static void cmd_proglookup(char **arg, int n) {
   a.log_level = 1;
   log[0] = 0;
   int prog_fd = (int)sys_bpf(BPF_PROG_LOAD, &a);
+  int le = errno;
   free(p);
   free(key);
   if (prog_fd < 0) {
-    fprintf(stderr, "bpf-helper: BPF_PROG_LOAD failed (%s):\n%s\n", strerror(errno), log);
+    // The verifier refusing the program (a map type programs may not look up) is the kernel's answer.
     close(out_fd);
-    return reply_fail("BPF_PROG_LOAD failed");
+    return reply_err(le);
   }
   unsigned char data[64] = { 0 };
   memset(&a, 0, sizeof(a));
@@ -434,7 +524,7 @@ static void cmd_writebatch(int cmd, char **arg, int n) {
   size_t klen, vlen = 0;
   int bad, bad2 = 0;
   unsigned char *keys = unhex(arg[0], &klen, &bad);
-  unsigned char *vals = update ? unhex(arg[1], &vlen, &bad2) : NULL;
+  unsigned char *vals = update ? parse_value(arg[1], &vlen, &bad2) : NULL;
   if (bad || bad2) { free(keys); free(vals); return reply_fail("bad hex"); }
   char **rest = arg + (update ? 2 : 1);
   union bpf_attr a;
@@ -498,15 +588,381 @@ static void cmd_freeze(void) {
   printf("ok\n");
 }
 
+// ---- objects: maps, programs, perf events ----------------------------------------------------------
+
+static struct object *new_obj(const char *label, int kind, int fd) {
+  if (nobjs == (int)(sizeof(objs) / sizeof(objs[0])) || strlen(label) >= sizeof(objs[0].label)) return NULL;
+  struct object *o = &objs[nobjs++];
+  memset(o, 0, sizeof(*o));
+  strcpy(o->label, label);
+  o->kind = kind;
+  o->fd = fd;
+  return o;
+}
+
+static int prog_load(__u32 type, struct bpf_insn *p, int n) {
+  static char log[65536];
+  union bpf_attr a;
+  memset(&a, 0, sizeof(a));
+  a.prog_type = type;
+  a.insns = (__u64)(uintptr_t)p;
+  a.insn_cnt = (__u32)n;
+  a.license = (__u64)(uintptr_t)"GPL";
+  a.log_buf = (__u64)(uintptr_t)log;
+  a.log_size = sizeof(log);
+  a.log_level = 1;
+  log[0] = 0;
+  int fd = (int)sys_bpf(BPF_PROG_LOAD, &a);
+  int e = errno;
+  if (fd < 0) fprintf(stderr, "bpf-helper: BPF_PROG_LOAD failed (%s):\n%s\n", strerror(e), log);
+  errno = e;
+  return fd;
+}
+
+/* obj <label> prog <type> [count <map>] [tail <map> <index>]... ret <n> */
+static int load_recipe(char **arg, int n, const char **why) {
+  struct bpf_insn p[512];
+  int i = 0;
+  __u32 type = (__u32)strtoul(arg[0], NULL, 10);
+  p[i++] = insn(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_6, BPF_REG_1, 0, 0);
+  long ret = 0;
+  for (int k = 1; k < n; k++) {
+    if (strcmp(arg[k], "count") == 0 && k + 1 < n) {
+      struct object *m = find_obj(arg[++k]);
+      if (!m || m->kind != OBJ_MAP) { *why = "count names no map object"; return -1000; }
+      p[i++] = insn(BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, -4, 0);
+      i += ld_imm64(p + i, BPF_REG_1, BPF_PSEUDO_MAP_FD, (__u32)m->fd);
+      p[i++] = insn(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
+      p[i++] = insn(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -4);
+      p[i++] = insn(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
+      p[i++] = insn(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, 2, 0);
+      p[i++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_1, 0, 0, 1);
+      p[i++] = insn(BPF_STX | BPF_ATOMIC | BPF_DW, BPF_REG_0, BPF_REG_1, 0, BPF_ADD);
+    } else if (strcmp(arg[k], "tail") == 0 && k + 2 < n) {
+      struct object *m = find_obj(arg[++k]);
+      long index = strtol(arg[++k], NULL, 10);
+      int fd = m ? m->fd : (strcmp(arg[k - 1], "-") == 0 ? main_fd : -1);
+      if (fd < 0) { *why = "tail names no map"; return -1000; }
+      p[i++] = insn(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_6, 0, 0);
+      i += ld_imm64(p + i, BPF_REG_2, BPF_PSEUDO_MAP_FD, (__u32)fd);
+      p[i++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_3, 0, 0, (__s32)index);
+      p[i++] = insn(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_tail_call);
+    } else if (strcmp(arg[k], "ret") == 0 && k + 1 < n) {
+      ret = strtol(arg[++k], NULL, 10);
+    } else {
+      *why = "bad program recipe";
+      return -1000;
+    }
+    if (i > 480) { *why = "program recipe too long"; return -1000; }
+  }
+  p[i++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, (__s32)ret);
+  p[i++] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+  int fd = prog_load(type, p, i);
+  return fd < 0 ? -errno : fd;
+}
+
+/* obj <label> perf <cpu> <pages> <wakeup_events> <watermark> <wakeup_watermark> <overwrite> <config> */
+static int open_perf(char **arg, int n, struct object *o, const char **why) {
+  if (n != 7) { *why = "perf takes 7 arguments"; return -1000; }
+  struct perf_event_attr at;
+  memset(&at, 0, sizeof(at));
+  at.size = sizeof(at);
+  at.type = PERF_TYPE_SOFTWARE;
+  at.config = strtoull(arg[6], NULL, 10);
+  at.sample_type = PERF_SAMPLE_RAW;
+  at.watermark = atoi(arg[3]) != 0;
+  if (at.watermark) at.wakeup_watermark = (__u32)strtoul(arg[4], NULL, 10);
+  else at.wakeup_events = (__u32)strtoul(arg[2], NULL, 10);
+  int cpu = atoi(arg[0]);
+  size_t pages = strtoul(arg[1], NULL, 10);
+  int overwrite = atoi(arg[5]);
+  int fd = (int)syscall(__NR_perf_event_open, &at, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+  if (fd < 0) return -errno;
+  size_t len = (1 + pages) * 4096;
+  void *base = mmap(NULL, len, overwrite ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (base == MAP_FAILED) { int e = errno; close(fd); return -e; }
+  if (ioctl(fd, PERF_EVENT_IOC_ENABLE, 0) < 0) { int e = errno; munmap(base, len); close(fd); return -e; }
+  o->base = base;
+  o->len = len;
+  o->data_size = pages * 4096;
+  return fd;
+}
+
+static void cmd_obj(char **arg, int n) {
+  if (n < 3) return reply_fail("obj takes a label, a kind and its arguments");
+  if (find_obj(arg[0])) return reply_fail("an object with this label exists");
+  const char *why = NULL;
+  int fd;
+  struct object tmp;
+  memset(&tmp, 0, sizeof(tmp));
+  int kind;
+  if (strcmp(arg[1], "map") == 0) { kind = OBJ_MAP; fd = create_map(arg + 2, n - 2, &why); }
+  else if (strcmp(arg[1], "prog") == 0) { kind = OBJ_PROG; fd = load_recipe(arg + 2, n - 2, &why); }
+  else if (strcmp(arg[1], "perf") == 0) { kind = OBJ_PERF; fd = open_perf(arg + 2, n - 2, &tmp, &why); }
+  else return reply_fail("unknown object kind");
+  if (fd == -1000) return reply_fail(why);
+  if (fd < 0) return reply_err(-fd);
+  struct object *o = new_obj(arg[0], kind, fd);
+  if (!o) { close(fd); return reply_fail("too many objects, or a label too long"); }
+  o->base = tmp.base;
+  o->len = tmp.len;
+  o->data_size = tmp.data_size;
+  printf("ok\n");
+}
+
+static void cmd_use(char **arg, int n) {
+  if (n != 1) return reply_fail("use takes a label or -");
+  if (strcmp(arg[0], "-") == 0) { map_fd = main_fd; printf("ok\n"); return; }
+  struct object *o = find_obj(arg[0]);
+  if (!o || o->kind != OBJ_MAP) return reply_fail("no map object with this label");
+  map_fd = o->fd;
+  printf("ok\n");
+}
+
+static void cmd_id(char **arg, int n) {
+  if (n != 1) return reply_fail("id takes a label");
+  struct object *o = find_obj(arg[0]);
+  if (!o) return reply_fail("no object with this label");
+  union bpf_attr a;
+  memset(&a, 0, sizeof(a));
+  if (o->kind == OBJ_PERF) {
+    __u64 id;
+    if (ioctl(o->fd, PERF_EVENT_IOC_ID, &id) < 0) return reply_err(errno);
+    printf("ok %llu\n", (unsigned long long)id);
+    return;
+  }
+  struct bpf_map_info mi;
+  struct bpf_prog_info pi;
+  memset(&mi, 0, sizeof(mi));
+  memset(&pi, 0, sizeof(pi));
+  a.info.bpf_fd = (__u32)o->fd;
+  a.info.info_len = o->kind == OBJ_MAP ? sizeof(mi) : sizeof(pi);
+  a.info.info = (__u64)(uintptr_t)(o->kind == OBJ_MAP ? (void *)&mi : (void *)&pi);
+  if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a) < 0) return reply_err(errno);
+  printf("ok %u\n", o->kind == OBJ_MAP ? mi.id : pi.id);
+}
+
+/* BPF_PROG_TEST_RUN of a raw tracepoint program (on a CPU when cpu >= 0): the retval, or -1000 - errno. */
+static long test_run_raw_tp(int prog_fd, int cpu) {
+  union bpf_attr a;
+  __u64 args[2] = { 0, 0 };
+  memset(&a, 0, sizeof(a));
+  a.test.prog_fd = (__u32)prog_fd;
+  a.test.ctx_in = (__u64)(uintptr_t)args;
+  a.test.ctx_size_in = sizeof(args);
+  if (cpu >= 0) {
+    a.test.flags = BPF_F_TEST_RUN_ON_CPU;
+    a.test.cpu = (__u32)cpu;
+  }
+  if (sys_bpf(BPF_PROG_TEST_RUN, &a) < 0) return -1000 - errno;
+  return (int)a.test.retval;
+}
+
+static void cmd_progrun(char **arg, int n) {
+  if (n != 2) return reply_fail("progrun takes a label and a CPU");
+  struct object *o = find_obj(arg[0]);
+  if (!o || o->kind != OBJ_PROG) return reply_fail("no program object with this label");
+  long r = test_run_raw_tp(o->fd, atoi(arg[1]));
+  if (r <= -1000) return reply_err((int)(-1000 - r));
+  printf("ok %ld\n", r);
+}
+
+/* perfout <cpu> <flags> <hex|=> <size>: bpf_perf_event_output(ctx, this map, flags, data on the stack, size). */
+static void cmd_perfout(char **arg, int n) {
+  if (map_fd < 0) return reply_fail("no map is open");
+  if (n != 4) return reply_fail("perfout takes cpu, flags, data, size");
+  size_t dlen;
+  int bad;
+  unsigned char *data = unhex(arg[2], &dlen, &bad);
+  if (bad || dlen > 256) { free(data); return reply_fail("bad data (at most 256 bytes)"); }
+  __u64 flags = strtoull(arg[1], NULL, 0);
+  __u32 size = (__u32)strtoul(arg[3], NULL, 10);
+  size_t room = (dlen + 7) & ~(size_t)7;
+  if (room == 0) room = 8;
+  struct bpf_insn p[160];
+  int i = 0;
+  p[i++] = insn(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_6, BPF_REG_1, 0, 0);
+  for (size_t off = 0; off < room; off += 8) {
+    __u64 chunk = 0;
+    for (size_t b = 0; b < 8 && off + b < dlen; b++) chunk |= (__u64)data[off + b] << (8 * b);
+    i += ld_imm64(p + i, BPF_REG_3, 0, chunk);
+    p[i++] = insn(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, BPF_REG_3, (__s16)(off - room), 0);
+  }
+  free(data);
+  p[i++] = insn(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_6, 0, 0);
+  i += ld_imm64(p + i, BPF_REG_2, BPF_PSEUDO_MAP_FD, (__u32)map_fd);
+  i += ld_imm64(p + i, BPF_REG_3, 0, flags);
+  p[i++] = insn(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_4, BPF_REG_10, 0, 0);
+  p[i++] = insn(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_4, 0, 0, -(__s32)room);
+  p[i++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_5, 0, 0, (__s32)size);
+  p[i++] = insn(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_perf_event_output);
+  p[i++] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+  int fd = prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, p, i);
+  if (fd < 0) return reply_err(errno);
+  long r = test_run_raw_tp(fd, atoi(arg[0]));
+  close(fd);
+  if (r <= -1000) return reply_err((int)(-1000 - r));
+  printf("ok %ld\n", r);
+}
+
+static struct object *perf_obj(const char *label) {
+  struct object *o = find_obj(label);
+  return o && o->kind == OBJ_PERF ? o : NULL;
+}
+
+/* perfread <label> <max>: the records from data_tail on (at most max; -1 every one), then data_tail moved past them. */
+static void cmd_perfread(char **arg, int n) {
+  if (n != 2) return reply_fail("perfread takes a label and a count");
+  struct object *o = perf_obj(arg[0]);
+  if (!o) return reply_fail("no perf event with this label");
+  struct perf_event_mmap_page *mp = (void *)o->base;
+  unsigned char *data = o->base + 4096;
+  __u64 head = __atomic_load_n(&mp->data_head, __ATOMIC_ACQUIRE);
+  __u64 tail = mp->data_tail, pos = tail;
+  long max = strtol(arg[1], NULL, 10);
+  for (long k = 0; pos != head && (max < 0 || k < max); k++) {
+    struct perf_event_header h;
+    for (size_t b = 0; b < sizeof(h); b++) ((unsigned char *)&h)[b] = data[(pos + b) & (o->data_size - 1)];
+    if (h.size == 0) return reply_fail("a record of size 0");
+    pos += h.size;
+  }
+  printf("ok %llu %llu ", (unsigned long long)head, (unsigned long long)tail);
+  if (pos == tail) fputc('=', stdout);
+  for (__u64 q = tail; q != pos; q++) printf("%02x", data[q & (o->data_size - 1)]);
+  fputc('\n', stdout);
+  __atomic_store_n(&mp->data_tail, pos, __ATOMIC_RELEASE);
+}
+
+static void cmd_perfraw(char **arg, int n) {
+  if (n != 1) return reply_fail("perfraw takes a label");
+  struct object *o = perf_obj(arg[0]);
+  if (!o) return reply_fail("no perf event with this label");
+  struct perf_event_mmap_page *mp = (void *)o->base;
+  printf("ok %llu %llu ", (unsigned long long)__atomic_load_n(&mp->data_head, __ATOMIC_ACQUIRE), (unsigned long long)mp->data_tail);
+  print_hex(o->base + 4096, o->data_size);
+  fputc('\n', stdout);
+}
+
+static void cmd_perfpoll(char **arg, int n) {
+  if (n != 1) return reply_fail("perfpoll takes a label");
+  struct object *o = perf_obj(arg[0]);
+  if (!o) return reply_fail("no perf event with this label");
+  struct pollfd pf = { .fd = o->fd, .events = POLLIN };
+  int r = poll(&pf, 1, 0);
+  if (r < 0) return reply_err(errno);
+  printf("ok %d\n", r > 0 && (pf.revents & POLLIN) ? 1 : 0);
+}
+
+static void cmd_perfctl(char **arg, int n) {
+  if (n != 2) return reply_fail("perfctl takes a label and an action");
+  struct object *o = perf_obj(arg[0]);
+  if (!o) return reply_fail("no perf event with this label");
+  int r;
+  if (strcmp(arg[1], "enable") == 0) r = ioctl(o->fd, PERF_EVENT_IOC_ENABLE, 0);
+  else if (strcmp(arg[1], "disable") == 0) r = ioctl(o->fd, PERF_EVENT_IOC_DISABLE, 0);
+  else if (strcmp(arg[1], "pause") == 0) r = ioctl(o->fd, PERF_EVENT_IOC_PAUSE_OUTPUT, 1);
+  else if (strcmp(arg[1], "resume") == 0) r = ioctl(o->fd, PERF_EVENT_IOC_PAUSE_OUTPUT, 0);
+  else return reply_fail("perfctl takes enable, disable, pause or resume");
+  if (r < 0) return reply_err(errno);
+  printf("ok\n");
+}
+
+/*
+ * proginner <key> <inner key> <value_size>: r0 = lookup(this map, key); NULL: return 1; r0 =
+ * lookup(r0, inner key); NULL: return 2; copy the value out, return 42.
+ */
+static void cmd_proginner(char **arg, int n) {
+  if (map_fd < 0) return reply_fail("no map is open");
+  if (n != 3) return reply_fail("proginner takes key, inner key, value_size");
+  size_t klen, iklen;
+  int bad, bad2;
+  unsigned char *key = unhex(arg[0], &klen, &bad), *ikey = unhex(arg[1], &iklen, &bad2);
+  __u32 vs = (__u32)strtoul(arg[2], NULL, 10);
+  if (bad || bad2 || !key || !ikey || klen > 64 || iklen > 64 || vs == 0 || vs > 256) { free(key); free(ikey); return reply_fail("bad keys or value size"); }
+  union bpf_attr a;
+  memset(&a, 0, sizeof(a));
+  a.map_type = BPF_MAP_TYPE_ARRAY;
+  a.key_size = 4;
+  a.value_size = vs;
+  a.max_entries = 1;
+  int out_fd = (int)sys_bpf(BPF_MAP_CREATE, &a);
+  if (out_fd < 0) { free(key); free(ikey); return reply_fail("cannot create the output array"); }
+  size_t ks8 = (klen + 7) & ~(size_t)7, iks8 = (iklen + 7) & ~(size_t)7;
+  struct bpf_insn p[400];
+  int i = 0;
+  i += ld_imm64(p + i, BPF_REG_9, BPF_PSEUDO_MAP_VALUE, (__u32)out_fd);
+  unsigned char *ks[2] = { key, ikey };
+  size_t lens[2] = { klen, iklen }, room[2] = { ks8, ks8 + iks8 };
+  for (int s2 = 0; s2 < 2; s2++) {
+    size_t r8 = (lens[s2] + 7) & ~(size_t)7;
+    for (size_t off = 0; off < r8; off += 8) {
+      __u64 chunk = 0;
+      for (size_t b = 0; b < 8 && off + b < lens[s2]; b++) chunk |= (__u64)ks[s2][off + b] << (8 * b);
+      i += ld_imm64(p + i, BPF_REG_3, 0, chunk);
+      p[i++] = insn(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, BPF_REG_3, (__s16)(off - room[s2]), 0);
+    }
+  }
+  i += ld_imm64(p + i, BPF_REG_1, BPF_PSEUDO_MAP_FD, (__u32)map_fd);
+  p[i++] = insn(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
+  p[i++] = insn(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -(__s32)room[0]);
+  p[i++] = insn(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
+  p[i++] = insn(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_0, 0, 2, 0);
+  p[i++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1);
+  p[i++] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+  p[i++] = insn(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_0, 0, 0);
+  p[i++] = insn(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
+  p[i++] = insn(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -(__s32)room[1]);
+  p[i++] = insn(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
+  p[i++] = insn(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_0, 0, 2, 0);
+  p[i++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 2);
+  p[i++] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+  for (__u32 b = 0; b < vs; b++) {
+    p[i++] = insn(BPF_LDX | BPF_MEM | BPF_B, BPF_REG_1, BPF_REG_0, (__s16)b, 0);
+    p[i++] = insn(BPF_STX | BPF_MEM | BPF_B, BPF_REG_9, BPF_REG_1, (__s16)b, 0);
+    if (i > 390) break;
+  }
+  p[i++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 42);
+  p[i++] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+  free(key);
+  free(ikey);
+  int prog_fd = prog_load(BPF_PROG_TYPE_SCHED_CLS, p, i);
+  if (prog_fd < 0) { int le = errno; close(out_fd); return reply_err(le); }
+  unsigned char pkt[64] = { 0 };
+  memset(&a, 0, sizeof(a));
+  a.test.prog_fd = (__u32)prog_fd;
+  a.test.data_in = (__u64)(uintptr_t)pkt;
+  a.test.data_size_in = sizeof(pkt);
+  a.test.repeat = 1;
+  long r = sys_bpf(BPF_PROG_TEST_RUN, &a);
+  int e = errno;
+  __u32 retval = a.test.retval;
+  close(prog_fd);
+  if (r < 0) { close(out_fd); return reply_err(e); }
+  if (retval == 1) { close(out_fd); return reply_err(ENOENT); }
+  if (retval == 2) { close(out_fd); printf("ok inner-miss\n"); return; }
+  unsigned char *val = calloc(vs, 1);
+  __u32 zero = 0;
+  memset(&a, 0, sizeof(a));
+  a.map_fd = (__u32)out_fd;
+  a.key = (__u64)(uintptr_t)&zero;
+  a.value = (__u64)(uintptr_t)val;
+  r = sys_bpf(BPF_MAP_LOOKUP_ELEM, &a);
+  close(out_fd);
+  if (r < 0 || retval != 42) { free(val); return reply_fail("the program did not run as written"); }
+  reply_hex(val, vs);
+  free(val);
+}
+
 int main(void) {
   char *line = NULL;
   size_t cap = 0;
   setvbuf(stdout, NULL, _IOLBF, 0);
   while (getline(&line, &cap, stdin) >= 0) {
-    char *arg[16];
+    char *arg[512];
     int n = 0;
-    for (char *tok = strtok(line, " \t\n"); tok && n < 16; tok = strtok(NULL, " \t\n")) arg[n++] = tok;
+    for (char *tok = strtok(line, " \t\n"); tok && n < 512; tok = strtok(NULL, " \t\n")) arg[n++] = tok;
     if (n == 0) continue;
+    if (n == 512) { reply_fail("too many arguments"); continue; }
     const char *op = arg[0];
     char **rest = arg + 1;
     int m = n - 1;
@@ -518,6 +974,17 @@ int main(void) {
     else if (strcmp(op, "freeze") == 0) cmd_freeze();
     else if (strcmp(op, "info") == 0) cmd_info();
     else if (strcmp(op, "proglookup") == 0) cmd_proglookup(rest, m);
+    else if (strcmp(op, "obj") == 0) cmd_obj(rest, m);
+    else if (strcmp(op, "use") == 0) cmd_use(rest, m);
+    else if (strcmp(op, "id") == 0) cmd_id(rest, m);
+    else if (strcmp(op, "closeobjs") == 0) { close_objs(); printf("ok\n"); }
+    else if (strcmp(op, "progrun") == 0) cmd_progrun(rest, m);
+    else if (strcmp(op, "proginner") == 0) cmd_proginner(rest, m);
+    else if (strcmp(op, "perfout") == 0) cmd_perfout(rest, m);
+    else if (strcmp(op, "perfread") == 0) cmd_perfread(rest, m);
+    else if (strcmp(op, "perfraw") == 0) cmd_perfraw(rest, m);
+    else if (strcmp(op, "perfpoll") == 0) cmd_perfpoll(rest, m);
+    else if (strcmp(op, "perfctl") == 0) cmd_perfctl(rest, m);
     else if (strcmp(op, "lookupbatch") == 0) cmd_lookupbatch(rest, m);
     else if (strcmp(op, "updatebatch") == 0) cmd_writebatch(BPF_MAP_UPDATE_BATCH, rest, m);
     else if (strcmp(op, "deletebatch") == 0) cmd_writebatch(BPF_MAP_DELETE_BATCH, rest, m);
@@ -525,6 +992,7 @@ int main(void) {
              !strcmp(op, "getnext") || !strcmp(op, "lookupdelete")) cmd_elem(op, rest, m);
     else reply_fail("unknown command");
   }
+  close_objs();
   close_map();
   free(line);
   return 0;

@@ -131,6 +131,15 @@ export class Bpftool {
     });
   }
 
+  /** `map dump`: the JSON entries (-j) and the plain text, as bpftool prints them. */
+  async dump(pin: string): Promise<{ json: unknown[]; text: string }> {
+    const j = await this.call(['map', 'dump', 'pinned', pin]);
+    if (j.code !== 0 || !Array.isArray(j.json)) throw new DriverError(`bpftool map dump: unexpected answer ${JSON.stringify(j.json)}`);
+    const t = await run(this.bin, ['map', 'dump', 'pinned', pin]);
+    if (t.code !== 0) throw new DriverError(`bpftool map dump (text): exit code ${t.code}: ${t.stderr.trim()}`);
+    return { json: j.json, text: t.stdout.replace(/\n$/, '') };
+  }
+
   async freeze(pin: string, cpu?: number): Promise<Outcome> {
     return this.simple(await this.call(['map', 'freeze', 'pinned', pin], cpu), 'map freeze');
   }

@@ -72,8 +72,8 @@ export class NativeHelper {
     if (!('ok' in r)) throw new DriverError(`native helper: '${line}' failed with ${r.errno}`);
   }
 
-  async create(type: number, keySize: number, valueSize: number, maxEntries: number, flags: number, name: string, lockOffset: number, mapExtra: number): Promise<Outcome> {
-    const r = await this.command(`create ${type} ${keySize} ${valueSize} ${maxEntries} ${flags} ${name === '' ? '-' : name} ${lockOffset} ${mapExtra}`);
+  async create(type: number, keySize: number, valueSize: number, maxEntries: number, flags: number, name: string, lockOffset: number, mapExtra: number, inner?: string): Promise<Outcome> {
+    const r = await this.command(`create ${type} ${keySize} ${valueSize} ${maxEntries} ${flags} ${name === '' ? '-' : name} ${lockOffset} ${mapExtra} ${inner ?? '-'}`);
     return 'ok' in r ? { ok: true } : r;
   }
 
@@ -104,17 +104,20 @@ export class NativeHelper {
   }
 
   /** BPF_MAP_UPDATE_BATCH (values given) or BPF_MAP_DELETE_BATCH: the errno (null: 0) and the count written back. */
-  async writeBatch(values: Uint8Array | null, keys: Uint8Array, count: number, elemFlags: number, flags: number): Promise<{ errno: string | null; count: number }> {
+  async writeBatch(values: Uint8Array | string | null, keys: Uint8Array, count: number, elemFlags: number, flags: number): Promise<{ errno: string | null; count: number }> {
     const k = hexOf(keys) || '=';
-    const line = values === null ? `deletebatch ${k} ${count} ${elemFlags} ${flags}` : `updatebatch ${k} ${hexOf(values) || '='} ${count} ${elemFlags} ${flags}`;
+    const v = typeof values === 'string' ? values : values === null ? '' : hexOf(values) || '=';
+    const line = values === null ? `deletebatch ${k} ${count} ${elemFlags} ${flags}` : `updatebatch ${k} ${v} ${count} ${elemFlags} ${flags}`;
     const r = await this.command(line);
     if (!('ok' in r)) throw new DriverError(`native helper: ${line.split(' ')[0]} answered ${r.errno}`);
     const [e, n] = r.hex.split(' ');
     return { errno: Number(e) === 0 ? null : errnoNameOf(Number(e)), count: Number(n) };
   }
 
-  async update(key: Uint8Array | null, value: Uint8Array, flags: number): Promise<Outcome> {
-    const r = await this.command(`update ${key ? hexOf(key) || '=' : '-'} ${hexOf(value) || '='} ${flags}`);
+  /** An update; a string value is the helper's "@name" object reference. */
+  async update(key: Uint8Array | null, value: Uint8Array | string, flags: number): Promise<Outcome> {
+    const v = typeof value === 'string' ? value : hexOf(value) || '=';
+    const r = await this.command(`update ${key ? hexOf(key) || '=' : '-'} ${v} ${flags}`);
     return 'ok' in r ? { ok: true } : r;
   }
 

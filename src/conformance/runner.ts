@@ -104,9 +104,22 @@ function addUnique<T>(list: T[], x: T): void {
 /** The map types percpu-maps has; scenarios of other types are skipped, loudly. */
 function unsupportedType(scenario: Scenario): string | null {
   for (const s of scenario.steps) {
-    if (s.op === 'create' && mapOpsFor(MAP_TYPE_NAMES[s.map!.type]) === undefined) return s.map!.type;
+    if ((s.op === 'create' || (s.op === 'object' && s.map)) && mapOpsFor(MAP_TYPE_NAMES[s.map!.type]) === undefined) return s.map!.type;
   }
   return null;
+}
+
+/** Steps that work without the scenario's map: objects, and what is done with them. */
+function needsMap(step: Step): boolean {
+  if (step.on !== undefined && step.op !== 'perfOutput') return false;
+  return !['create', 'object', 'progRun', 'perfRead', 'perfRaw', 'perfPoll', 'perfCtl'].includes(step.op);
+}
+
+/** The map a step works on: the scenario's (from its create), or the object map it names. */
+function stepDef(step: Step, def: MapDef | null, objectDefs: ReadonlyMap<string, MapDef>): MapDef {
+  if (step.op === 'object' && step.map) return step.map;
+  if (step.on !== undefined && objectDefs.has(step.on)) return objectDefs.get(step.on)!;
+  return def!;
 }
 
 export async function runConformance(options: ConformanceOptions = {}): Promise<Summary> {
@@ -182,23 +195,29 @@ function checkScenario(sc: Scenario, summary: Summary): void {
   addUnique(summary.cpus, sc.recorded.cpus);
   const ours = new OursSide(sc.recorded.cpus);
   let def: MapDef | null = null;
+  const objectDefs = new Map<string, MapDef>();
   let createStep = 0;
-  sc.steps.forEach((step, i) => {
-    if (step.op === 'create') {
-      def = step.map!;
-      createStep = i + 1;
-    }
-    const skip = (reason: string): void => {
-      summary.skipped++;
-      summary.skips.push({ scenario: sc.name, step: i + 1, reason });
-    };
-    if (step.kernel === undefined) return skip('no recorded kernel outcome');
-    if (step.op !== 'create' && !ours.hasMap) {
-      // The recorded create failed (and so did ours, or that difference is already counted).
-      return skip(`no map: the create in step ${createStep} failed`);
-    }
-    judge(sc, i, step, step.kernel, ours.step(step, def!), summary);
-  });
+  try {
+    sc.steps.forEach((step, i) => {
+      if (step.op === 'create') {
+        def = step.map!;
+        createStep = i + 1;
+      }
+      if (step.op === 'object' && step.map && step.kernel !== undefined && 'ok' in step.kernel) objectDefs.set(step.name!, step.map);
+      const skip = (reason: string): void => {
+        summary.skipped++;
+        summary.skips.push({ scenario: sc.name, step: i + 1, reason });
+      };
+      if (step.kernel === undefined) return skip('no recorded kernel outcome');
+      if (needsMap(step) && !ours.hasMap) {
+        // The recorded create failed (and so did ours, or that difference is already counted).
+        return skip(`no map: the create in step ${createStep} failed`);
+      }
+      judge(sc, i, step, step.kernel, ours.step(step, stepDef(step, def, objectDefs)), summary);
+    });
+  } finally {
+    ours.dropObjects();
+  }
 }
 
 function judge(sc: Scenario, i: number, step: Step, kernel: Outcome, ours: Outcome, summary: Summary): void {
@@ -216,6 +235,7 @@ async function liveScenario(sc: Scenario, kernel: KernelSide, env: KernelEnv, mo
   const ours = new OursSide(env.cpus);
   const outcomes: (Outcome | undefined)[] = [];
   let def: MapDef | null = null;
+  const objectDefs = new Map<string, MapDef>();
   let createStep = 0;
   let failed = false;
   try {
@@ -234,13 +254,13 @@ async function liveScenario(sc: Scenario, kernel: KernelSide, env: KernelEnv, mo
         skip(`names CPU ${step.cpu}, but this machine has ${env.cpus} possible CPUs`);
         continue;
       }
-      if (step.op !== 'create' && !kernel.hasMap) {
+      if (needsMap(step) && !kernel.hasMap) {
         skip(`no map: the kernel refused the create in step ${createStep}`);
         continue;
       }
       let k: Outcome;
       try {
-        k = await kernel.step(step, def!);
+        k = await kernel.step(step, stepDef(step, def, objectDefs));
       } catch (e) {
         if (!(e instanceof DriverError)) throw e;
         summary.errors.push(`${sc.file}: step ${i + 1} (${step.op}): ${e.message}`);
@@ -251,16 +271,20 @@ async function liveScenario(sc: Scenario, kernel: KernelSide, env: KernelEnv, mo
         break;
       }
       outcomes.push(k);
-      if (step.op !== 'create' && !ours.hasMap) {
+      if (step.op === 'object' && step.map && 'ok' in k) objectDefs.set(step.name!, step.map);
+      if (needsMap(step) && !ours.hasMap) {
         // The kernel created the map and we did not: that difference is counted at the create.
         summary.skipped++;
         summary.skips.push({ scenario: sc.name, step: i + 1, reason: `no map on our side: our create in step ${createStep} failed` });
         continue;
       }
-      judge(sc, i, step, k, ours.step(step, def!), summary);
+      judge(sc, i, step, k, ours.step(step, stepDef(step, def, objectDefs)), summary);
     }
   } finally {
+    // The scenario's map first: closing an object map it holds (an inner map) is then its last reference.
     await kernel.dropMap();
+    await kernel.dropObjects();
+    ours.dropObjects();
   }
   if (mode === 'record' && !failed) writeRecording(sc, outcomes, env);
 }

@@ -23,6 +23,19 @@
 // keys?, values? } }: the call's errno (absent for success), the count the kernel left in
 // attr.batch.count, out_batch when the kernel wrote it, and for lookups that succeeded or ended
 // with ENOENT the keys and values copied (per-CPU values: every CPU's value_size bytes in a row).
+//
+// Objects (maps, programs, perf events a scenario names): an "object" step makes one under a
+// "name" (map: a MapDef; prog: a program type and a recipe; perfEvent: a perf event on a CPU). A
+// create may name an object map as its inner map template ("inner"); a step may work on an object
+// map instead of the scenario's map ("on"); a value "@name" stands for the object (the kernel gets
+// its fd, percpu-maps its id; "@#badfd" is an fd that is not open), and a lookup that returns an
+// object's id gives { ref: name }. A recipe program counts (adds 1 to the u64 at key 0 of an object
+// map), tail-calls into prog array slots in order ("-": the scenario's map) and returns "ret" when
+// every tail call fell through; progRun runs it (BPF_PROG_TEST_RUN) and gives { retval }.
+// perfOutput is a program's bpf_perf_event_output(ctx, the map, flags, data, size) on a CPU;
+// perfRead reads a perf event's records from data_tail (and moves data_tail past them), perfRaw
+// its whole ring, perfPoll whether poll(2) says it is readable, perfCtl its ioctls. dump is
+// `bpftool map dump` (JSON and text) of the scenario's map.
 
 import { mapOpsFor } from '../maps/bpf-types.js';
 import { ERRNO, type ErrnoName } from '../maps/errno.js';
@@ -31,7 +44,8 @@ import { isU32, roundUp8, U32_MAX } from '../maps/limits.js';
 import { MAP_TYPE_NAMES, type MapTypeName } from '../maps/uapi.js';
 
 export const OPS = ['create', 'update', 'lookup', 'delete', 'getNextKey', 'lookupAndDelete', 'freeze', 'walk', 'info',
-  'progLookup', 'lookupBatch', 'lookupAndDeleteBatch', 'updateBatch', 'deleteBatch'] as const;
+  'progLookup', 'lookupBatch', 'lookupAndDeleteBatch', 'updateBatch', 'deleteBatch',
+  'object', 'progRun', 'perfOutput', 'perfRead', 'perfRaw', 'perfPoll', 'perfCtl', 'dump'] as const;
 export type Op = (typeof OPS)[number];
 
 /** A map to create: the fields of BPF_MAP_CREATE, plus where the value's bpf_spin_lock sits. */
@@ -46,7 +60,40 @@ export interface MapDef {
   mapExtra?: number;
   /** Offset of a bpf_spin_lock in the value (a BTF struct is built for it); absent: no BTF. */
   lockOffset?: number;
+  /** Maps of maps: the object map that is the inner map template. */
+  inner?: string;
 }
+
+/** Program types an object program may have (the kernel's BPF_PROG_TYPE_* of those SEC() names). */
+export const PROG_TYPES = { raw_tracepoint: 17, kprobe: 2, tracepoint: 5, xdp: 6, socket: 1, tc: 3 } as const;
+export type ProgTypeName = keyof typeof PROG_TYPES;
+
+/** A program made from a recipe: count, tail calls in order, return. */
+export interface ProgDef {
+  type: ProgTypeName;
+  /** An object map whose u64 at key 0 the program adds 1 to first. */
+  count?: string;
+  /** Tail calls tried in order: the prog array (an object map, or "-" for the scenario's map) and the index. */
+  tailCalls?: { map: string; index: number }[];
+  /** What the program returns when every tail call fell through. */
+  ret: number;
+}
+
+/** A PERF_COUNT_SW_BPF_OUTPUT (or dummy) software event on a CPU, its ring mmap()ed and the event enabled. */
+export interface PerfEventDef {
+  cpu: number;
+  pages?: number;
+  wakeupEvents?: number;
+  wakeupWatermark?: number;
+  overwrite?: boolean;
+  config?: 'bpf_output' | 'dummy';
+}
+
+/** A record read from a perf ring: a sample's whole record as hex, or a lost record's count. */
+export type PerfRecordOutcome =
+  | { type: 'sample'; bytes: string }
+  | { type: 'lost'; misc: number; size: number; id: string; lost: number }
+  | { type: 'other'; bytes: string };
 
 /** What one step did: success (with bytes for reads) or an errno. */
 export type Outcome =
@@ -61,6 +108,18 @@ export type Outcome =
   | { keys: string[]; errno?: string }
   /** A batch command: its errno (absent: success), attr.batch.count, out_batch if written, what a lookup copied. */
   | { batch: BatchOutcome }
+  /** A lookup that returned the id of an object the scenario named. */
+  | { ref: string }
+  /** A program's return value (progRun). */
+  | { retval: number }
+  /** A program's lookup through a map of maps that found the inner map but not the key in it. */
+  | { inner: string }
+  /** perfRead (records) and perfRaw (data: hex, a lost record's event id as <self>): the ring's positions before the read. */
+  | { perf: { head: number; tail: number; records?: PerfRecordOutcome[]; data?: string } }
+  /** perfPoll. */
+  | { readable: boolean }
+  /** bpftool map dump: the JSON entries (object ids as @name) and the text. */
+  | { dump: { json: unknown[]; text: string } }
   /** Ours only: something other than a BpfError was thrown (always a difference). */
   | { threw: string };
 
@@ -120,6 +179,23 @@ export interface Step {
   keys?: (string | number)[];
   /** Batch ops: attr.batch.flags. */
   batchFlags?: number;
+  /** object: the object's name. */
+  name?: string;
+  /** object: a program. progRun: the program object to run. */
+  prog?: ProgDef | string;
+  /** object: a perf event. */
+  perfEvent?: PerfEventDef;
+  /** Work on this object map (or perf event, for the perf ops) instead of the scenario's map. */
+  on?: string;
+  /** progLookup through a map of maps: the key looked up in the inner map. */
+  innerKey?: string | number;
+  /** perfOutput: the bytes the program outputs (hex), and how many of them (default: all). */
+  data?: string;
+  size?: number;
+  /** perfRead: at most this many records (default: all). */
+  max?: number;
+  /** perfCtl: enable, disable, pause, resume. */
+  action?: 'enable' | 'disable' | 'pause' | 'resume';
   kernel?: Outcome;
 }
 
@@ -153,8 +229,11 @@ export class ScenarioError extends Error {
   }
 }
 
-const STEP_FIELDS = new Set(['op', 'map', 'key', 'value', 'values', 'flags', 'cpu', 'padding', 'note', 'kernel', 'inBatch', 'count', 'keys', 'batchFlags']);
-const MAP_FIELDS = new Set(['type', 'keySize', 'valueSize', 'maxEntries', 'flags', 'name', 'mapExtra', 'lockOffset']);
+const STEP_FIELDS = new Set(['op', 'map', 'key', 'value', 'values', 'flags', 'cpu', 'padding', 'note', 'kernel', 'inBatch', 'count', 'keys', 'batchFlags',
+  'name', 'prog', 'perfEvent', 'on', 'innerKey', 'data', 'size', 'max', 'action']);
+const MAP_FIELDS = new Set(['type', 'keySize', 'valueSize', 'maxEntries', 'flags', 'name', 'mapExtra', 'lockOffset', 'inner']);
+/** A value that stands for objects: "@name" (several, comma-separated, in batch values). */
+export const REF_RE = /^@[#A-Za-z0-9_.-]+(,@[#A-Za-z0-9_.-]+)*$/;
 const FILE_FIELDS = new Set(['description', 'recorded', 'steps']);
 const ELEM_FLAGS: Record<string, number> = { BPF_ANY: 0, BPF_NOEXIST: 1, BPF_EXIST: 2, BPF_F_LOCK: 4 };
 const HEX_RE = /^([0-9a-f]{2})*$/;
@@ -248,6 +327,8 @@ export function validateScenario(file: string, json: unknown): Scenario {
 
   const steps: Step[] = [];
   let map: MapDef | null = null;
+  /** The objects named so far: their kind, and for maps their definition. */
+  const objects = new Map<string, { kind: 'map' | 'prog' | 'perf'; def?: MapDef }>();
   (top.steps as unknown[]).forEach((raw, i) => {
     const n = i + 1;
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(n, '', 'must be an object { "op", ... }');
@@ -257,19 +338,27 @@ export function validateScenario(file: string, json: unknown): Scenario {
     const op = s.op as Op;
     const allowed: Record<Op, string[]> = {
       create: ['map'],
-      update: ['key', 'value', 'values', 'flags', 'cpu'],
-      lookup: ['key', 'value', 'flags', 'cpu', 'padding'],
-      delete: ['key', 'cpu'],
-      getNextKey: ['key', 'cpu'],
-      lookupAndDelete: ['key', 'flags', 'cpu', 'padding'],
-      freeze: ['cpu'],
-      walk: ['cpu'],
-      info: [],
-      progLookup: ['key', 'cpu'],
-      lookupBatch: ['inBatch', 'count', 'flags', 'batchFlags', 'cpu', 'padding'],
-      lookupAndDeleteBatch: ['inBatch', 'count', 'flags', 'batchFlags', 'cpu', 'padding'],
-      updateBatch: ['keys', 'values', 'count', 'flags', 'batchFlags', 'cpu'],
-      deleteBatch: ['keys', 'count', 'flags', 'batchFlags', 'cpu'],
+      update: ['key', 'value', 'values', 'flags', 'cpu', 'on'],
+      lookup: ['key', 'value', 'flags', 'cpu', 'padding', 'on'],
+      delete: ['key', 'cpu', 'on'],
+      getNextKey: ['key', 'cpu', 'on'],
+      lookupAndDelete: ['key', 'flags', 'cpu', 'padding', 'on'],
+      freeze: ['cpu', 'on'],
+      walk: ['cpu', 'on'],
+      info: ['on'],
+      progLookup: ['key', 'cpu', 'innerKey', 'on'],
+      lookupBatch: ['inBatch', 'count', 'flags', 'batchFlags', 'cpu', 'padding', 'on'],
+      lookupAndDeleteBatch: ['inBatch', 'count', 'flags', 'batchFlags', 'cpu', 'padding', 'on'],
+      updateBatch: ['keys', 'values', 'count', 'flags', 'batchFlags', 'cpu', 'on'],
+      deleteBatch: ['keys', 'count', 'flags', 'batchFlags', 'cpu', 'on'],
+      object: ['name', 'map', 'prog', 'perfEvent'],
+      progRun: ['prog', 'cpu'],
+      perfOutput: ['cpu', 'flags', 'data', 'size', 'on'],
+      perfRead: ['on', 'max'],
+      perfRaw: ['on'],
+      perfPoll: ['on'],
+      perfCtl: ['on', 'action'],
+      dump: [],
     };
     for (const k of Object.keys(s)) {
       if (k !== 'op' && k !== 'note' && k !== 'kernel' && !allowed[op].includes(k)) fail(n, k, `is not a field of a ${op} step`);
@@ -279,17 +368,101 @@ export function validateScenario(file: string, json: unknown): Scenario {
       fail(n, 'cpu', `must be a CPU number from 0 to 4095, got ${JSON.stringify(s.cpu)}`);
     }
     if (s.padding !== undefined && typeof s.padding !== 'boolean') fail(n, 'padding', 'must be true or false');
-    if (op === 'create') {
-      map = validateMap(s.map, (field, why) => fail(n, `map.${field}`, why));
-    } else {
-      if (map === null) fail(n, 'op', `a ${op} step needs a create step before it`);
-      validateOpFields(s, op, map!, (field, why) => fail(n, field, why));
+    const needObject = (field: string, v: unknown, kinds: readonly string[]): void => {
+      if (typeof v !== 'string' || !objects.has(v) || !kinds.includes(objects.get(v)!.kind)) {
+        fail(n, field, `must name a ${kinds.join(' or ')} object made by an earlier object step, got ${JSON.stringify(v)}`);
+      }
+    };
+    if (op === 'object' && (typeof s.name !== 'string' || !/^[A-Za-z0-9_.-]{1,31}$/.test(s.name) || objects.has(s.name))) {
+      fail(n, 'name', 'must be a new name of 1 to 31 characters of [A-Za-z0-9_.-]');
+    }
+    if (op === 'create' || (op === 'object' && s.map !== undefined)) {
+      const def = validateMap(s.map, (field, why) => fail(n, `map.${field}`, why));
+      if (def.inner !== undefined) needObject('map.inner', def.inner, ['map']);
+      if (op === 'create') map = def;
+      else objects.set(s.name as string, { kind: 'map', def });
+    }
+    if (op === 'object') {
+      const kinds = ['map', 'prog', 'perfEvent'].filter((k) => s[k] !== undefined);
+      if (kinds.length !== 1) fail(n, 'map', 'an object step takes exactly one of "map", "prog", "perfEvent"');
+      if (s.prog !== undefined) {
+        validateProg(s.prog, (field, why) => fail(n, `prog.${field}`, why), (field, v) => {
+          if (v !== '-') needObject(`prog.${field}`, v, ['map']);
+        });
+        objects.set(s.name as string, { kind: 'prog' });
+      }
+      if (s.perfEvent !== undefined) {
+        validatePerfEvent(s.perfEvent, (field, why) => fail(n, `perfEvent.${field}`, why));
+        objects.set(s.name as string, { kind: 'perf' });
+      }
+    } else if (op === 'progRun') {
+      needObject('prog', s.prog, ['prog']);
+    } else if (op === 'perfRead' || op === 'perfRaw' || op === 'perfPoll' || op === 'perfCtl') {
+      needObject('on', s.on, ['perf']);
+      if (op === 'perfRead' && s.max !== undefined && !(Number.isInteger(s.max) && (s.max as number) >= 0)) fail(n, 'max', 'must be a count of records');
+      if (op === 'perfCtl' && !['enable', 'disable', 'pause', 'resume'].includes(s.action as string)) fail(n, 'action', 'must be enable, disable, pause or resume');
+    } else if (op !== 'create') {
+      if (s.on !== undefined) needObject('on', s.on, ['map']);
+      const target = s.on !== undefined ? objects.get(s.on as string)!.def! : map;
+      if (target === null) fail(n, 'op', `a ${op} step needs a create step before it`);
+      if (op === 'perfOutput') {
+        if (typeof s.data !== 'string' || !HEX_RE.test(s.data) || s.data.length > 512) fail(n, 'data', 'must be hex of at most 256 bytes');
+        if (s.size !== undefined && !(Number.isInteger(s.size) && (s.size as number) >= 0 && (s.size as number) <= (s.data as string).length / 2)) {
+          fail(n, 'size', 'must be at most the length of data');
+        }
+        if (s.flags === undefined || !(typeof s.flags === 'number' || typeof s.flags === 'string')) fail(n, 'flags', 'must be a number or BPF_F_CURRENT_CPU');
+        try { perfFlags(s.flags as number | string); } catch (e) { fail(n, 'flags', (e as Error).message); }
+      } else if (op !== 'dump') {
+        validateOpFields(s, op, target!, (field, why) => fail(n, field, why));
+      }
     }
     if (s.kernel !== undefined) validateOutcome(s.kernel, (why) => fail(n, 'kernel', why));
     steps.push(s as unknown as Step);
   });
   const base = file.replace(/\\/g, '/').split('/').pop()!;
   return { file, name: base.replace(/\.json$/, ''), description: top.description as string, recorded, steps };
+}
+
+/** bpf_perf_event_output's flags: a number, a hex string, or BPF_F_CURRENT_CPU. */
+export function perfFlags(v: number | string): number {
+  if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v) || v < 0) throw new Error(`must be a non-negative integer, got ${v}`);
+    return v;
+  }
+  if (v === 'BPF_F_CURRENT_CPU') return 0xffffffff;
+  if (/^(0x[0-9a-f]+|\d+)$/i.test(v) && Number.isSafeInteger(Number(v))) return Number(v);
+  throw new Error(`must be a number, a hex string or BPF_F_CURRENT_CPU, got ${JSON.stringify(v)}`);
+}
+
+function validateProg(raw: unknown, fail: (field: string, why: string) => never, mapRef: (field: string, v: unknown) => void): void {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail('', 'must be { "type", "ret", "count"?, "tailCalls"? }');
+  const p = raw as Record<string, unknown>;
+  for (const k of Object.keys(p)) if (!['type', 'count', 'tailCalls', 'ret'].includes(k)) fail(k, 'unknown field; expected type, count, tailCalls, ret');
+  if (!(typeof p.type === 'string' && p.type in PROG_TYPES)) fail('type', `must be one of ${Object.keys(PROG_TYPES).join(', ')}`);
+  if (!Number.isInteger(p.ret) || (p.ret as number) < 0 || (p.ret as number) > 0x7fffffff) fail('ret', 'must be a non-negative s32');
+  if (p.count !== undefined) mapRef('count', p.count);
+  if (p.tailCalls !== undefined) {
+    if (!Array.isArray(p.tailCalls) || p.tailCalls.length > 40) fail('tailCalls', 'must be an array of at most 40 { map, index }');
+    (p.tailCalls as unknown[]).forEach((t, i) => {
+      const tc = t as Record<string, unknown>;
+      if (tc === null || typeof tc !== 'object') fail(`tailCalls[${i}]`, 'must be { map, index }');
+      mapRef(`tailCalls[${i}].map`, tc.map);
+      if (!Number.isInteger(tc.index) || (tc.index as number) < -0x80000000 || (tc.index as number) > 0x7fffffff) fail(`tailCalls[${i}].index`, 'must be an s32');
+    });
+  }
+}
+
+function validatePerfEvent(raw: unknown, fail: (field: string, why: string) => never): void {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail('', 'must be { "cpu", "pages"?, ... }');
+  const p = raw as Record<string, unknown>;
+  for (const k of Object.keys(p)) if (!['cpu', 'pages', 'wakeupEvents', 'wakeupWatermark', 'overwrite', 'config'].includes(k)) fail(k, 'unknown field');
+  if (!Number.isInteger(p.cpu) || (p.cpu as number) < 0) fail('cpu', 'must be a CPU number');
+  if (p.pages !== undefined && !(Number.isInteger(p.pages) && (p.pages as number) > 0 && ((p.pages as number) & ((p.pages as number) - 1)) === 0 && (p.pages as number) <= 64)) {
+    fail('pages', 'must be a power of two up to 64');
+  }
+  for (const k of ['wakeupEvents', 'wakeupWatermark']) if (p[k] !== undefined && !isU32(p[k])) fail(k, 'must be a u32');
+  if (p.overwrite !== undefined && typeof p.overwrite !== 'boolean') fail('overwrite', 'must be true or false');
+  if (p.config !== undefined && p.config !== 'bpf_output' && p.config !== 'dummy') fail('config', 'must be bpf_output or dummy');
 }
 
 function validateMap(raw: unknown, fail: (field: string, why: string) => never): MapDef {
@@ -356,6 +529,7 @@ function validateOpFields(s: Record<string, unknown>, op: Op, map: MapDef, fail:
     const percpu = isPercpuType(map.type);
     const sizes = percpu ? [map.valueSize, roundUp8(map.valueSize)] : [map.valueSize];
     const checkHex = (field: string, v: unknown): void => {
+      if (typeof v === 'string' && REF_RE.test(v) && !v.includes(',') && map.valueSize === 4) return;
       if (typeof v !== 'string' || !HEX_RE.test(v)) fail(field, `must be lower-case hex (two digits a byte), got ${JSON.stringify(v)}`);
       if (!sizes.includes((v as string).length / 2)) {
         fail(field, `must be ${sizes.join(' or ')} bytes (value_size${percpu ? ', or one whole per-CPU slot' : ''}), got ${(v as string).length / 2}`);
@@ -369,6 +543,10 @@ function validateOpFields(s: Record<string, unknown>, op: Op, map: MapDef, fail:
     } else checkHex('value', s.value);
   }
   if (s.padding !== undefined && !isPercpuType(map.type)) fail('padding', 'applies to per-CPU maps only');
+  if (s.innerKey !== undefined) {
+    if (op !== 'progLookup') fail('innerKey', 'belongs to progLookup');
+    if (typeof s.innerKey !== 'string' && typeof s.innerKey !== 'number') fail('innerKey', 'must be hex or a number');
+  }
 }
 
 function checkKeyField(key: unknown, ks: number, field: string, fail: (field: string, why: string) => never): void {
@@ -407,6 +585,7 @@ function validateBatchFields(s: Record<string, unknown>, op: Op, map: MapDef, fa
     const sizes = percpu ? [map.valueSize, roundUp8(map.valueSize)] : [map.valueSize];
     if (!Array.isArray(s.values) || s.values.length !== (s.keys as unknown[]).length) fail('values', 'must be an array of one value per key');
     (s.values as unknown[]).forEach((v, i) => {
+      if (typeof v === 'string' && REF_RE.test(v) && !v.includes(',') && map.valueSize === 4) return;
       if (typeof v !== 'string' || !HEX_RE.test(v) || !sizes.includes(v.length / 2)) fail(`values[${i}]`, `must be ${sizes.join(' or ')} bytes of hex`);
     });
   }
@@ -419,7 +598,7 @@ function validateOutcome(raw: unknown, fail: (why: string) => never): void {
   const keys = Object.keys(o);
   if ('batch' in o) {
     const b = o.batch as Record<string, unknown> | null;
-    const hexList = (v: unknown) => v === undefined || (Array.isArray(v) && v.every((x) => typeof x === 'string' && HEX_RE.test(x)));
+    const hexList = (v: unknown) => v === undefined || (Array.isArray(v) && v.every((x) => typeof x === 'string' && (HEX_RE.test(x) || REF_RE.test(x))));
     if (keys.length === 1 && b && typeof b === 'object' && Number.isInteger(b.count) &&
         (b.errno === undefined || (typeof b.errno === 'string' && /^E[A-Z0-9#_]+$/.test(b.errno))) &&
         (b.outBatch === undefined || (typeof b.outBatch === 'string' && HEX_RE.test(b.outBatch))) && hexList(b.keys) && hexList(b.values)) return;
@@ -430,6 +609,17 @@ function validateOutcome(raw: unknown, fail: (why: string) => never): void {
     const nums = ['keySize', 'valueSize', 'maxEntries', 'flags'];
     if (keys.length === 1 && i && typeof i === 'object' && typeof i.type === 'string' && typeof i.name === 'string' &&
         typeof i.frozen === 'boolean' && nums.every((n) => Number.isInteger(i[n])) && (i.mapExtra === undefined || Number.isInteger(i.mapExtra))) return;
+    bad();
+  }
+  if ('perf' in o) {
+    const p = o.perf as Record<string, unknown> | null;
+    if (keys.length === 1 && p && typeof p === 'object' && Number.isInteger(p.head) && Number.isInteger(p.tail) &&
+        (p.records === undefined || Array.isArray(p.records)) && (p.data === undefined || (typeof p.data === 'string' && /^([0-9a-f]{2}|<self>)*$/.test(p.data)))) return;
+    bad();
+  }
+  if ('dump' in o) {
+    const d = o.dump as Record<string, unknown> | null;
+    if (keys.length === 1 && d && typeof d === 'object' && Array.isArray(d.json) && typeof d.text === 'string') return;
     bad();
   }
   if ('keys' in o) {
@@ -444,6 +634,9 @@ function validateOutcome(raw: unknown, fail: (why: string) => never): void {
   if (k === 'errno' && typeof o.errno === 'string' && /^E[A-Z0-9#_]+$/.test(o.errno)) return;
   if ((k === 'value' || k === 'key') && typeof o[k] === 'string' && HEX_RE.test(o[k] as string)) return;
   if (k === 'values' && Array.isArray(o.values) && o.values.every((v) => typeof v === 'string' && HEX_RE.test(v))) return;
+  if ((k === 'ref' || k === 'inner') && typeof o[k] === 'string') return;
+  if (k === 'retval' && Number.isInteger(o.retval)) return;
+  if (k === 'readable' && typeof o.readable === 'boolean') return;
   bad();
 }
 

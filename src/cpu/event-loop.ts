@@ -5,6 +5,7 @@
 // and publishes its progress, so the hot loop itself touches no shared word but the program's own.
 
 import { ktimeGetNs, type CurrentTask } from '../smp/smp.js';
+import { TAIL_CALL, tailCallChain, tailCallCheckEnd, tailCallReset } from '../maps/tail-call.js';
 import type { Handler, ProbeContext } from './program.js';
 
 /** Events between two looks at the stop word (and two progress updates). */
@@ -30,6 +31,8 @@ export class EventContext implements ProbeContext, CurrentTask {
   comm = 'swapper';
   pidBase = 1000;
   pids = 1;
+  /** The probe's programs run on user registers (uprobes, USDT): a perf sample then says PERF_RECORD_MISC_USER. */
+  userMode = false;
   constructor(cpu: number) {
     this.cpu = cpu;
   }
@@ -59,6 +62,7 @@ export function runEvents(ctx: EventContext, handlers: readonly Handler[], event
   ctx.comm = source.comm;
   ctx.pidBase = source.pidBase;
   ctx.pids = source.pids;
+  tailCallReset();
   let done = 0;
   while (done < events) {
     if (Atomics.load(control, CONTROL_STOP) !== 0) break;
@@ -66,6 +70,8 @@ export function runEvents(ctx: EventContext, handlers: readonly Handler[], event
     if (batch !== null) batch(done, end);
     else if (handlers.length === 1) batchOne(ctx, handlers[0]!, done, end);
     else batchMany(ctx, handlers, done, end);
+    // A tail call that succeeded must have ended its handler (checked here, once a batch).
+    tailCallCheckEnd();
     done = end;
     Atomics.store(control, 1 + ctx.cpu, done);
   }
@@ -73,12 +79,13 @@ export function runEvents(ctx: EventContext, handlers: readonly Handler[], event
 }
 
 // The common case, one handler, gets its own loop so the call site stays monomorphic. A handler
-// returns nothing or a number; anything else is looked at aside (a returned promise is a fault).
+// returns nothing or a number; anything else is looked at aside: TAIL_CALL (bpf_tail_call's target
+// runs next, with the same context), or a returned promise (a fault).
 function batchOne(ctx: EventContext, fn: Handler, from: number, to: number): void {
   for (let i = from; i < to; i++) {
     ctx.index = i;
     const r = fn(ctx);
-    if (r !== undefined && typeof r !== 'number') checkReturn(r);
+    if (r !== undefined && typeof r !== 'number') afterReturn(ctx, r);
   }
 }
 
@@ -87,7 +94,7 @@ function batchMany(ctx: EventContext, fns: readonly Handler[], from: number, to:
     ctx.index = i;
     for (let k = 0; k < fns.length; k++) {
       const r = fns[k]!(ctx);
-      if (r !== undefined && typeof r !== 'number') checkReturn(r);
+      if (r !== undefined && typeof r !== 'number') afterReturn(ctx, r);
     }
   }
 }
@@ -97,6 +104,12 @@ function batchMany(ctx: EventContext, fns: readonly Handler[], from: number, to:
  * defineProgram's check) would have work left that never runs in a kernel program: stop the run.
  * Its rejection is caught here, so it cannot end the worker later as an unhandled rejection.
  */
+/** A handler's return that is not a number: a tail call to follow, or a promise to refuse. */
+function afterReturn(ctx: EventContext, r: unknown): void {
+  if (r === TAIL_CALL) tailCallChain(ctx);
+  else checkReturn(r);
+}
+
 function checkReturn(r: unknown): void {
   if (r === null || (typeof r !== 'object' && typeof r !== 'function') || typeof (r as PromiseLike<unknown>).then !== 'function') return;
   (r as PromiseLike<unknown>).then(undefined, () => {});

@@ -4,6 +4,7 @@
 // objects to the same shared memory.
 
 import { BpfMap } from '../maps/syscall.js';
+import type { TailCall } from '../maps/tail-call.js';
 
 /**
  * The context a handler gets for one event (the `ctx` of `handlers: { 'kprobe/x'(ctx) { ... } }`),
@@ -28,9 +29,10 @@ export interface ProbeContext {
 
 /**
  * A handler: a plain function (not async) run once per event on the CPU the event fired on. It
- * returns nothing or a number (a program's return code); it may not return a promise.
+ * returns nothing or a number (a program's return code), or TAIL_CALL as bpf_tail_call gave it
+ * (see maps/tail-call.ts); it may not return a promise.
  */
-export type Handler = (ctx: ProbeContext) => number | void;
+export type Handler = (ctx: ProbeContext) => number | void | TailCall;
 
 /** A program's maps by name. */
 export type ProgramMaps = Record<string, BpfMap<any>>;

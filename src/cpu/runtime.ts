@@ -6,11 +6,14 @@
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { MapHandle } from '../maps/bpf.js';
 import { BpfError } from '../maps/errno.js';
 import { isU32, U32_MAX } from '../maps/limits.js';
 import type { BpfMap } from '../maps/syscall.js';
+import { addIdrPublisher, idrAdd, idrAlloc, idrPublished, idrRemove, type BpfProg, type PublishedObject } from '../maps/idr.js';
+import { progTypeOfSection } from '../maps/uapi.js';
 import { attachTracePipe } from '../maps/helpers.js';
 import { ktimeOriginMs, setSmpProcessorId, smpProcessorId } from '../smp/smp.js';
 import { TracePipe } from '../maps/trace-pipe.js';
@@ -24,7 +27,7 @@ import { siblingModule } from './module-url.js';
 import { programOf, type Program } from './program.js';
 import { tsxForWorkers, typeScriptProblem } from './typescript.js';
 import { verifyProgram, VerifierError } from './verifier.js';
-import type { CpuWorkerData, HandlerFailure, LoadObjectTask, LoadTask, RunReport, RunTask } from './worker.js';
+import type { ChannelTask, CpuWorkerData, HandlerFailure, LoadObjectTask, LoadTask, RunReport, RunTask } from './worker.js';
 import { ObjectError, type BpfObject, type KernelVerdict } from '../object/index.js';
 import { kernelVerdict, objectOf, prepareObject, type ObjectLoadOptions, type ObjectProgramTask, type PreparedObject } from './object.js';
 import { testRunRefusal, testRunUnsupported, type TestRunInput } from './test-run.js';
@@ -149,6 +152,16 @@ export interface LoadedObject {
   unload(): Promise<void>;
 }
 
+/** One handler of a loaded program as the kernel sees a BPF program: what a prog array takes. */
+export interface ProgramRef {
+  /** The program's id: its value in a prog array (update(key, ref) places it). */
+  readonly id: number;
+  /** enum bpf_prog_type, from the probe's SEC() prefix. */
+  readonly type: number;
+  /** The probe, e.g. 'kprobe/sys_clone'. */
+  readonly name: string;
+}
+
 /**
  * A program loaded into every CPU. `P` is the type of the module's default export, given as
  * `rt.load<typeof counter>(url)` with `import type counter from './counter.ts'`: then `maps` has the
@@ -161,6 +174,8 @@ export interface LoadedProgram<P extends Program = Program> {
   /** The program's maps, user-space face, in the coordinator. */
   readonly maps: P['maps'];
   readonly probes: readonly string[];
+  /** Each handler as a BPF program, by probe: place one in a prog array as a bpf_tail_call target. */
+  readonly programs: Readonly<Record<string, ProgramRef>>;
   unload(): Promise<void>;
 }
 
@@ -169,6 +184,9 @@ interface Loaded {
   url: string;
   program: Program;
   handles: Record<string, MapHandle>;
+  progIds: Record<string, number>;
+  /** The handlers as programs in this thread (runOn follows tail calls into them). */
+  progs: BpfProg[];
 }
 
 interface LoadedObj {
@@ -217,6 +235,9 @@ export class Runtime {
   private closing: Promise<void> | null = null;
   /** Set by interrupt(): every run stops at once until resume(). */
   private interrupted = false;
+  /** Each CPU's end of the channel published objects (inner maps, perf events) go through. */
+  private readonly channels: (MessagePort | null)[];
+  private stopPublishing: (() => void) | null = null;
 
   private constructor(cpus: number, options: RuntimeOptions) {
     this.cpus = cpus;
@@ -228,6 +249,7 @@ export class Runtime {
     this.tracePipe = new TracePipe(cpus);
     this.deaths = new Array<string | null>(cpus).fill(null);
     this.lockIds = new Array<number>(cpus).fill(0);
+    this.channels = new Array<MessagePort | null>(cpus).fill(null);
     // From sources the worker needs tsx's hooks registered in its own thread (worker-from-source.mjs).
     const fromSource = import.meta.url.endsWith('.ts');
     this.workerFile = fromSource ? new URL('./worker-from-source.mjs', import.meta.url).href : siblingModule(import.meta.url, 'worker-entry').href;
@@ -295,6 +317,8 @@ export class Runtime {
     }
     try {
       await Promise.all(rt.pools.map(async (p, cpu) => { rt.lockIds[cpu] = await p.run(null, { name: 'ping' }); }));
+      rt.stopPublishing = addIdrPublisher((o) => rt.publish(o));
+      await Promise.all(rt.pools.map((_, cpu) => rt.openChannel(cpu)));
     } catch (e) {
       await rt.close();
       throw new Error(`the CPU workers did not start: ${(e as Error).message}`, { cause: e });
@@ -302,6 +326,26 @@ export class Runtime {
     // The coordinator makes its own program-side calls (runOn) through the same pipe.
     attachTracePipe(rt.tracePipe);
     return rt;
+  }
+
+  // ---- published objects -------------------------------------------------------------------------
+
+  /**
+   * Give a CPU a new channel for published objects, with every object published so far in it
+   * (a CPU opens one the first time a program meets its id: see maps/idr.ts).
+   */
+  private async openChannel(cpu: number): Promise<void> {
+    this.channels[cpu]?.close();
+    const { port1, port2 } = new MessageChannel();
+    port1.unref();
+    this.channels[cpu] = port1;
+    for (const o of idrPublished()) port1.postMessage(o);
+    await this.pools[cpu]!.run({ port: port2 } satisfies ChannelTask, { name: 'attachChannel', transferList: [port2] });
+  }
+
+  /** An inner map or perf event user space placed: every CPU gets its handle (before any can read its id). */
+  private publish(o: PublishedObject): void {
+    for (const port of this.channels) port?.postMessage(o);
   }
 
   // ---- programs ------------------------------------------------------------------------------------
@@ -340,6 +384,14 @@ export class Runtime {
     const created: BpfMap[] = [];
     const handles: Record<string, MapHandle> = {};
     const id = this.nextId++;
+    // Every handler is a BPF program with an id of its own (the same in every thread).
+    const progIds: Record<string, number> = {};
+    const progs: BpfProg[] = [];
+    for (const [probe, fn] of Object.entries(program.handlers)) {
+      const prog: BpfProg = { id: idrAlloc(), type: progTypeOfSection(probe.slice(0, probe.indexOf('/'))) ?? 0, name: probe, run: fn };
+      progIds[probe] = prog.id;
+      progs.push(prog);
+    }
     try {
       for (const [name, map] of Object.entries(program.maps)) {
         if (map.handle !== null) {
@@ -349,9 +401,9 @@ export class Runtime {
         created.push(map);
         handles[name] = map.getHandle();
       }
-      const loaded: Loaded = { id, url, program, handles };
+      const loaded: Loaded = { id, url, program, handles, progIds, progs };
       await this.refreshStale();
-      const settled = await Promise.allSettled(this.pools.map((p) => p.run({ id, url, handles } satisfies LoadTask, { name: 'load' })));
+      const settled = await Promise.allSettled(this.pools.map((p) => p.run({ id, url, handles, progIds } satisfies LoadTask, { name: 'load' })));
       const failed = settled.findIndex((r) => r.status === 'rejected');
       if (failed >= 0) {
         // The CPUs that did load it must forget it, or their next run would fire its handlers.
@@ -369,12 +421,14 @@ export class Runtime {
         throw new ProgramLoadError(`cannot load ${url} on CPU ${failed}: ${reason?.message ?? String(reason)}`, { cause: reason });
       }
       this.programs.set(id, loaded);
+      for (const p of progs) idrAdd(p.id, 'prog', p);
       return {
         id,
         name: progName,
         url,
         maps: program.maps,
         probes: Object.keys(program.handlers),
+        programs: Object.fromEntries(progs.map((p) => [p.name, { id: p.id, type: p.type, name: p.name }])),
         unload: () => this.unload(id),
       };
     } catch (e) {
@@ -446,6 +500,7 @@ export class Runtime {
     if (!loaded) return;
     this.programs.delete(id);
     if (!this.closed) await Promise.all(this.pools.map((p) => p.run(id, { name: 'unload' })));
+    if ('program' in loaded) for (const p of loaded.progs) idrRemove(p.id, p);
     for (const m of Object.values('program' in loaded ? loaded.program.maps : loaded.object.maps)) m.detach();
   }
 
@@ -738,6 +793,8 @@ export class Runtime {
     this.openBarrier();
     if (this.running !== null) await this.running;
     for (const id of [...this.programs.keys()]) await this.unload(id);
+    this.stopPublishing?.();
+    for (const port of this.channels) port?.close();
     await Promise.all(this.pools.map((p) => p.destroy()));
     attachTracePipe(null);
   }
@@ -784,8 +841,9 @@ export class Runtime {
     for (const cpu of cpus) {
       const pool = this.pools[cpu]!;
       this.lockIds[cpu] = await pool.run(null, { name: 'ping' });
+      await this.openChannel(cpu);
       for (const l of this.programs.values()) {
-        if ('program' in l) await pool.run({ id: l.id, url: l.url, handles: l.handles } satisfies LoadTask, { name: 'load' });
+        if ('program' in l) await pool.run({ id: l.id, url: l.url, handles: l.handles, progIds: l.progIds } satisfies LoadTask, { name: 'load' });
         else await pool.run({ id: l.id, object: l.object.task } satisfies LoadObjectTask, { name: 'loadObject' });
       }
     }

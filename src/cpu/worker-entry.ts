@@ -13,4 +13,4 @@ const tsx = (workerData as { typescript?: string | null } | undefined)?.typescri
 if (typeof tsx === 'string') ((await import(tsx)) as { register(): unknown }).register();
 const worker = (await import('./worker.js')) as typeof Worker;
 
-export const { ping, load, loadObject, unload, run } = worker;
+export const { ping, load, loadObject, unload, run, attachChannel } = worker;

@@ -7,4 +7,4 @@ import { register } from 'tsx/esm/api';
 register();
 const worker = await import('./worker.ts');
 
-export const { ping, load, loadObject, unload, run } = worker;
+export const { ping, load, loadObject, unload, run, attachChannel } = worker;

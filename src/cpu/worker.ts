@@ -4,11 +4,17 @@
 // Tasks: load a program (bind its maps to the shared handles) or an eBPF object (instantiate its
 // translated programs over the object's memory), unload it, run a probe's events.
 
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { workerData } from 'piscina';
 import { setCurrentTask, setKtimeOrigin, setSmpProcessorId } from '../smp/smp.js';
 import { attachTracePipe } from '../maps/helpers.js';
 import { TracePipe } from '../maps/trace-pipe.js';
 import type { MapHandle } from '../maps/bpf.js';
+import { idrAdd, idrRemove, setIdrResolver, type BpfProg, type PublishedObject } from '../maps/idr.js';
+import { openMap } from '../maps/syscall.js';
+import { openPerfEventHandle, type PerfEventHandle } from '../maps/perf-event.js';
+import { tailCallReset } from '../maps/tail-call.js';
+import { progTypeOfSection } from '../maps/uapi.js';
 import {
   registerLockOwner, releaseHeldLock, setSpinLockMode, setSpinLockStopWord, setSpinLockTimeout, SpinLockError, type SpinLockMode,
 } from '../sync/spinlock.js';
@@ -33,8 +39,11 @@ export interface CpuWorkerData {
   typescript: string | null;
 }
 
-export interface LoadTask { id: number; url: string; handles: Record<string, MapHandle> }
+/** A program to load: its maps' handles, and the program id of each handler (by probe). */
+export interface LoadTask { id: number; url: string; handles: Record<string, MapHandle>; progIds: Record<string, number> }
 export interface LoadObjectTask { id: number; object: ObjectLoadTask }
+/** The channel published objects (inner maps, perf events) come through. */
+export interface ChannelTask { port: MessagePort }
 export interface RunTask {
   probe: string;
   /** Run this object program alone (by function name) instead of the probe's programs and handlers. */
@@ -100,6 +109,8 @@ interface Probe {
   objects: { cpu: ObjectCpu; prog: CpuProgram }[];
 }
 let probes = new Map<string, Probe>();
+/** Each loaded program's handlers as bpf_prog objects (a prog array's slots name them by id). */
+const progObjects = new Map<number, BpfProg[]>();
 
 function rebuildProbes(): void {
   const next = new Map<string, Probe>();
@@ -142,7 +153,16 @@ export async function load(task: LoadTask): Promise<void> {
     if (!map) throw new Error(`${task.url}: the program has no map '${name}' on CPU ${cpu}`);
     map.attach(handle);
   }
+  const progs: BpfProg[] = [];
+  for (const [probe, id] of Object.entries(task.progIds ?? {})) {
+    const fn = program.handlers[probe];
+    if (!fn) throw new Error(`${task.url}: the program has no handler '${probe}' on CPU ${cpu}`);
+    const prog: BpfProg = { id, type: progTypeOfSection(probe.slice(0, probe.indexOf('/'))) ?? 0, name: probe, run: fn };
+    idrAdd(id, 'prog', prog);
+    progs.push(prog);
+  }
   programs.set(task.id, program);
+  progObjects.set(task.id, progs);
   rebuildProbes();
 }
 
@@ -157,6 +177,8 @@ export function loadObject(task: LoadObjectTask): void {
 
 export function unload(id: number): void {
   programs.delete(id);
+  for (const p of progObjects.get(id) ?? []) idrRemove(p.id, p);
+  progObjects.delete(id);
   rebuildProbes();
 }
 
@@ -179,6 +201,25 @@ function programProbe(name: string): Probe {
   return NO_PROBE;
 }
 
+/** Objects published to this CPU, opened here: held for the life of the worker (kernel: refcounted). */
+const opened: object[] = [];
+let channel: MessagePort | null = null;
+
+/** Open every object waiting in the channel (a program met an id this thread did not know yet). */
+function drainChannel(): void {
+  if (channel === null) return;
+  for (let m = receiveMessageOnPort(channel); m !== undefined; m = receiveMessageOnPort(channel)) {
+    const o = m.message as PublishedObject;
+    opened.push(o.kind === 'map' ? openMap(o.handle as MapHandle) : openPerfEventHandle(o.handle as PerfEventHandle));
+  }
+}
+
+/** The coordinator's channel for published objects (sent once at start, again after a restart). */
+export function attachChannel(task: ChannelTask): void {
+  channel = task.port;
+  setIdrResolver(drainChannel);
+}
+
 export function run(task: RunTask): RunReport {
   const probe = task.program === undefined ? (probes.get(task.probe) ?? NO_PROBE) : programProbe(task.program);
   const { handlers, objects } = probe;
@@ -196,6 +237,8 @@ export function run(task: RunTask): RunReport {
   let failure: HandlerFailure | null = null;
   // A CPU waiting for a lock leaves when the run stops (another CPU failed, Ctrl-C).
   setSpinLockStopWord(control, CONTROL_STOP);
+  const type = task.probe.slice(0, task.probe.indexOf('/'));
+  ctx.userMode = type === 'uprobe' || type === 'uretprobe' || type === 'usdt';
   try {
     events = runEvents(ctx, handlers, task.events, task.source, control, batch);
     // A handler that returned with its lock held: the verifier's "exit inside a locked region".
@@ -207,6 +250,7 @@ export function run(task: RunTask): RunReport {
     events = ctx.index;
     // Whatever the handler held is released, so no other CPU waits for it.
     releaseHeldLock();
+    tailCallReset();
     const failed = objects.find((o) => o.cpu.running === o.prog);
     const fault = failed === undefined ? null : failed.cpu.failureOf(failed.prog, e);
     if (fault !== null) {

@@ -35,6 +35,25 @@ export interface MapSpec {
   value?: StructLayout<any>;
   /** Per-CPU maps: each CPU's slab starts on a multiple of this many bytes (8, 64 or 128; default 128). */
   slabAlign?: number;
+  /**
+   * ARRAY_OF_MAPS and HASH_OF_MAPS: the inner map template (the kernel's inner_map_fd). A created
+   * map, or a spec (checked as a map of its own would be, as libbpf creates one from the BTF).
+   * Every map placed in the outer map must match it (type, sizes, flags; max_entries for arrays
+   * without BPF_F_INNER_MAP).
+   */
+  innerMap?: BpfMapCore | MapSpec;
+}
+
+/** What an outer map keeps of its inner map template (the kernel's inner_map_meta). Plain data. */
+export interface InnerMapMeta {
+  readonly type: number;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  readonly flags: number;
+  readonly lockOffset: number;
+  /** The template is itself a map-in-map (refused: one level only). */
+  readonly isMapInMap: boolean;
 }
 
 /** A checked spec, as the kernel keeps it in struct bpf_map. Plain data: it crosses to workers. */
@@ -49,10 +68,14 @@ export interface MapAttr {
   /** Offset of the bpf_spin_lock in the value, or -1. */
   readonly lockOffset: number;
   readonly slabAlign: number;
+  /** ARRAY_OF_MAPS and HASH_OF_MAPS: the inner map template. */
+  readonly inner?: InnerMapMeta;
 }
 
 /** Everything another thread needs to open the same map: plain data and shared buffers. */
 export interface MapHandle {
+  /** The map's id (bpf_map_info.id): what a map-in-map lookup returns for it (see idr.ts). */
+  readonly id: number;
   readonly attr: MapAttr;
   readonly cpus: number;
   /** Words shared by every thread (syscall.ts: the frozen word). */
@@ -66,6 +89,8 @@ export interface MapHandle {
 
 /** What info() reports, as bpf_map_info does. */
 export interface MapInfo {
+  /** The map's id: the value that places it in an ARRAY_OF_MAPS or HASH_OF_MAPS. */
+  id: number;
   type: number;
   typeName: string;
   name: string;

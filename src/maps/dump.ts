@@ -2,14 +2,15 @@
 // a simulated map reads like one of a kernel map.
 
 import type { BpfMapCore, MapSpec } from './bpf.js';
-import { BpfError } from './errno.js';
+import { BpfError, STRERROR } from './errno.js';
+import { BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_PROG_ARRAY } from './uapi.js';
 
 /** One element as `bpftool -j map dump` prints it: bytes as '0x..' strings. */
 export interface DumpEntry {
   /** The key's bytes. */
   key: string[];
-  /** Non-per-CPU maps. */
-  value?: string[];
+  /** Non-per-CPU maps; { error } when the lookup failed (strerror of its errno), as bpftool prints it. */
+  value?: string[] | { error: string };
   /** Per-CPU maps: one entry per possible CPU, value_size bytes each. */
   values?: { cpu: number; value: string[] }[];
   /**
@@ -29,19 +30,25 @@ export interface DumpableMap extends BpfMapCore {
 
 const hexByte = (b: number): string => '0x' + b.toString(16).padStart(2, '0');
 
-/** Every element in get_next_key order, as `bpftool -j map dump` gives it. Keyless maps dump as []. */
+/**
+ * Every element in get_next_key order, as `bpftool -j map dump` gives it. Keyless maps dump as [].
+ * A lookup that fails is an entry with { error } (a perf event array's slots, a key deleted
+ * meanwhile), except in prog arrays and maps of maps, where bpftool skips it (an empty slot).
+ */
 export function dumpMap(map: DumpableMap): DumpEntry[] {
   if (map.attr.keySize === 0) return [];
   const out: DumpEntry[] = [];
+  const t = map.attr.type;
+  const skipErrors = t === BPF_MAP_TYPE_PROG_ARRAY || t === BPF_MAP_TYPE_ARRAY_OF_MAPS || t === BPF_MAP_TYPE_HASH_OF_MAPS;
   for (const key of map.keys()) {
     let value: Uint8Array | Uint8Array[];
     try {
       // Per-CPU maps: value_size bytes of each CPU's slot, without the rounding padding.
       value = map.ops.percpu ? map.lookupPerCpu(key) : map.lookup(key);
     } catch (e) {
-      // Deleted between get_next_key and lookup (a program runs concurrently): bpftool skips it too.
-      if (e instanceof BpfError && e.errno === 'ENOENT') continue;
-      throw e;
+      if (!(e instanceof BpfError)) throw e;
+      if (!skipErrors) out.push({ key: [...key].map(hexByte), value: { error: STRERROR[e.errno] } });
+      continue;
     }
     const entry: DumpEntry = { key: [...key].map(hexByte) };
     if (Array.isArray(value)) entry.values = value.map((v, cpu) => ({ cpu, value: [...v].map(hexByte) }));
@@ -83,19 +90,30 @@ export function formatDump(entries: readonly DumpEntry[]): string {
   const lines: string[] = [];
   for (const e of entries) {
     const ks = e.key.length;
+    if (e.value !== undefined && !Array.isArray(e.value)) {
+      // print_entry_error_msg(): names on lines of their own when the key or the message is long.
+      const msg = e.value.error === STRERROR.ENOENT ? '<no entry>' : e.value.error;
+      const breakNames = ks > 16 || msg.length > 16;
+      const singleLine = ks + msg.length <= 24 && !breakNames;
+      const sep = breakNames ? '\n' : ' ';
+      lines.push(`key:${sep}${hexBlock(bytes(e.key))}${singleLine ? '  ' : '\n'}value:${sep}${msg}`);
+      continue;
+    }
     if (e.values) {
       lines.push('key:', hexBlock(bytes(e.key)));
       for (const { cpu, value } of e.values) {
         lines.push(`value (CPU ${String(cpu).padStart(2, '0')}):${value.length > 16 ? '\n' : ' '}${hexBlock(bytes(value))}`);
       }
     } else {
-      const vs = e.value!.length;
+      const vs = (e.value as string[]).length;
       const breakNames = ks > 16 || vs > 16;
       const singleLine = ks + vs <= 24 && !breakNames;
       const sep = breakNames ? '\n' : ' ';
-      lines.push(`key:${sep}${hexBlock(bytes(e.key))}${singleLine ? '  ' : '\n'}value:${sep}${hexBlock(bytes(e.value!))}`);
+      lines.push(`key:${sep}${hexBlock(bytes(e.key))}${singleLine ? '  ' : '\n'}value:${sep}${hexBlock(bytes(e.value as string[]))}`);
     }
   }
-  lines.push(`Found ${entries.length} element${entries.length === 1 ? '' : 's'}`);
+  // bpftool counts the elements it could read.
+  const found = entries.filter((e) => e.value === undefined || Array.isArray(e.value)).length;
+  lines.push(`Found ${found} element${found === 1 ? '' : 's'}`);
   return lines.join('\n');
 }

@@ -13,6 +13,7 @@ export const ERRNO = {
   EEXIST: 17,
   EINVAL: 22,
   ENOSPC: 28,
+  ENODEV: 19,
   ERANGE: 34,
   EDEADLK: 35,
   EOPNOTSUPP: 95,
@@ -27,6 +28,7 @@ export type ErrnoName = keyof typeof ERRNO;
 export const EPERM = -ERRNO.EPERM;
 export const ENOENT = -ERRNO.ENOENT;
 export const E2BIG = -ERRNO.E2BIG;
+export const EBADF = -ERRNO.EBADF;
 export const EAGAIN = -ERRNO.EAGAIN;
 export const ENOMEM = -ERRNO.ENOMEM;
 export const EACCES = -ERRNO.EACCES;
@@ -59,6 +61,7 @@ export const STRERROR: Record<ErrnoName, string> = {
   EEXIST: 'File exists',
   EINVAL: 'Invalid argument',
   ENOSPC: 'No space left on device',
+  ENODEV: 'No such device',
   ERANGE: 'Numerical result out of range',
   EDEADLK: 'Resource deadlock avoided',
   EOPNOTSUPP: 'Operation not supported',

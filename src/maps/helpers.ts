@@ -11,7 +11,8 @@ import { current, ktimeGetNs, notOnCpu, smpProcessorId } from '../smp/smp.js';
 import { TracePipe, formatTrace, traceLine } from './trace-pipe.js';
 import * as limits from './limits.js';
 import { heldLockIndex, lockHeldFault } from '../sync/spinlock.js';
-import { BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, mapTypeName } from './uapi.js';
+import { BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, isFdMapType, mapTypeName } from './uapi.js';
+import { fdMapFault } from './fd-array.js';
 
 /** A module-level copy for bpf_get_current_pid_tgid, which handlers call per event (see layout.ts). */
 const TWO_32 = limits.TWO_32;
@@ -68,6 +69,7 @@ export function bpf_map_lookup_elem<V extends ValueView>(map: BpfMap<V>, key: Ke
 
 /** bpf_map_update_elem(map, key, value, flags): 0 or a negative errno. Per-CPU maps: this CPU's slot only. */
 export function bpf_map_update_elem(map: BpfMap, key: Key, value: ValueSource, flags: number): number {
+  if (isFdMapType(map.attr.type)) fdMapFault(map, 'bpf_map_update_elem');
   checkKey(map, 'bpf_map_update_elem', key);
   checkValue(map, 'bpf_map_update_elem', value);
   return map.ops.updateElem(map, key, value, flags, smpProcessorId, false);
@@ -75,6 +77,7 @@ export function bpf_map_update_elem(map: BpfMap, key: Key, value: ValueSource, f
 
 /** bpf_map_delete_elem(map, key): 0 or a negative errno. */
 export function bpf_map_delete_elem(map: BpfMap, key: Key): number {
+  if (isFdMapType(map.attr.type)) fdMapFault(map, 'bpf_map_delete_elem');
   checkKey(map, 'bpf_map_delete_elem', key);
   return map.ops.deleteElem(map, key, smpProcessorId);
 }

@@ -10,6 +10,7 @@ import {
   BPF_F_CLONE, BPF_F_INNER_MAP, BPF_F_MMAPABLE, BPF_F_NO_COMMON_LRU, BPF_F_NO_PREALLOC, BPF_F_NUMA_NODE, BPF_F_PRESERVE_ELEMS, BPF_F_RDONLY,
   BPF_F_RDONLY_PROG, BPF_F_STACK_BUILD_ID, BPF_F_WRONLY, BPF_F_WRONLY_PROG, BPF_F_ZERO_SEED, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH,
   BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_OBJ_NAME_LEN, mapTypeName,
+  BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_PROG_ARRAY,
 } from './uapi.js';
 
 function isArray(attr: MapAttr): boolean {
@@ -45,7 +46,7 @@ const DETAIL: Record<string, (attr: MapAttr, map?: BpfMapCore) => string> = {
 export function hintFor(attr: MapAttr, op: string, code: number, detail?: string, map?: BpfMapCore): string {
   if (detail !== undefined && DETAIL[detail]) return DETAIL[detail]!(attr, map);
   const errno = errnoName(code);
-  const keyless = keylessHint(attr, op, errno);
+  const keyless = keylessHint(attr, op, errno) ?? trieHint(attr, op, errno) ?? fdMapHint(attr, op, errno);
   if (keyless !== undefined) return keyless;
   switch (op) {
     case 'BPF_MAP_CREATE':
@@ -158,6 +159,55 @@ function keylessHint(attr: MapAttr, op: string, errno: ErrnoName): string | unde
       case 'BPF_MAP_GET_NEXT_KEY EOPNOTSUPP': return 'a bloom filter keeps no elements: values cannot be removed or listed';
       case 'BPF_MAP_LOOKUP_AND_DELETE_ELEM ENOTSUPP': return 'a bloom filter cannot pop; test membership with lookup(null, 0, value)';
     }
+  }
+  return undefined;
+}
+
+/** Advice for LPM tries, whose keys carry a prefix length. */
+function trieHint(attr: MapAttr, op: string, errno: ErrnoName): string | undefined {
+  if (attr.type !== BPF_MAP_TYPE_LPM_TRIE) return undefined;
+  const bits = Math.max(0, attr.keySize - 4) * 8;
+  switch (`${op} ${errno}`) {
+    case 'BPF_MAP_CREATE EINVAL': return 'LPM tries need BPF_F_NO_PREALLOC, key_size 5 to 260 (a u32 prefix length and 1 to 256 data bytes), value_size 1 to 4194024, max_entries > 0, and no flags but BPF_F_NO_PREALLOC, BPF_F_NUMA_NODE and the access flags';
+    case 'BPF_MAP_LOOKUP_ELEM ENOENT': return `no prefix in the trie matches this key (a key's prefixlen above ${bits} matches nothing)`;
+    case 'BPF_MAP_UPDATE_ELEM EINVAL':
+    case 'BPF_MAP_DELETE_ELEM EINVAL': return `the key's prefixlen is above ${bits} (8 x its data bytes), or the flags are not BPF_ANY, BPF_NOEXIST or BPF_EXIST`;
+    case 'BPF_MAP_UPDATE_ELEM ENOSPC': return `the trie holds max_entries (${attr.maxEntries}) prefixes: delete one first (replacing a prefix that is there works even when full)`;
+    case 'BPF_MAP_UPDATE_ELEM EEXIST': return 'this exact prefix is in the trie and BPF_NOEXIST was given';
+    case 'BPF_MAP_UPDATE_ELEM ENOENT': return 'this exact prefix is not in the trie and BPF_EXIST was given';
+    case 'BPF_MAP_UPDATE_ELEM ENOMEM': return 'the trie\'s node pool is used up (it is capped at 256 MiB): create the trie with a smaller max_entries or value_size';
+    case 'BPF_MAP_DELETE_ELEM ENOENT': return 'no element has exactly this prefix (delete takes the prefix as it was inserted, not an address it matches)';
+  }
+  return undefined;
+}
+
+/** Advice for the maps whose values are objects: prog arrays, perf event arrays, maps of maps. */
+function fdMapHint(attr: MapAttr, op: string, errno: ErrnoName): string | undefined {
+  const t = attr.type;
+  const kind = t === BPF_MAP_TYPE_PROG_ARRAY ? 'program' : t === BPF_MAP_TYPE_PERF_EVENT_ARRAY ? 'perf event'
+    : t === BPF_MAP_TYPE_ARRAY_OF_MAPS || t === BPF_MAP_TYPE_HASH_OF_MAPS ? 'inner map' : undefined;
+  if (kind === undefined) return undefined;
+  const isHash = t === BPF_MAP_TYPE_HASH_OF_MAPS;
+  switch (`${op} ${errno}`) {
+    case 'BPF_MAP_CREATE EINVAL':
+      if (kind === 'inner map') {
+        return `a ${mapTypeName(t)} map needs key_size ${isHash ? '> 0' : '4'}, value_size 4, max_entries > 0, no BPF_F_RDONLY_PROG/BPF_F_WRONLY_PROG${isHash ? '' : ', BPF_F_MMAPABLE or BPF_F_INNER_MAP'}, and spec.innerMap: a created map (or a map spec) that is not itself a map of maps`;
+      }
+      return `a ${mapTypeName(t)} map needs key_size 4, value_size 4 (a ${kind} id), max_entries > 0, and no BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG, BPF_F_MMAPABLE or BPF_F_INNER_MAP${t === BPF_MAP_TYPE_PERF_EVENT_ARRAY ? '' : ' (BPF_F_PRESERVE_ELEMS is for perf event arrays)'}`;
+    case 'BPF_MAP_CREATE EBADF': return 'the inner map template is not a map that exists';
+    case 'BPF_MAP_CREATE ENOTSUPP': return 'this map type cannot be an inner map (prog arrays cannot)';
+    case 'BPF_MAP_LOOKUP_ELEM ENOTSUPP': return 'a perf event array has no values to read back: programs write to it with bpf_perf_event_output(), user space reads the per-CPU perf buffers (perfBuffer(map))';
+    case 'BPF_MAP_LOOKUP_ELEM ENOENT': return isHash ? 'no inner map has this key' : `the slot is empty or the index is not below max_entries (${attr.maxEntries})`;
+    case 'BPF_MAP_UPDATE_ELEM EBADF': return `the value is no ${kind} id (no such object): pass the ${kind} itself, or its id as 4 bytes`;
+    case 'BPF_MAP_UPDATE_ELEM EINVAL':
+      if (kind === 'program') return 'the flags must be BPF_ANY, and the value a program id of the same program type as the programs already in (or using) this array';
+      if (kind === 'inner map') return `the value must be the id of a map that matches the inner map template (type, key and value size, flags${isHash ? '' : ', and max_entries unless the template has BPF_F_INNER_MAP'})${isHash ? '' : ', and the flags BPF_ANY'}`;
+      return 'the flags must be BPF_ANY';
+    case 'BPF_MAP_UPDATE_ELEM E2BIG': return isHash ? `the map is full (max_entries ${attr.maxEntries})` : `the index is not below max_entries (${attr.maxEntries})`;
+    case 'BPF_MAP_UPDATE_ELEM EOPNOTSUPP': return 'this perf event cannot be read from a program (an inherited event)';
+    case 'BPF_MAP_DELETE_ELEM ENOENT': return isHash ? 'no inner map has this key' : 'the slot is already empty';
+    case 'BPF_MAP_DELETE_ELEM E2BIG': return `the index is not below max_entries (${attr.maxEntries})`;
+    case 'BPF_MAP_LOOKUP_AND_DELETE_ELEM ENOTSUPP': return `${mapTypeName(t)} maps have no lookup-and-delete; look up, then delete`;
   }
   return undefined;
 }

@@ -5,7 +5,8 @@
 import { availableParallelism } from 'node:os';
 import { BpfError, EFAULT, EINVAL, ENOMEM, ENOTSUPP, EOPNOTSUPP, EPERM, EBUSY, EACCES } from './errno.js';
 import { SharedMemory, ValueView, type FieldType, type StructLayout, type StructView, type ViewClass } from './layout.js';
-import { mapValueSize, type BpfMapCore, type BpfMapOps, type CreateOptions, type MapAlloc, type MapAttr, type MapHandle, type MapInfo, type MapSpec } from './bpf.js';
+import { mapValueSize, type BpfMapCore, type BpfMapOps, type CreateOptions, type InnerMapMeta, type MapAlloc, type MapAttr, type MapHandle, type MapInfo, type MapSpec } from './bpf.js';
+import { idrAdd, idrAlloc } from './idr.js';
 import { ownRegion, regionBytes, type MapRegion } from './memory.js';
 import { mapOpsFor } from './bpf-types.js';
 import { hintFor } from './hints.js';
@@ -15,7 +16,7 @@ import { deleteBatch, lookupBatch, updateBatch, type BatchOptions, type BatchRes
 import { isU32, roundUp8, TWO_32, U32_MAX } from './limits.js';
 import {
   BPF_F_LOCK, BPF_F_RDONLY, BPF_F_WRONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG, BPF_MAP_TYPE_BLOOM_FILTER,
-  BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, BPF_OBJ_NAME_LEN, MAP_TYPE_NAMES, mapTypeName, BPF_ANY,
+  BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, BPF_OBJ_NAME_LEN, MAP_TYPE_NAMES, mapTypeName, BPF_ANY, isFdMapType, isMapInMapType,
 } from './uapi.js';
 
 // Header words (Int32Array over handle.header):
@@ -99,6 +100,11 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
     return this.attr.name || '(unnamed)';
   }
 
+  /** The map's id (0 before it is created): what places it in a map of maps. */
+  get id(): number {
+    return this.handle?.id ?? 0;
+  }
+
   // ---- life cycle -------------------------------------------------------------------------------
 
   /** BPF_MAP_CREATE: check the spec in the kernel's order and allocate shared memory. */
@@ -121,6 +127,7 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
       throw new BpfError(attr.name || '(unnamed)', OP_CREATE, ENOMEM, hintFor(attr, OP_CREATE, ENOMEM));
     }
     const handle: MapHandle = {
+      id: idrAlloc(),
       attr: alloc.maxEntries === undefined ? attr : { ...attr, maxEntries: alloc.maxEntries },
       cpus,
       header,
@@ -153,6 +160,8 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
     this.mems = handle.regions.map((r) => new SharedMemory(r.buffer, r.byteOffset, r.byteLength));
     this.ops = ops;
     ops.open(this);
+    // Findable by id in this thread: a map-in-map lookup returns it, an outer map update places it.
+    idrAdd(handle.id, 'map', this);
     if (this.cpuBound) this.bindCpu(smpProcessorId);
     else {
       this.cpuBound = true;
@@ -233,15 +242,22 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
     return out;
   }
 
-  /** BPF_MAP_UPDATE_ELEM with BPF_ANY, BPF_NOEXIST or BPF_EXIST (and BPF_F_LOCK). */
-  update(key: Uint8Array | number | null, value: Uint8Array, flags: number = BPF_ANY): void {
+  /**
+   * BPF_MAP_UPDATE_ELEM with BPF_ANY, BPF_NOEXIST or BPF_EXIST (and BPF_F_LOCK). A prog array,
+   * perf event array or map-in-map takes an object where the kernel takes its fd: its id as 4
+   * bytes, or the object itself (a map, a perf event, a loaded program's entry: anything with an id).
+   */
+  update(key: Uint8Array | number | null, value: Uint8Array | { readonly id: number }, flags: number = BPF_ANY): void {
     this.checkCreated(OP_UPDATE);
+    if (!(value instanceof Uint8Array) && isFdMapType(this.attr.type) && value !== null && typeof value === 'object' && isU32(value.id)) {
+      value = u32Bytes(value.id);
+    }
     if (!isU32(flags)) this.fail(OP_UPDATE, EINVAL, 'flags');
     if (!this.writable()) this.fail(OP_UPDATE, EPERM);
     if ((flags & BPF_F_LOCK) && this.attr.lockOffset < 0) this.fail(OP_UPDATE, EINVAL, 'lock');
     const k = this.userKey(OP_UPDATE, key);
-    this.checkValue(OP_UPDATE, value);
-    const r = this.ops.updateElem(this, k ?? 0, value, flags, this.userCpu, true);
+    this.checkValue(OP_UPDATE, value as Uint8Array);
+    const r = this.ops.updateElem(this, k ?? 0, value as Uint8Array, flags, this.userCpu, true);
     if (r < 0) this.fail(OP_UPDATE, r);
   }
 
@@ -352,6 +368,7 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
     this.checkCreated('BPF_OBJ_GET_INFO_BY_FD');
     const a = this.attr;
     return {
+      id: this.handle!.id,
       type: a.type,
       typeName: mapTypeName(a.type) ?? String(a.type),
       name: a.name,
@@ -498,6 +515,10 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
   }
 }
 
+function u32Bytes(x: number): Uint8Array {
+  return new Uint8Array([x & 0xff, (x >>> 8) & 0xff, (x >>> 16) & 0xff, x >>> 24]);
+}
+
 type SumKind = 'u8' | 'u16' | 'u32' | 'u64' | 's8' | 's16' | 's32' | 's64';
 
 /** Where sum() reads in each CPU's value: the named field, or the whole value as an unsigned integer of up to 8 bytes. */
@@ -586,6 +607,8 @@ function checkSpec(spec: MapSpec): MapAttr {
   };
   const slabAlign = spec.slabAlign ?? 128;
   if (![8, 64, 128, 256].includes(slabAlign)) bad('slabAlign', `must be 8, 64, 128 or 256, got ${asGiven(spec.slabAlign)}`);
+  // The kernel reads inner_map_fd only for the map-in-map types.
+  const inner = isMapInMapType(type!) ? innerMapMeta(spec.innerMap, name) : undefined;
   return {
     type: type!,
     keySize: u32('keySize', spec.keySize),
@@ -596,6 +619,37 @@ function checkSpec(spec: MapSpec): MapAttr {
     mapExtra: u32('mapExtra', spec.mapExtra, 0),
     lockOffset: spec.value?.lockOffset ?? -1,
     slabAlign,
+    ...(inner === undefined ? {} : { inner }),
+  };
+}
+
+/**
+ * bpf_map_meta_alloc()'s copy of the inner map template: what every inner map must match. A
+ * created map gives its attributes; a spec (or a declared map) is checked as createMap would check
+ * it, as libbpf creates the template from the BTF before it creates the outer map. undefined when
+ * there is no template (the outer map's creation then fails, as with an inner_map_fd that is no map).
+ */
+function innerMapMeta(template: MapSpec['innerMap'], outer: string): InnerMapMeta | undefined {
+  if (template === undefined || template === null) return undefined;
+  let attr: MapAttr;
+  if (template instanceof BpfMap) {
+    attr = template.handle !== null ? template.handle.attr : planMap(template.spec, { cpus: 1 }).attr;
+  } else if (typeof template === 'object' && 'ops' in template && 'attr' in template) {
+    attr = (template as BpfMapCore).getHandle().attr;
+  } else if (typeof template === 'object') {
+    attr = planMap(template as MapSpec, { cpus: 1 }).attr;
+  } else {
+    throw new BpfError(outer || '(unnamed)', OP_CREATE, EINVAL, 'spec.innerMap must be a map or a map spec (the inner map template)');
+  }
+  return {
+    type: attr.type,
+    keySize: attr.keySize,
+    valueSize: attr.valueSize,
+    maxEntries: attr.maxEntries,
+    // The kernel keeps map_flags without BPF_F_RDONLY/BPF_F_WRONLY, which belong to an fd.
+    flags: attr.flags & ~(BPF_F_RDONLY | BPF_F_WRONLY),
+    lockOffset: attr.lockOffset,
+    isMapInMap: isMapInMapType(attr.type),
   };
 }
 

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatScenario } from '../../src/conformance/runner.js';
 import { lruAndBatchScenarios } from './generate-lru-batch.js';
+import { issue16Scenarios } from './generate-issue16.js';
 
 type Json = Record<string, unknown>;
 const DIR = dirname(fileURLToPath(import.meta.url));
@@ -628,3 +629,4 @@ write('ringbuf', 'RINGBUF from user space: sizes (a power-of-two number of pages
 write('bloom-create', 'BLOOM_FILTER creation: key and value sizes, max_entries, map_extra (hash functions), every flag bit', bloomCreate());
 write('bloom-ops', 'BLOOM_FILTER from user space with a zero seed: push (update), membership tests (lookup with the value as input) including the exact false positives, flags, unsupported ops, freeze', bloomOps());
 for (const [name, description, steps] of lruAndBatchScenarios()) write(name, description, steps);
+for (const [name, description, steps] of issue16Scenarios()) write(name, description, steps);

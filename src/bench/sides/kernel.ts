@@ -5,7 +5,7 @@
 
 import type { CounterCell, MapCell, UserCell } from '../cells.js';
 import { buildKernelReference, KERNEL_PROGRAMS, KernelLoader, type KernelRun } from '../kernel.js';
-import { KEYS } from '../programs/map-ops.js';
+import { KEYS, NO_KERNEL_PROGRAM, NO_KERNEL_PROGRAM_WHY } from '../programs/map-ops.js';
 import { MAX_PER_CPU, warmAndSize, type Measured, type PrepareOptions, type Subject } from '../subjects.js';
 import { rowFor, type RowPlan, type SideEnv, type SideProvider } from './side.js';
 import { availableParallelism } from 'node:os';
@@ -158,6 +158,7 @@ function counterMake(c: CounterCell, env: SideEnv): () => Promise<Subject | stri
 
 function mapMake(c: MapCell, env: SideEnv): () => Promise<Subject | string> {
   return async () => {
+    if (NO_KERNEL_PROGRAM.has(c.map)) return NO_KERNEL_PROGRAM_WHY;
     const cpus = cpusFor(env, c.cpus);
     if (typeof cpus === 'string') return cpus;
     const l = await loaderOf(env);

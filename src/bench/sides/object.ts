@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os';
 import type { CounterCell, MapCell } from '../cells.js';
 import { buildKernelReference, KERNEL_PROGRAMS, type KernelBuild } from '../kernel.js';
-import { KEYS } from '../programs/map-ops.js';
+import { KEYS, NO_KERNEL_PROGRAM, NO_KERNEL_PROGRAM_WHY } from '../programs/map-ops.js';
 import { RuntimeSubject, type LoadedMaps, type Subject } from '../subjects.js';
 import { readCounter } from '../../workloads/race/index.js';
 import { ringBuffer } from '../../maps/ringbuf.js';
@@ -50,6 +50,7 @@ function counterMake(c: CounterCell, env: SideEnv): () => Promise<Subject | stri
 
 function mapMake(c: MapCell, env: SideEnv): () => Promise<Subject | string> {
   return async () => {
+    if (NO_KERNEL_PROGRAM.has(c.map)) return NO_KERNEL_PROGRAM_WHY;
     const build = await objectsOf(env);
     if (typeof build === 'string') return build;
     const hashLike = c.map === 'hash' || c.map === 'percpu_hash' || c.map === 'lru_hash' || c.map === 'lru_percpu_hash';

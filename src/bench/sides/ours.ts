@@ -10,7 +10,9 @@ import { createMap, type BpfMap } from '../../maps/syscall.js';
 import { MAP_TYPE_NAMES } from '../../maps/uapi.js';
 import { readCounter } from '../../workloads/race/index.js';
 import type { CounterCell, MapCell, UserCell } from '../cells.js';
-import { KEYS } from '../programs/map-ops.js';
+import { INNER_MAPS, KEYS, routeKey } from '../programs/map-ops.js';
+import { perfBuffer } from '../../maps/perf-buffer.js';
+import type { LoadedProgram } from '../../cpu/runtime.js';
 import { RuntimeSubject, SyncSubject, type LoadedMaps, type Subject } from '../subjects.js';
 import { rowFor, type RowPlan, type SideProvider } from './side.js';
 import { siblingModule } from '../../cpu/module-url.js';
@@ -60,6 +62,45 @@ function mapSubject(c: MapCell): Subject | string {
       for (let k = 0; k < KEYS; k++) m.update(k, value);
     }
   };
+  if (c.map === 'lpm_trie') {
+    // KEYS /24 routes; lookups find each /32 address's route, updates replace a route.
+    const fill = (prog: LoadedMaps) => {
+      const value = new Uint8Array(prog.maps.m!.attr.valueSize);
+      for (let k = 0; k < KEYS; k++) prog.maps.m!.update(routeKey(k, 24), value);
+    };
+    return new RuntimeSubject({ module, probe, cpus: c.cpus, setup: fill });
+  }
+  if (c.map === 'prog_array') {
+    return new RuntimeSubject({ module, probe, cpus: c.cpus, setup: (prog) => prog.maps.m!.update(0, (prog as LoadedProgram).programs['kprobe/target']!) });
+  }
+  if (c.map === 'array_of_maps' || c.map === 'hash_of_maps') {
+    const place = (prog: LoadedMaps) => {
+      for (let i = 0; i < INNER_MAPS; i++) prog.maps.m!.update(i, createMap({ type: 'array', keySize: 4, valueSize: 8, maxEntries: KEYS, name: `inner${i}` }, { cpus: c.cpus }));
+    };
+    return new RuntimeSubject({ module, probe, cpus: c.cpus, setup: place });
+  }
+  if (c.map === 'perf_event_array') {
+    // The coordinator reads every CPU's ring while the CPUs write; samples it never got are lost.
+    let consumed = 0;
+    const count = () => { consumed++; };
+    return new RuntimeSubject({
+      module, probe, cpus: c.cpus,
+      during: (prog) => {
+        // 1 MiB of rings in all, as the ring buffer row's one ring.
+        const pb = perfBuffer(prog.maps.m!, { pageCount: Math.max(1, 2 ** Math.floor(Math.log2(256 / c.cpus))) });
+        consumed = 0;
+        let end!: () => void;
+        const ended = new Promise<void>((resolve) => { end = resolve; });
+        const loop = pb.consumeUntil(ended, count, undefined, 20);
+        return async () => {
+          end();
+          await loop;
+          pb.close();
+        };
+      },
+      after: (_prog, events) => events - consumed,
+    });
+  }
   if (c.map !== 'ringbuf') return new RuntimeSubject({ module, probe, cpus: c.cpus, setup });
   // The coordinator consumes while the CPUs produce (as libbpf's ring_buffer__poll loop does);
   // records it never got (dropped for want of room) are counted as lost.

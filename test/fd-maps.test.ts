@@ -7,6 +7,10 @@ import { MapMemory } from '../src/maps/memory.js';
 import { openPerfEvent } from '../src/maps/perf-event.js';
 import { BPF_F_INNER_MAP, BPF_F_RDONLY, BPF_F_ZERO_SEED, BPF_PROG_TYPE_KPROBE, BPF_PROG_TYPE_RAW_TRACEPOINT } from '../src/maps/uapi.js';
 import { errnoOf, le32 } from './helpers.js';
+import { setSmpProcessorId } from '../src/smp/smp.js';
+
+// Program helpers run on a CPU: this thread plays CPU 0.
+setSmpProcessorId(0);
 
 // Maps whose values are objects: the kernel takes an fd where we take the object's id.
 

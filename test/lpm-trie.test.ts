@@ -4,6 +4,10 @@ import { bpf_map_delete_elem, bpf_map_lookup_elem, bpf_map_update_elem } from '.
 import { lpmStats, LPM_VAL_SIZE_MAX, QUARANTINE } from '../src/maps/lpm-trie.js';
 import { MapMemory } from '../src/maps/memory.js';
 import { errnoOf, le32 } from './helpers.js';
+import { setSmpProcessorId } from '../src/smp/smp.js';
+
+// Program helpers run on a CPU: this thread plays CPU 0.
+setSmpProcessorId(0);
 
 // BPF_MAP_TYPE_LPM_TRIE: keys are { u32 prefixlen; u8 data[] }, data big-endian.
 

@@ -7,6 +7,9 @@ import { struct, u32 } from '../src/maps/layout.js';
 import { setSmpProcessorId } from '../src/smp/smp.js';
 import { BPF_F_CURRENT_CPU } from '../src/maps/uapi.js';
 
+// Program helpers run on a CPU: this thread plays CPU 0.
+setSmpProcessorId(0);
+
 // bpf_perf_event_output into per-CPU perf rings, and libbpf's perf_buffer reading them.
 
 const perfArray = (maxEntries = 2): BpfMap => createMap({ type: 'perf_event_array', keySize: 4, valueSize: 4, maxEntries, name: 'events' }, { cpus: 2 });

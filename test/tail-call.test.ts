@@ -6,6 +6,10 @@ import { bpf_spin_lock, bpf_spin_unlock } from '../src/sync/spinlock.js';
 import { bpf_map_lookup_elem } from '../src/maps/helpers.js';
 import { struct } from '../src/maps/layout.js';
 import { MAX_TAIL_CALL_CNT } from '../src/maps/uapi.js';
+import { setSmpProcessorId } from '../src/smp/smp.js';
+
+// Program helpers run on a CPU: this thread plays CPU 0.
+setSmpProcessorId(0);
 
 // bpf_tail_call: a successful call returns TAIL_CALL, the handler returns it, the runner follows.
 

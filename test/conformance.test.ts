@@ -223,7 +223,7 @@ describe('a malformed scenario gets an error naming the file, the step and the f
     let err = '';
     expect(await conformanceCommand(['array-acess'], () => {}, (t) => { err += t; })).toBe(2);
     expect(err.trim().split('\n')).toHaveLength(1);
-    expect(err).toMatch(/^percpu-maps conformance: no scenario 'array-acess'; the scenarios are array-access, array-batch, .*, stack-ops \(or give the path of a \.json file\)$/m);
+    expect(err).toMatch(/^percpu-maps conformance: no scenario 'array-acess'; the scenarios are array-access, array-batch, .*, tail-call \(or give the path of a \.json file\)$/m);
   });
 
   it('--json prints the summary as JSON', async () => {

@@ -34,9 +34,27 @@ interface ArrayPriv {
 }
 
 /** An index from a program key (u32, as the kernel reads it) or from 4 user bytes. */
-function indexOf(key: Key): number {
+/** An array key's index: a u32, little-endian. */
+export function indexOf(key: Key): number {
   if (typeof key === 'number') return key >>> 0;
   return (key[0]! | (key[1]! << 8) | (key[2]! << 16) | (key[3]! << 24)) >>> 0;
+}
+
+/**
+ * array_map_get_next_key(): indexes in order, full or empty; a missing or out-of-range key starts at
+ * 0. The fd arrays (prog, perf event, array of maps) walk the same way, as in the kernel.
+ */
+export function arrayGetNextKey(maxEntries: number, key: Key | null, next: Uint8Array): number {
+  const index = key === null ? maxEntries : indexOf(key);
+  let nextIndex: number;
+  if (index >= maxEntries) nextIndex = 0;
+  else if (index === maxEntries - 1) return ENOENT;
+  else nextIndex = index + 1;
+  next[0] = nextIndex & 0xff;
+  next[1] = (nextIndex >>> 8) & 0xff;
+  next[2] = (nextIndex >>> 16) & 0xff;
+  next[3] = nextIndex >>> 24;
+  return 0;
 }
 
 function slotOffset(p: ArrayPriv, index: number, cpu: number): number {
@@ -171,17 +189,7 @@ function makeOps(name: string, percpu: boolean): BpfMapOps {
     },
 
     getNextKey(map, key, next) {
-      const p = map.priv as ArrayPriv;
-      const index = key === null ? p.maxEntries : indexOf(key);
-      let nextIndex: number;
-      if (index >= p.maxEntries) nextIndex = 0;
-      else if (index === p.maxEntries - 1) return ENOENT;
-      else nextIndex = index + 1;
-      next[0] = nextIndex & 0xff;
-      next[1] = (nextIndex >>> 8) & 0xff;
-      next[2] = (nextIndex >>> 16) & 0xff;
-      next[3] = nextIndex >>> 24;
-      return 0;
+      return arrayGetNextKey((map.priv as ArrayPriv).maxEntries, key, next);
     },
   };
 }

@@ -16,6 +16,7 @@
 //   16 + i    max_entries   slot i: the object's id, 0 when empty             user space (Atomics.exchange)
 // A translated program reads slot i at the region's offset + FD_ARRAY_SLOTS + 4 x i (a u32 id).
 
+import { arrayGetNextKey, indexOf } from './arraymap.js';
 import { BpfError, E2BIG, EBADF, EINVAL, ENOENT, ENOMEM, ENOTSUPP } from './errno.js';
 import { idrFind, idrPublish, type BpfProg } from './idr.js';
 import { innerMapOf, innerMetaCheck, mapById } from './map-in-map.js';
@@ -41,11 +42,6 @@ interface FdArrayPriv {
   readonly cached: (object | null)[];
   /** Objects placed from this thread, by slot: the references the kernel's array holds. */
   readonly held: Map<number, object>;
-}
-
-function indexOf(key: Key): number {
-  if (typeof key === 'number') return key >>> 0;
-  return (key[0]! | (key[1]! << 8) | (key[2]! << 16) | (key[3]! << 24)) >>> 0;
 }
 
 function slotId(p: FdArrayPriv, index: number): number {
@@ -215,18 +211,7 @@ function makeOps(name: string, type: number): BpfMapOps {
     },
 
     getNextKey(map, key, next) {
-      // array_map_get_next_key(): indexes, full or empty.
-      const p = map.priv as FdArrayPriv;
-      const index = key === null ? p.maxEntries : indexOf(key);
-      let nextIndex: number;
-      if (index >= p.maxEntries) nextIndex = 0;
-      else if (index === p.maxEntries - 1) return ENOENT;
-      else nextIndex = index + 1;
-      next[0] = nextIndex & 0xff;
-      next[1] = (nextIndex >>> 8) & 0xff;
-      next[2] = (nextIndex >>> 16) & 0xff;
-      next[3] = nextIndex >>> 24;
-      return 0;
+      return arrayGetNextKey((map.priv as FdArrayPriv).maxEntries, key, next);
     },
   };
 }

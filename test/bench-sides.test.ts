@@ -1,6 +1,7 @@
 // The benchmark's reference sides on their own (no timing is asserted): the C threads count
 // exactly where their strategy is exact, every side says why when its tools are missing, and the
-// kernel's loader answers the map-operation and bpf(2) commands the map and user rows use.
+// kernel's loader answers the map-operation and bpf(2) commands the map and user rows use, with
+// the setup the LPM trie, prog array, perf event array and maps of maps rows need.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildKernelReference, KernelLoader } from '../src/bench/kernel.js';
@@ -56,7 +57,7 @@ describe('the kernel side', () => {
     const loader = live as KernelLoader;
     afterAll(async () => { await loader.close(); });
 
-    it('loads the counters and the map operations', () => {
+    it('loads the counters, the map operations and the maps of maps\' operations', () => {
       expect(loader.possibleCpus).toBeGreaterThan(0);
     });
 
@@ -71,6 +72,45 @@ describe('the kernel side', () => {
       // 1,000 records of 16 bytes fit the 1 MiB ring: none is dropped, so all are consumed.
       const r = await loader.run('ringbuf_output', 'ringbuf', [0], 1000);
       expect(r.count).toBe(1000);
+    });
+
+    // The map rows of issue 16: what the loader sets up before them, proven by what each program returns.
+    it('fills the LPM trie with routes: every lookup finds its address\'s route (returns 1), an update replaces one (0)', async () => {
+      expect((await loader.run('lpm_trie_lookup', '-', [0], 1000)).retvals).toEqual([0]);
+      await loader.fill('lpm_trie', 1024);
+      expect((await loader.run('lpm_trie_lookup', '-', [0], 1000)).retvals).toEqual([1]);
+      expect((await loader.run('lpm_trie_update', '-', [0], 1000)).retvals).toEqual([0]);
+    });
+
+    it('places prog_array_target in the prog array: the tail call falls through (1) before, reaches it (0) after', async () => {
+      expect((await loader.run('prog_array_tailcall', '-', [0], 100)).retvals).toEqual([1]);
+      await loader.place('prog_array', 0, 'prog_array_target');
+      const r = await loader.run('prog_array_tailcall', '-', [0], 1000);
+      expect(r.retvals).toEqual([0]);
+      expect(r.count).toBeNull();
+    });
+
+    it('places the inner maps: an outer lookup finds nothing (2) before, the inner key (1) after', async () => {
+      for (const outer of ['array_of_maps', 'hash_of_maps']) {
+        expect((await loader.run(`${outer}_lookup`, '-', [0], 100)).retvals, outer).toEqual([2]);
+        await loader.place(outer, 0, 'inner0');
+        await loader.place(outer, 1, 'inner1');
+        expect((await loader.run(`${outer}_lookup`, '-', [0], 1000)).retvals, outer).toEqual([1]);
+      }
+    });
+
+    it('opens a BPF output event and ring per CPU for a perf run and drains them: every sample is consumed', async () => {
+      // 1,000 samples of 24 bytes fit the ring: none is lost, so all are consumed, and each output succeeded (0).
+      const r = await loader.run('perf_event_array_output', 'perf_event_array', [0], 1000);
+      expect([r.count, r.retvals]).toEqual([1000, [0]]);
+      // The rings are freed after the run, which empties the slots: an output now finds no event (ENOENT).
+      expect((await loader.run('perf_event_array_output', '-', [0], 10)).retvals).toEqual([2]);
+    });
+
+    it('names the map, the name and the errno when a placement fails', async () => {
+      await expect(loader.place('array', 0, 'inner0')).rejects.toThrow(/placing inner0 at key 0 of array: errno 22: 'array' is neither a prog array nor a map of maps/);
+      await expect(loader.place('prog_array', 0, 'no_such_program')).rejects.toThrow(/errno 2: no program 'no_such_program' in the objects to place in 'prog_array'/);
+      await expect(loader.place('array_of_maps', 0, 'hash')).rejects.toThrow(/placing hash at key 0 of array_of_maps: errno 22: placing 'hash' at key 0 of 'array_of_maps'/);
     });
 
     it('times bpf(2) calls: a batch lookup and a dump see every entry', async () => {

@@ -1,5 +1,6 @@
 // The kernel reference: the race lab's counters and every map operation of the `map` rows as real
-// eBPF programs (kernel/counters.bpf.c, kernel/map-ops.bpf.c beside this file), built with clang
+// eBPF programs (kernel/counters.bpf.c, kernel/map-ops.bpf.c, and the maps of maps' rows in
+// kernel/map-ops-of-maps.bpf.c, beside this file), built with clang
 // for the BPF target and run by our libbpf loader (kernel/loader.c) through BPF_PROG_TEST_RUN on
 // several CPUs at once; the loader also times user-space calls through bpf(2). All are built at
 // bench time into .native/bench-kernel/ (gitignored), keyed by a hash of their sources. Anything
@@ -14,8 +15,9 @@ import { exec, firstError, LineProcess, nativeDir } from './native.js';
 /** The C sources of the kernel reference, beside this module (src/bench/kernel/, also from dist). */
 export const KERNEL_SOURCES = sourceFile(import.meta.url, './kernel/');
 
-/** The eBPF objects the loader loads: the race lab's counters and the map operations. */
-const OBJECTS = ['counters', 'map-ops'] as const;
+/** The eBPF objects the loader loads: the race lab's counters, the map operations, the maps of maps' operations. */
+export const KERNEL_OBJECTS = ['counters', 'map-ops', 'map-ops-of-maps'] as const;
+export type KernelObject = (typeof KERNEL_OBJECTS)[number];
 
 /** The counter programs and the map each one counts in. */
 export const KERNEL_PROGRAMS = {
@@ -48,7 +50,7 @@ export interface KernelBuild {
 /** Build the BPF objects and the loader unless these exact sources were built before. Throws one-line reasons. */
 export async function buildKernelReference(hook: KernelHook = 'tc'): Promise<KernelBuild> {
   if (process.platform !== 'linux') throw new Error(`not measured: eBPF needs Linux (this is ${process.platform})`);
-  const sources = OBJECTS.map((o) => join(KERNEL_SOURCES, `${o}.bpf.c`));
+  const sources = KERNEL_OBJECTS.map((o) => join(KERNEL_SOURCES, `${o}.bpf.c`));
   const loaderSrc = join(KERNEL_SOURCES, 'loader.c');
   if (![...sources, loaderSrc].every((f) => existsSync(f))) throw new Error(`not measured: the kernel programs' sources are not in this install (${KERNEL_SOURCES}); run from a clone of the repository`);
   const clang = process.env.CLANG || 'clang';
@@ -59,7 +61,7 @@ export async function buildKernelReference(hook: KernelHook = 'tc'): Promise<Ker
   const objects: string[] = [];
   for (const [i, src] of sources.entries()) {
     const hash = createHash('sha256').update(readFileSync(src)).digest('hex').slice(0, 12);
-    const object = join(dir, `${OBJECTS[i]}-${hook}-${hash}.bpf.o`);
+    const object = join(dir, `${KERNEL_OBJECTS[i]}-${hook}-${hash}.bpf.o`);
     if (!existsSync(object)) {
       const tmp = `${object}.${process.pid}.tmp`;
       const r = await exec(clang, ['-O2', '-g', '-target', 'bpf', ...(hook === 'xdp' ? ['-DBENCH_XDP'] : []), ...(await multiarchInclude()), '-c', src, '-o', tmp]);
@@ -89,12 +91,19 @@ export async function buildKernelReference(hook: KernelHook = 'tc'): Promise<Ker
   return { hook, objects, loader, tools: `${hook} programs, clang ${clangVersion}, libbpf ${libbpf.code === 0 ? libbpf.stdout.trim() : '?'}` };
 }
 
+/** The built object of one source (build.objects follows KERNEL_OBJECTS' order). */
+export function kernelObject(build: KernelBuild, name: KernelObject): string {
+  return build.objects[KERNEL_OBJECTS.indexOf(name)]!;
+}
+
 export interface KernelRun {
   wallNs: number;
   /** The counter after the run, or the ring buffer's records consumed; null when the program counts nothing. */
   count: number | null;
   /** The kernel's own mean ns per program run, per CPU (it leaves out time the thread was scheduled away). */
   nsPerRun: number[];
+  /** What the program returned on each CPU's last run (BPF_PROG_TEST_RUN's retval, as a signed int). */
+  retvals: number[];
 }
 
 /** The user-space calls the loader times through bpf(2) (see loader.c). */
@@ -137,13 +146,20 @@ export class KernelLoader {
     const line = await this.proc.ask(`run ${program} ${map} ${cpus.join(',')} ${repeat}`);
     const parts = line.split(' ');
     if (parts[0] !== 'ok') throw new Error(`kernel reference: ${program} on CPUs ${cpus.join(',')}: ${line.replace(/^err (\d+) /, 'errno $1: ')}`);
-    return { wallNs: Number(parts[1]), count: parts[2] === '-' ? null : Number(parts[2]), nsPerRun: parts.slice(3).map(Number) };
+    const perCpu = parts.slice(3).map((p) => p.split('/').map(Number));
+    return { wallNs: Number(parts[1]), count: parts[2] === '-' ? null : Number(parts[2]), nsPerRun: perCpu.map((p) => p[0]!), retvals: perCpu.map((p) => p[1]!) };
   }
 
-  /** Fill a map of the objects: keys 0..n-1 (hash types) or values 0..n-1 (bloom filter). */
+  /** Fill a map of the objects: keys 0..n-1 (hash types), values 0..n-1 (bloom filter), or routes 0..n-1 (LPM trie, see loader.c). */
   async fill(map: string, n: number): Promise<void> {
     const line = await this.proc.ask(`fill ${map} ${n}`);
     if (line !== 'ok') throw new Error(`kernel reference: filling ${map}: ${line.replace(/^err (\d+) /, 'errno $1: ')}`);
+  }
+
+  /** Place program or map `name` at `key` of a prog array or a map of maps of the objects. */
+  async place(map: string, key: number, name: string): Promise<void> {
+    const line = await this.proc.ask(`place ${map} ${key} ${name}`);
+    if (line !== 'ok') throw new Error(`kernel reference: placing ${name} at key ${key} of ${map}: ${line.replace(/^err (\d+) /, 'errno $1: ')}`);
   }
 
   /** Time `calls` user-space calls through bpf(2) on the loader's own map of that type, pinned to `cpu`. */

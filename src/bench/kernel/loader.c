@@ -1,17 +1,25 @@
-// The benchmark's kernel reference: load the objects (counters.bpf.o, map-ops.bpf.o) with libbpf,
+// The benchmark's kernel reference: load the objects (counters.bpf.o, map-ops.bpf.o,
+// map-ops-of-maps.bpf.o) with libbpf,
 // then on request run one program through BPF_PROG_TEST_RUN on several CPUs at once (one thread
 // pinned per CPU, all released together), `repeat` times per CPU, and report the wall time; or
 // time user-space calls through bpf(2) on maps of its own.
 //
 // Long-lived: one command per line on stdin, one answer line on stdout.
 //   run <program> <map|-> <cpu,cpu,...> <repeat>
-//     -> ok <wall_ns> <count|-> <ns_per_run cpu0> <ns_per_run cpu1> ...
+//     -> ok <wall_ns> <count|-> <ns_per_run>/<retval> (one per CPU, in the order given)
 //     A counter map (array, per-CPU array) is zeroed before the run and count is its value after
 //     (summed over CPUs when per-CPU); a ring buffer is consumed while the programs run (a
 //     ring_buffer__poll loop on a thread of its own, as a libbpf tool does) and count is the
-//     records consumed; '-' counts nothing.
+//     records consumed; a perf event array gets a BPF output event and ring per CPU for the run
+//     (libbpf's perf_buffer__new_raw; 1 MiB of rings in all, a wakeup per half ring), drained by
+//     a perf_buffer__poll loop on a thread of its own, and count is the samples consumed; '-'
+//     counts nothing. retval is what the program returned on its CPU's last run.
 //   fill <map> <n>
-//     -> ok            keys 0..n-1 with zero values (hash types), or values 0..n-1 pushed (bloom)
+//     -> ok            keys 0..n-1 with zero values (hash types), values 0..n-1 pushed (bloom),
+//                      or routes 0..n-1 (LPM trie: 10.<i >> 8>.<i & 255>.0/24, zero values)
+//   place <map> <key> <name>
+//     -> ok            slot `key` of a prog array gets program `name`, or key `key` of an array
+//                      or hash of maps gets map `name` (bpf_map_update_elem with its fd)
 //   sys <op> <type> <entries> <calls> <cpu>
 //     -> ok <wall_ns> <events>
 //     `calls` user-space calls through bpf(2) from this process pinned to `cpu`, on a map of
@@ -27,6 +35,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <linux/perf_event.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
@@ -46,6 +55,7 @@ struct worker {
 	pthread_barrier_t *start;
 	uint64_t t0, t1;
 	unsigned int duration; /* the kernel's mean ns per run */
+	unsigned int retval;   /* what the program returned on the last run */
 	int err;
 };
 
@@ -77,10 +87,11 @@ static struct bpf_map *find_map(const char *name)
 	return NULL;
 }
 
-/* The ring buffer's consumer, polling while the programs run. */
+/* The consumer of a ring buffer or of a perf event array's rings, polling while the programs run. */
 struct consumer {
 	pthread_t thread;
 	struct ring_buffer *rb;
+	struct perf_buffer *pb;
 	volatile int done;
 	unsigned long long records;
 	int err;
@@ -92,20 +103,47 @@ static int count_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* A perf ring's record: samples are counted; a PERF_RECORD_LOST says the ring was full (not counted). */
+static enum bpf_perf_event_ret count_sample(void *ctx, int cpu, struct perf_event_header *event)
+{
+	if (event->type == PERF_RECORD_SAMPLE)
+		(*(unsigned long long *)ctx)++;
+	return LIBBPF_PERF_EVENT_CONT;
+}
+
 static void *consume(void *arg)
 {
 	struct consumer *c = arg;
 
 	while (!c->done) {
-		int r = ring_buffer__poll(c->rb, 20);
+		int r = c->rb ? ring_buffer__poll(c->rb, 20) : perf_buffer__poll(c->pb, 20);
 
 		if (r < 0 && r != -EINTR) {
 			c->err = -r;
 			break;
 		}
 	}
-	ring_buffer__consume(c->rb);
+	if (c->rb)
+		ring_buffer__consume(c->rb);
+	else
+		perf_buffer__consume(c->pb);
 	return NULL;
+}
+
+/*
+ * Pages per CPU of the perf rings for a run on `cpus` CPUs: 1 MiB of rings in all, as the ring
+ * buffer's one ring and as the handler's rings (perfPages in programs/map-ops.ts), a power of two
+ * as perf needs.
+ */
+static size_t perf_pages(int cpus)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t want = (size_t)(1 << 20) / (size_t)(page > 0 ? page : 4096) / (size_t)(cpus > 0 ? cpus : 1);
+	size_t pages = 1;
+
+	while (pages * 2 <= want)
+		pages *= 2;
+	return pages;
 }
 
 static uint64_t now_ns(void)
@@ -135,6 +173,7 @@ static void *work(void *arg)
 		w->err = errno;
 	w->t1 = now_ns();
 	w->duration = opts.duration;
+	w->retval = opts.retval;
 	return NULL;
 }
 
@@ -184,7 +223,7 @@ static void run(char *prog_name, char *map_name, char *cpu_list, unsigned int re
 	struct consumer consumer = { 0 };
 	pthread_barrier_t start;
 	unsigned long long count = 0;
-	int n = 0, r, percpu = 0, value_size = 0, map_fd = -1, counter = 0, ringbuf = 0;
+	int n = 0, r, percpu = 0, value_size = 0, map_fd = -1, counter = 0, ringbuf = 0, perf = 0;
 
 	if (!prog || (!map && strcmp(map_name, "-") != 0)) {
 		printf("err %d no program '%s' or map '%s' in the objects\n", ENOENT, prog_name, map_name);
@@ -195,6 +234,7 @@ static void run(char *prog_name, char *map_name, char *cpu_list, unsigned int re
 		percpu = bpf_map__type(map) == BPF_MAP_TYPE_PERCPU_ARRAY;
 		counter = percpu || bpf_map__type(map) == BPF_MAP_TYPE_ARRAY;
 		ringbuf = bpf_map__type(map) == BPF_MAP_TYPE_RINGBUF;
+		perf = bpf_map__type(map) == BPF_MAP_TYPE_PERF_EVENT_ARRAY;
 		value_size = bpf_map__value_size(map);
 	}
 	for (char *tok = strtok(cpu_list, ","); tok && n < MAX_THREADS; tok = strtok(NULL, ","))
@@ -220,6 +260,38 @@ static void run(char *prog_name, char *map_name, char *cpu_list, unsigned int re
 		consumer.records = 0;
 		pthread_create(&consumer.thread, NULL, consume, &consumer);
 	}
+	if (perf) {
+		/*
+		 * One BPF output event per online CPU, its ring mmap()ed and its fd placed at the CPU's
+		 * index of the map (libbpf's perf_buffer__new_raw: perf_event_open, mmap, the map update,
+		 * epoll); freed after the run, which empties the slots again, so each run starts with empty
+		 * rings. The reader is woken each time half a ring more was written (attr.watermark), not
+		 * for every sample as perf_buffer__new's default: a per-sample wakeup costs the kernel an
+		 * interrupt per output (6-9 us a sample on a VM), which would time the wakeup, not the
+		 * output. The handler's rings (sides/ours.ts) wake the same way.
+		 */
+		size_t pages = perf_pages(n);
+		long page = sysconf(_SC_PAGESIZE);
+		struct perf_event_attr attr = {
+			.size = sizeof(attr),
+			.type = PERF_TYPE_SOFTWARE,
+			.config = PERF_COUNT_SW_BPF_OUTPUT,
+			.sample_type = PERF_SAMPLE_RAW,
+			.sample_period = 1,
+			.watermark = 1,
+			.wakeup_watermark = (__u32)(pages * (size_t)(page > 0 ? page : 4096) / 2),
+		};
+		LIBBPF_OPTS(perf_buffer_raw_opts, raw);
+
+		consumer.pb = perf_buffer__new_raw(map_fd, pages, &attr, count_sample, &consumer.records, &raw);
+		if (!consumer.pb) {
+			int e = errno;
+
+			printf("err %d cannot open perf events and rings for '%s' (perf_event_open needs root or CAP_PERFMON)\n", e, map_name);
+			return;
+		}
+		pthread_create(&consumer.thread, NULL, consume, &consumer);
+	}
 	pthread_barrier_init(&start, NULL, n);
 	for (int i = 0; i < n; i++) {
 		workers[i].prog_fd = bpf_program__fd(prog);
@@ -231,10 +303,13 @@ static void run(char *prog_name, char *map_name, char *cpu_list, unsigned int re
 	for (int i = 0; i < n; i++)
 		pthread_join(workers[i].thread, NULL);
 	pthread_barrier_destroy(&start);
-	if (ringbuf) {
+	if (ringbuf || perf) {
 		consumer.done = 1;
 		pthread_join(consumer.thread, NULL);
-		ring_buffer__free(consumer.rb);
+		if (ringbuf)
+			ring_buffer__free(consumer.rb);
+		else
+			perf_buffer__free(consumer.pb);
 		count = consumer.records;
 	}
 	for (int i = 0; i < n; i++) {
@@ -244,7 +319,7 @@ static void run(char *prog_name, char *map_name, char *cpu_list, unsigned int re
 		}
 	}
 	if (consumer.err) {
-		printf("err %d ring_buffer__poll on '%s'\n", consumer.err, map_name);
+		printf("err %d %s on '%s'\n", consumer.err, ringbuf ? "ring_buffer__poll" : "perf_buffer__poll", map_name);
 		return;
 	}
 	if (counter) {
@@ -261,21 +336,30 @@ static void run(char *prog_name, char *map_name, char *cpu_list, unsigned int re
 		if (workers[i].t1 > t1)
 			t1 = workers[i].t1;
 	}
-	if (counter || ringbuf)
+	if (counter || ringbuf || perf)
 		printf("ok %llu %llu", (unsigned long long)(t1 - t0), count);
 	else
 		printf("ok %llu -", (unsigned long long)(t1 - t0));
 	for (int i = 0; i < n; i++)
-		printf(" %u", workers[i].duration);
+		printf(" %u/%d", workers[i].duration, (int)workers[i].retval);
 	printf("\n");
 }
 
-/* Keys 0..n-1 with zero values (hash types), or values 0..n-1 pushed (bloom filter). */
+/* An LPM trie's key as map-ops.bpf.c's struct lpm_key: route i is 10.<i >> 8>.<i & 255>.0/24. */
+struct route {
+	__u32 prefixlen;
+	__u8 data[4];
+};
+
+/*
+ * Keys 0..n-1 with zero values (hash types), values 0..n-1 pushed (bloom filter), or routes 0..n-1
+ * with zero values (LPM trie).
+ */
 static void fill(const char *map_name, unsigned int n)
 {
 	struct bpf_map *map = find_map(map_name);
 	unsigned char *zero;
-	int fd, bloom;
+	int fd, bloom, lpm;
 
 	if (!map) {
 		printf("err %d no map '%s' in the objects\n", ENOENT, map_name);
@@ -283,9 +367,13 @@ static void fill(const char *map_name, unsigned int n)
 	}
 	fd = bpf_map__fd(map);
 	bloom = bpf_map__type(map) == BPF_MAP_TYPE_BLOOM_FILTER;
+	lpm = bpf_map__type(map) == BPF_MAP_TYPE_LPM_TRIE;
 	zero = calloc((size_t)possible_cpus, 64);
 	for (__u32 k = 0; k < n; k++) {
-		int r = bloom ? bpf_map_update_elem(fd, NULL, &k, BPF_ANY) : bpf_map_update_elem(fd, &k, zero, BPF_ANY);
+		struct route route = { 24, { 10, (k >> 8) & 0xff, k & 0xff, 0 } };
+		int r = bloom ? bpf_map_update_elem(fd, NULL, &k, BPF_ANY)
+			: lpm ? bpf_map_update_elem(fd, &route, zero, BPF_ANY)
+			      : bpf_map_update_elem(fd, &k, zero, BPF_ANY);
 
 		if (r != 0) {
 			printf("err %d filling '%s' at %u\n", errno, map_name, k);
@@ -294,6 +382,50 @@ static void fill(const char *map_name, unsigned int n)
 		}
 	}
 	free(zero);
+	printf("ok\n");
+}
+
+/*
+ * Slot `key` of a prog array gets the program `name`, or key `key` of an array or hash of maps the
+ * map `name`: the placements libbpf's static initialisers may or may not make, made explicitly.
+ */
+static void place(const char *map_name, __u32 key, const char *name)
+{
+	struct bpf_map *map = find_map(map_name);
+	struct bpf_program *prog;
+	struct bpf_map *inner;
+	int fd;
+
+	if (!map) {
+		printf("err %d no map '%s' in the objects\n", ENOENT, map_name);
+		return;
+	}
+	switch (bpf_map__type(map)) {
+	case BPF_MAP_TYPE_PROG_ARRAY:
+		prog = find_program(name);
+		if (!prog) {
+			printf("err %d no program '%s' in the objects to place in '%s'\n", ENOENT, name, map_name);
+			return;
+		}
+		fd = bpf_program__fd(prog);
+		break;
+	case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+	case BPF_MAP_TYPE_HASH_OF_MAPS:
+		inner = find_map(name);
+		if (!inner) {
+			printf("err %d no map '%s' in the objects to place in '%s'\n", ENOENT, name, map_name);
+			return;
+		}
+		fd = bpf_map__fd(inner);
+		break;
+	default:
+		printf("err %d '%s' is neither a prog array nor a map of maps: nothing to place in it\n", EINVAL, map_name);
+		return;
+	}
+	if (bpf_map_update_elem(bpf_map__fd(map), &key, &fd, BPF_ANY) != 0) {
+		printf("err %d placing '%s' at key %u of '%s'\n", errno, name, key, map_name);
+		return;
+	}
 	printf("ok\n");
 }
 
@@ -517,13 +649,15 @@ int main(int argc, char **argv)
 	printf("ready %d\n", possible_cpus);
 	while (fgets(line, sizeof(line), stdin)) {
 		char prog[256], map[256], cpus[2048], op[64], type[64];
-		unsigned int repeat, n, entries, calls;
+		unsigned int repeat, n, entries, calls, key;
 		int cpu;
 
 		if (sscanf(line, "run %255s %255s %2047s %u", prog, map, cpus, &repeat) == 4)
 			run(prog, map, cpus, repeat);
 		else if (sscanf(line, "fill %255s %u", map, &n) == 2)
 			fill(map, n);
+		else if (sscanf(line, "place %255s %u %255s", map, &key, prog) == 3)
+			place(map, key, prog);
 		else if (sscanf(line, "sys %63s %63s %u %u %d", op, type, &entries, &calls, &cpu) == 5)
 			sys(op, type, entries, calls, cpu);
 		else

@@ -18,7 +18,9 @@
 //   kprobe/output   bpf_perf_event_output of 8 bytes into this CPU's perf ring, to a consuming coordinator
 //   kprobe/lookup   array_of_maps, hash_of_maps: the outer lookup, then a lookup in the inner map
 //
-// The kernel's side of every row is the same operation in src/bench/kernel/map-ops.bpf.c.
+// The kernel's side of every row is the same operation as an eBPF program, in src/bench/kernel/
+// map-ops.bpf.c (the maps of maps' in map-ops-of-maps.bpf.c); kernelMapRow says which program and
+// what its loader does first.
 
 import { defineProgram, type Handler, type ProbeContext, type Program } from '../../cpu/program.js';
 import { bpf_map_delete_elem, bpf_map_lookup_elem, bpf_map_peek_elem, bpf_map_pop_elem, bpf_map_push_elem, bpf_map_update_elem } from '../../maps/helpers.js';
@@ -64,11 +66,57 @@ export const MAP_OPS: Record<MapOpsType, readonly MapOp[]> = {
 };
 
 /**
- * Map types whose operations have no program in src/bench/kernel/map-ops.bpf.c yet: their kernel
- * and C-object rows say so (test/stress/kernel-map-ops-issue16.ts times them in the kernel alone).
+ * The kernel column's program for a map row, and what has to happen before it runs. The kernel's
+ * loader (sides/kernel.ts) and the object column (sides/object.ts, the same objects on our CPUs)
+ * both follow it, as the handler's suite (sides/ours.ts) does the same for our program.
  */
-export const NO_KERNEL_PROGRAM: ReadonlySet<MapOpsType> = new Set(['lpm_trie', 'prog_array', 'perf_event_array', 'array_of_maps', 'hash_of_maps']);
-export const NO_KERNEL_PROGRAM_WHY = 'not measured: this map type\'s programs are not in src/bench/kernel/map-ops.bpf.c yet (its loader cannot fill an LPM trie, place a program in a prog array or open perf events); test/stress/kernel-map-ops-issue16.ts times them in the kernel alone';
+export interface KernelMapRow {
+  /** The source in src/bench/kernel/ (<object>.bpf.c) and the program in it. */
+  object: 'map-ops' | 'map-ops-of-maps';
+  program: string;
+  /**
+   * A map to fill before the first run, as the loader's `fill` does: every key 0..KEYS-1 (hash
+   * types), every value 0..KEYS-1 (bloom filter), every route routeKey(i, 24) (LPM trie).
+   */
+  fill: string | null;
+  /** Placements before the first run: [prog array or map of maps, key, program or inner map]. */
+  place: readonly (readonly [string, number, string])[];
+  /** A ring buffer or perf event array the coordinator consumes while the programs run. */
+  consume: string | null;
+  /** What the program returns when it did the row's job (a tail call made, a route found), checked each run; null: not checked. */
+  returns: number | null;
+}
+
+export function kernelMapRow(map: MapOpsType, op: MapOp): KernelMapRow {
+  const row: KernelMapRow = { object: 'map-ops', program: `${map}_${op}`, fill: null, place: [], consume: null, returns: null };
+  switch (map) {
+    case 'hash': case 'percpu_hash': case 'lru_hash': case 'lru_percpu_hash':
+      return { ...row, fill: op === 'evict' ? null : map };
+    case 'bloom_filter':
+      return { ...row, fill: op === 'peek' ? map : null };
+    case 'ringbuf':
+      return { ...row, consume: map };
+    case 'lpm_trie':
+      // A lookup finds its address's route (1); an update replaces a route (0).
+      return { ...row, fill: map, returns: op === 'lookup' ? 1 : 0 };
+    case 'prog_array':
+      // 0: the tail call reached the target; 1 would be a fall-through past an empty slot.
+      return { ...row, place: [[map, 0, 'prog_array_target']], returns: 0 };
+    case 'perf_event_array':
+      // 0: the sample was written (or lost to a full ring, which the consumer's count shows).
+      return { ...row, consume: map, returns: 0 };
+    case 'array_of_maps': case 'hash_of_maps':
+      // 1: the inner map was there and held the key; 2 would be an empty outer slot.
+      return { ...row, object: 'map-ops-of-maps', place: [[map, 0, 'inner0'], [map, 1, 'inner1']], returns: 1 };
+    default:
+      return row;
+  }
+}
+
+/** Pages per CPU of a perf event array's rings on `cpus` CPUs: 1 MiB in all, as the ring buffer's one ring (a power of two). */
+export function perfPages(cpus: number): number {
+  return Math.max(1, 2 ** Math.floor(Math.log2(256 / cpus)));
+}
 
 /** An LPM key for route i (of KEYS): 10.<i >> 8>.<i & 255>.0/24, or an address in it (/32). */
 export function routeKey(i: number, len: 24 | 32, out = new Uint8Array(8)): Uint8Array {

@@ -5,7 +5,7 @@
 
 import type { CounterCell, MapCell, UserCell } from '../cells.js';
 import { buildKernelReference, KERNEL_PROGRAMS, KernelLoader, type KernelRun } from '../kernel.js';
-import { KEYS, NO_KERNEL_PROGRAM, NO_KERNEL_PROGRAM_WHY } from '../programs/map-ops.js';
+import { KEYS, kernelMapRow } from '../programs/map-ops.js';
 import { MAX_PER_CPU, warmAndSize, type Measured, type PrepareOptions, type Subject } from '../subjects.js';
 import { rowFor, type RowPlan, type SideEnv, type SideProvider } from './side.js';
 import { availableParallelism } from 'node:os';
@@ -19,25 +19,28 @@ class KernelProgramSubject implements Subject {
 
   /**
    * `map`: a counter map to zero before and read after each run (lost = runs - count), a ring
-   * buffer the loader consumes meanwhile (lost = records not consumed), or '-'.
-   * `fill`: maps to fill before the first run.
+   * buffer or perf event array the loader consumes meanwhile (lost = records not consumed), or '-'.
+   * `setup`: what the loader does before the first run (fill maps, place programs and inner maps).
+   * `returns`: what the program returns on every CPU when it did the row's job (null: unchecked).
    */
   private readonly loader: KernelLoader;
   private readonly program: string;
   private readonly map: string;
   private readonly cpuIds: number[];
-  private readonly fill: { map: string; n: number }[];
+  private readonly setup: (l: KernelLoader) => Promise<void>;
+  private readonly returns: number | null;
 
-  constructor(loader: KernelLoader, program: string, map: string, cpuIds: number[], fill: { map: string; n: number }[] = []) {
+  constructor(loader: KernelLoader, program: string, map: string, cpuIds: number[], setup: (l: KernelLoader) => Promise<void> = async () => {}, returns: number | null = null) {
     this.loader = loader;
     this.program = program;
     this.map = map;
     this.cpuIds = cpuIds;
-    this.fill = fill;
+    this.setup = setup;
+    this.returns = returns;
   }
 
   async prepare(p: PrepareOptions): Promise<void> {
-    for (const f of this.fill) await this.loader.fill(f.map, f.n);
+    await this.setup(this.loader);
     // The kernel needs no JIT warm-up, but the caches and the CPUs' clocks do.
     const events = await warmAndSize(this.cpuIds.length, p, (e) => this.runOnce(e));
     this.repeat = Math.max(1, Math.round(events / this.cpuIds.length));
@@ -57,6 +60,12 @@ class KernelProgramSubject implements Subject {
   private async runOnce(events: number): Promise<Measured> {
     const repeat = Math.max(1, Math.min(MAX_PER_CPU, Math.round(events / this.cpuIds.length)));
     const r: KernelRun = await this.loader.run(this.program, this.map, this.cpuIds, repeat);
+    // A program that returned something else timed another path (a fall-through, a missing route or
+    // inner map, an event not placed): not the row's job, so not a figure.
+    const wrong = this.returns === null ? -1 : r.retvals.findIndex((v) => v !== this.returns);
+    if (wrong >= 0) {
+      throw new Error(`kernel reference: ${this.program} returned ${r.retvals[wrong]} on CPU ${this.cpuIds[wrong]}, not ${this.returns}: it did not do what the row measures (see its comment in src/bench/kernel/)`);
+    }
     if (this.timed) this.nsPerRun.push(r.nsPerRun.reduce((a, b) => a + b, 0) / r.nsPerRun.length);
     const total = repeat * this.cpuIds.length;
     return { events: total, ns: Math.max(1, r.wallNs), ...(r.count !== null ? { lost: total - r.count } : {}) };
@@ -158,14 +167,16 @@ function counterMake(c: CounterCell, env: SideEnv): () => Promise<Subject | stri
 
 function mapMake(c: MapCell, env: SideEnv): () => Promise<Subject | string> {
   return async () => {
-    if (NO_KERNEL_PROGRAM.has(c.map)) return NO_KERNEL_PROGRAM_WHY;
     const cpus = cpusFor(env, c.cpus);
     if (typeof cpus === 'string') return cpus;
     const l = await loaderOf(env);
     if (typeof l === 'string') return l;
-    const hashLike = c.map === 'hash' || c.map === 'percpu_hash' || c.map === 'lru_hash' || c.map === 'lru_percpu_hash';
-    const fill = hashLike && c.op !== 'evict' ? [{ map: c.map, n: KEYS }] : c.map === 'bloom_filter' && c.op === 'peek' ? [{ map: c.map, n: KEYS }] : [];
-    return new KernelProgramSubject(l, `${c.map}_${c.op}`, c.map === 'ringbuf' ? 'ringbuf' : '-', cpus, fill);
+    const k = kernelMapRow(c.map, c.op);
+    const setup = async (loader: KernelLoader) => {
+      if (k.fill) await loader.fill(k.fill, KEYS);
+      for (const [outer, key, name] of k.place) await loader.place(outer, key, name);
+    };
+    return new KernelProgramSubject(l, k.program, k.consume ?? '-', cpus, setup, k.returns);
   };
 }
 

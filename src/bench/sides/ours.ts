@@ -10,8 +10,9 @@ import { createMap, type BpfMap } from '../../maps/syscall.js';
 import { MAP_TYPE_NAMES } from '../../maps/uapi.js';
 import { readCounter } from '../../workloads/race/index.js';
 import type { CounterCell, MapCell, UserCell } from '../cells.js';
-import { INNER_MAPS, KEYS, routeKey } from '../programs/map-ops.js';
+import { INNER_MAPS, KEYS, perfPages, routeKey } from '../programs/map-ops.js';
 import { perfBuffer } from '../../maps/perf-buffer.js';
+import { PAGE_SIZE } from '../../maps/perf-event.js';
 import type { LoadedProgram } from '../../cpu/runtime.js';
 import { RuntimeSubject, SyncSubject, type LoadedMaps, type Subject } from '../subjects.js';
 import { rowFor, type RowPlan, type SideProvider } from './side.js';
@@ -86,8 +87,10 @@ function mapSubject(c: MapCell): Subject | string {
     return new RuntimeSubject({
       module, probe, cpus: c.cpus,
       during: (prog) => {
-        // 1 MiB of rings in all, as the ring buffer row's one ring.
-        const pb = perfBuffer(prog.maps.m!, { pageCount: Math.max(1, 2 ** Math.floor(Math.log2(256 / c.cpus))) });
+        // 1 MiB of rings in all, as the ring buffer row's one ring; the reader is woken per half
+        // ring written (a watermark), as the kernel column's loader opens its events (loader.c).
+        const pages = perfPages(c.cpus);
+        const pb = perfBuffer(prog.maps.m!, { pageCount: pages, wakeupWatermark: (pages * PAGE_SIZE) / 2 });
         consumed = 0;
         let end!: () => void;
         const ended = new Promise<void>((resolve) => { end = resolve; });

@@ -4,13 +4,20 @@
 // pid/tgid, a per-CPU random generator, bpf_spin_lock/unlock on the shared lock word, bpf_loop), and
 // the rest as imports `h<id>(pc)` reading r1..r5 from this CPU's scratch area. While a
 // bpf_spin_lock is held any helper call but bpf_spin_unlock faults, as the verifier refuses it.
+//
+// bpf_tail_call: the import h12 decides (slot, count) and names the target to the runtime; when it
+// jumps, the program must not go on, and a Wasm function cannot jump into another module's code.
+// So the code returns: from the main program, run() returns before this event (tailExit); from a
+// sub-program, it sets the tail global and returns, and every caller (a bpf-to-bpf call site, a
+// bpf_loop) tests that global after the call and returns in turn. The runtime then runs the target
+// on the same context with a fresh stack: one JS step per tail call, no recursion.
 
 import type { FnEmitter } from './emitter.js';
 import {
   BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAX_LOOPS, BPF_PSEUDO_CALL, E2BIG, EINVAL, FAULT_BAD_UNLOCK,
   FAULT_CALL_DEPTH, FAULT_CALL_WITH_LOCK, FAULT_DOUBLE_LOCK, FAULT_UNKNOWN_HELPER, FAULT_UNSUPPORTED,
   HELPER_GET_CURRENT_PID_TGID, HELPER_GET_PRANDOM_U32, HELPER_GET_SMP_PROCESSOR_ID, HELPER_LOOP,
-  HELPER_MAP_LOOKUP_ELEM, HELPER_SPIN_LOCK, HELPER_SPIN_UNLOCK, type Insn, STACK_FRAME, helperInfo,
+  HELPER_MAP_LOOKUP_ELEM, HELPER_SPIN_LOCK, HELPER_SPIN_UNLOCK, HELPER_TAIL_CALL, type Insn, STACK_FRAME, helperInfo,
 } from './isa.js';
 import { KNOWN_FUNC, KNOWN_MAP, type RegState, VAL } from './known.js';
 import { emitHashLookup, isInlinableHash } from './htab.js';
@@ -64,8 +71,53 @@ export function emitCall(f: FnEmitter, insn: Insn): void {
     case HELPER_LOOP:
       bpfLoop(f, insn);
       return;
+    case HELPER_TAIL_CALL:
+      tailCall(f, insn);
+      return;
   }
   importedHelper(f, insn, id);
+}
+
+/**
+ * bpf_tail_call(ctx, prog_array, index): h12 returns 1 when it jumped (the target is noted for
+ * the runtime), 0 when it falls through; then r0 keeps its value, as the kernel's JIT leaves it.
+ */
+function tailCall(f: FnEmitter, insn: Insn): void {
+  const c = f.code;
+  for (let r = 1; r <= 3; r++) {
+    f.scratch();
+    c.get(f.reg[r]!);
+    c.mem(Op.i64_store, 3, (r - 1) * 8);
+  }
+  c.i32Const(insn.pc);
+  c.call(f.L.helperFunc.get(HELPER_TAIL_CALL)!);
+  c.if();
+  if (f.main) f.tailExit!();
+  else {
+    c.i32Const(1);
+    c.globalSet(f.L.gTail);
+    c.i64Const(0);
+    c.op(Op.return);
+  }
+  c.end();
+}
+
+/** After a call into a sub-program: if a tail call jumped inside it, leave this frame too. */
+function tailUnwind(f: FnEmitter): void {
+  const L = f.L;
+  if (L.gTail < 0) return;
+  const c = f.code;
+  c.globalGet(L.gTail);
+  c.if();
+  if (f.main) {
+    c.i32Const(0);
+    c.globalSet(L.gTail);
+    f.tailExit!();
+  } else {
+    c.i64Const(0);
+    c.op(Op.return);
+  }
+  c.end();
 }
 
 /** A call while a bpf_spin_lock is held faults (kind 4), naming the held lock. */
@@ -107,6 +159,7 @@ function emitLocalCall(f: FnEmitter, insn: Insn): void {
   f.budgetToGlobal();
   c.call(f.L.subFunc[target]!);
   c.set(f.reg[0]!);
+  tailUnwind(f);
   f.budgetFromGlobal();
 }
 
@@ -331,6 +384,8 @@ function bpfLoop(f: FnEmitter, insn: Insn): void {
     c.u32(L.subType);
     c.u32(0);
   }
+  // The callback's r0 is on the stack; a tail call inside it ends the loop and this frame.
+  tailUnwind(f);
   c.get(f.loopI);
   c.i64Const(1);
   c.op(Op.i64_add);

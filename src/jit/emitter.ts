@@ -48,6 +48,11 @@ export class FnEmitter {
   /** The event loop's inlined main program (true) or a sub-program's function. */
   readonly main: boolean;
   private readonly nParams: number;
+  /**
+   * Main only: leaves run() at once after a tail call jumped, returning the events finished before
+   * this one (the runtime then runs the target for this event; translate.ts sets it).
+   */
+  tailExit: (() => void) | null = null;
 
   constructor(L: Layout, cfg: Cfg, entry: RegState[], main: boolean, nParams: number) {
     this.L = L;

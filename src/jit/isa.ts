@@ -306,8 +306,8 @@ export const HELPER_LOOP = 181;
 
 /**
  * The helpers a translated program may call (ids from uapi enum bpf_func_id). map_lookup_elem is
- * inlined only for a known ARRAY/PERCPU_ARRAY map and imported otherwise; a tail call faults
- * (kind 8): program arrays are not supported yet.
+ * inlined only for a known ARRAY/PERCPU_ARRAY map and imported otherwise; a tail call is an
+ * import that decides, followed by a return from the program when it jumps (call.ts).
  */
 export const HELPERS: readonly HelperInfo[] = [
   { id: 1, name: 'map_lookup_elem', args: 2, ret: 'u32', how: 'import' },
@@ -317,9 +317,10 @@ export const HELPERS: readonly HelperInfo[] = [
   { id: 6, name: 'trace_printk', args: 5, ret: 's32', how: 'import' },
   { id: 7, name: 'get_prandom_u32', args: 0, ret: 'u32', how: 'inline' },
   { id: 8, name: 'get_smp_processor_id', args: 0, ret: 'u32', how: 'inline' },
-  { id: 12, name: 'tail_call', args: 3, ret: 's32', how: 'fault' },
+  { id: 12, name: 'tail_call', args: 3, ret: 's32', how: 'import' },
   { id: 14, name: 'get_current_pid_tgid', args: 0, ret: 'u64', how: 'inline' },
   { id: 16, name: 'get_current_comm', args: 2, ret: 's32', how: 'import' },
+  { id: 25, name: 'perf_event_output', args: 5, ret: 's32', how: 'import' },
   { id: 87, name: 'map_push_elem', args: 3, ret: 's32', how: 'import' },
   { id: 88, name: 'map_pop_elem', args: 2, ret: 's32', how: 'import' },
   { id: 89, name: 'map_peek_elem', args: 2, ret: 's32', how: 'import' },

@@ -34,6 +34,8 @@ export interface Layout {
   /** Checked mode: the region [lo, hi) that satisfied the last table check on this CPU (-1, -1: none). */
   gRegionLo: number;
   gRegionHi: number;
+  /** The program calls bpf_tail_call: 1 while a tail call that jumped unwinds sub-program frames (-1: none). */
+  gTail: number;
 
   // Functions.
   fFault: number;

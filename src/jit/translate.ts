@@ -8,8 +8,10 @@
 //   memory (shared, initial = maximum = pages); globals cpu stackTop ctx, scratch (imported helpers),
 //   lockTag (spin lock), regions (checked mode), pidBase pids (mutable; get_current_pid_tgid);
 //   funcs fault onReturn, spinLockSlow (spin lock), h<id> per imported helper
-//   own globals: event, held (spin lock), rng (prandom), budget (loops), last region (checked)
-//   run(from, to) -> events done: for each event: $event = i, r1 = ctx, body, return tracking
+//   own globals: event, held (spin lock), rng (prandom), budget (loops), last region (checked),
+//   tail (a jumped tail call unwinding sub-program frames)
+//   run(from, to) -> events done: for each event: $event = i, r1 = ctx, body, return tracking; it
+//   returns early, before the event of a bpf_tail_call that jumped (the runtime runs the target)
 //   one function per sub-program: (r1..r5 i64, fp i32) -> r0 i64
 //   exports: run, event (the current event index, for JS after a fault or trap), held (the lock
 //   word address held, 0 if none; only with spin locks, for a runtime releasing it after a trap)
@@ -22,7 +24,7 @@ import {
   BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_CMPXCHG, BPF_FETCH, BPF_JMP, BPF_LD, BPF_LDX, BPF_PSEUDO_CALL,
   BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE,
   BPF_PSEUDO_MAP_VALUE, BPF_STX, FAULT_BAD_ACCESS, HELPER_GET_CURRENT_PID_TGID, HELPER_GET_PRANDOM_U32,
-  HELPER_LOOP, HELPER_MAP_LOOKUP_ELEM, HELPER_SPIN_LOCK, HELPER_SPIN_UNLOCK, type Insn, JitError, MAX_FRAMES, STACK_FRAME, decode, helperInfo, hexByte, opcodeProblem,
+  HELPER_LOOP, HELPER_MAP_LOOKUP_ELEM, HELPER_SPIN_LOCK, HELPER_SPIN_UNLOCK, HELPER_TAIL_CALL, type Insn, JitError, MAX_FRAMES, STACK_FRAME, decode, helperInfo, hexByte, opcodeProblem,
 } from './isa.js';
 import { type RegState, entryStates, forEachWithState } from './known.js';
 import type { Layout } from './layout.js';
@@ -160,7 +162,7 @@ export function translateProgram(input: TranslateInput): TranslatedProgram {
     gScratch: g('scratch', imported.length > 0), gLockTag: g('lockTag', usesLocks), gRegions: g('regions', input.checked === true),
     gPidBase: g('pidBase', helpersUsed.has(HELPER_GET_CURRENT_PID_TGID), true),
     gPids: g('pids', helpersUsed.has(HELPER_GET_CURRENT_PID_TGID), true),
-    gEvent: -1, gHeld: -1, gRng: -1, gBudget: -1, gRegionLo: -1, gRegionHi: -1,
+    gEvent: -1, gHeld: -1, gRng: -1, gBudget: -1, gRegionLo: -1, gRegionHi: -1, gTail: -1,
     fFault: m.importFunc('fault', tFault), fRaise: -1,
     fOnReturn: m.importFunc('onReturn', tFault),
     fSpinLockSlow: usesLocks ? m.importFunc('spinLockSlow', tSlow) : -1,
@@ -173,6 +175,7 @@ export function translateProgram(input: TranslateInput): TranslatedProgram {
   L.gEvent = m.addGlobal(I32, true, 0);
   if (usesLocks) L.gHeld = m.addGlobal(I32, true, 0);
   if (helpersUsed.has(HELPER_GET_PRANDOM_U32)) L.gRng = m.addGlobal(I64, true, 0);
+  if (helpersUsed.has(HELPER_TAIL_CALL)) L.gTail = m.addGlobal(I32, true, 0);
   if (needsBudget) L.gBudget = m.addGlobal(I32, true, L.loopBudget);
   if (L.checked) {
     L.gRegionLo = m.addGlobal(I32, true, -1);
@@ -371,6 +374,17 @@ function emitRun(L: Layout, cfg: Cfg, entry: RegState[]): FnEmitter {
   if (f.budgetLocal >= 0) {
     c.i32Const(L.loopBudget);
     c.set(f.budgetLocal);
+  }
+  // A tail call that jumped ends this event here: the events before it are reported and run()
+  // returns how many finished; the runtime runs the target for this event and calls run() again.
+  if (L.gTail >= 0) {
+    f.tailExit = () => {
+      reportReturns(L, c, prevL, iL, runStartL);
+      c.get(iL);
+      c.get(FROM);
+      c.op(Op.i32_sub);
+      c.op(Op.return);
+    };
   }
   c.block();
   const ctx: Ctx = [{ kind: 'other', node: -1 }, { kind: 'other', node: -1 }, { kind: 'exit', node: -1 }];

@@ -91,7 +91,7 @@ describe('bpf_perf_event_output from a compiled program (perfout.bpf.o)', () => 
         expect(seen[cpu]).toEqual([...Array(170).keys()]);
         expect(pb.buffers[cpu]!.event.lostSamples).toBe(10_000 - 170);
       }
-      expect(new Map(r.returns.map((x) => [x.value | 0, x.count]))).toEqual(new Map([[0, 340], [-28, 19_660]]));
+      expect(new Map(r.returns!.map((x) => [x.value | 0, x.count]))).toEqual(new Map([[0, 340], [-28, 19_660]]));
       // Room again: the next sample is preceded by a PERF_RECORD_LOST with the count.
       await rt.run({ probe: 'kprobe/perf_out', events: 2, cpu: 1 });
       pb.consume(() => {}, (cpu, n) => { lost[cpu]! += n; });
@@ -135,10 +135,14 @@ describe('bpf_perf_event_output from a compiled program (perfout.bpf.o)', () => 
       expect(await out(0)).toBe(0); // index 0 is CPU 0's event, and this runs on CPU 0
       expect(await out(1)).toBe(-95); // -EOPNOTSUPP: CPU 1's event
       expect(await out(2)).toBe(-7); // -E2BIG: max_entries is 2
-      expect(await out(0, 1)).toBe(-22); // -EINVAL: a bit above BPF_F_INDEX_MASK
+      expect(await out(0, 1 << 20)).toBe(-22); // -EINVAL: a bit above BPF_F_INDEX_MASK and BPF_F_CTXLEN_MASK
       const got: string[] = [];
       pb.consume((s, size, cpu) => got.push(`${cpu}:${[...s.bytes.subarray(0, 8)].join(',')}`));
       expect(got).toEqual(['0:7,0,0,0,9,0,0,0', '0:7,0,0,0,9,0,0,0']);
+      // A tc program asking for packet bytes after the data (BPF_F_CTXLEN_MASK): not built, said so.
+      const e = (await rt.testRun('perf_flags', { cpu: 0, data: flags(CURRENT, 4) }).catch((x: unknown) => x)) as ProgramFaultError;
+      expect(e).toBeInstanceOf(ProgramFaultError);
+      expect(e.message).toMatch(/BPF_F_CTXLEN_MASK bits \(4 bytes of the packet appended to the sample\) is not supported here/);
       pb.close();
     } finally {
       await o.unload();
@@ -195,8 +199,8 @@ describe('bpf_tail_call from a compiled program (tailchain.bpf.o)', () => {
       const r = await rt.run({ program: 'from_sub', events: 10_000, data: pkt(0, 1) });
       expect(r.events).toBe(10_000);
       // Every event ended in finish (500 + the packet's count, which each event's two runs raise by 2).
-      expect(r.returns.reduce((n, x) => n + x.count, 0)).toBe(10_000);
-      expect(r.returns.every((x) => x.value >= 500 && x.value <= 755 && x.value % 2 === 0)).toBe(true);
+      expect(r.returns!.reduce((n, x) => n + x.count, 0)).toBe(10_000);
+      expect(r.returns!.every((x) => x.value >= 500 && x.value <= 755 && x.value % 2 === 0)).toBe(true);
     } finally {
       await o.unload();
     }

@@ -57,6 +57,8 @@ export interface HelperEnv {
    * for a program it cannot run.
    */
   readonly tailCall?: (prog: BpfProg, pc: number) => number;
+  /** Whether the running program has a packet context (tc, xdp, ...): its perf output may append packet bytes. */
+  readonly packetProgram?: () => boolean;
   /** The task of the event running now (its index read from the program's `event` global first). */
   task(): CurrentTask;
   readonly trace: () => TracePipe | null;
@@ -202,6 +204,11 @@ export function bindHelpers(env: HelperEnv, ids: readonly number[]): Record<stri
       const addr = lo(4);
       const size = u64(5);
       inMemory(addr, size, pc);
+      // tc and xdp programs' flags 32..51 (BPF_F_CTXLEN_MASK) ask for that many packet bytes after
+      // the data (bpf_skb_event_output); not built: refuse loudly rather than answer -EINVAL.
+      if ((hi(3) & 0xfffff) !== 0 && env.packetProgram?.() === true) {
+        throw new ProgramFault(FAULT_HELPER_ARG, pc, hi(3) & 0xfffff, `bpf_perf_event_output with BPF_F_CTXLEN_MASK bits (${hi(3) & 0xfffff} bytes of the packet appended to the sample) is not supported here; send the bytes as data`);
+      }
       return perfEventOutputRaw(m, u64(3), u8, addr, size, (env.task() as { userMode?: boolean }).userMode === true);
     },
     // bpf_get_current_comm(buf, size): the task's name, NUL-padded to size.

@@ -176,6 +176,7 @@ export class ObjectCpu {
       innerDescs: task.innerDescs, object: task.object, memoryId: task.memoryId,
       onInnerMap: (m) => this.addInnerMap(m),
       tailCall: (prog, pc) => this.tailCall(prog, pc),
+      packetProgram: () => this.running !== null && this.running.kind !== 'plain',
     }, [...new Set(task.programs.flatMap((p) => p.imports))]);
     const lockTag = thisLockId() << 1;
     for (const p of task.programs) {

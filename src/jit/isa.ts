@@ -362,6 +362,6 @@ export const FAULT_KINDS: Readonly<Record<number, { name: string; message: strin
   [FAULT_EXIT_WITH_LOCK]: { name: 'exit-with-lock', message: 'bpf_spin_unlock is missing (the program exits holding a lock; released)', addr: 'the held lock' },
   [FAULT_BAD_UNLOCK]: { name: 'bad-unlock', message: 'bpf_spin_unlock of a lock that is not held', addr: 'the lock word unlocked' },
   [FAULT_DOUBLE_LOCK]: { name: 'double-lock', message: 'bpf_spin_lock while already holding a lock', addr: 'the lock word locked' },
-  [FAULT_UNSUPPORTED]: { name: 'unsupported', message: 'tail call or legacy packet load (LD_ABS/LD_IND) reached: not supported', addr: '0' },
+  [FAULT_UNSUPPORTED]: { name: 'unsupported', message: 'legacy packet load (LD_ABS/LD_IND) reached: not supported', addr: '0' },
   [FAULT_CALL_DEPTH]: { name: 'call-depth', message: `the call stack is more than ${MAX_FRAMES} frames deep`, addr: "the new frame's r10" },
 };

@@ -245,10 +245,11 @@ describe('imported helpers', () => {
 
 });
 
-describe('bpf_tail_call (h12 decides; a jump returns from run() before the event)', () => {
-  /** Runs events 0..n-1 with h12 answering `jumps(event)`; what run() returned, the returns, r1..r3 h12 saw. */
+describe('bpf_tail_call (h12 decides; a jump returns from run() before the event, or runs in a sub-program\'s frame)', () => {
+  /** Runs events 0..n-1 with h12 answering `jumps(event)`; what run() returned, the returns, r1..r3 h12 saw, tailSub's calls. */
   function tail(insns: Uint8Array, jumps: (event: number) => number, n = 1, funcs?: { name: string; start: number }[]) {
     const seen: bigint[][] = [];
+    const subs: number[] = [];
     let inst: ReturnType<typeof instantiate>;
     const helpers = {
       12: (_pc: number, s: { arg(i: number): bigint }) => {
@@ -256,9 +257,14 @@ describe('bpf_tail_call (h12 decides; a jump returns from run() before the event
         return jumps(inst.event());
       },
     };
-    inst = instantiate(translate(insns, { funcs }), { helpers });
+    // The runtime would run the target in the frame; here the "target" returns 555.
+    const tailSub = (_pc: number, fp: number, s: { setR0(v: bigint): void }) => {
+      subs.push(fp);
+      s.setR0(555n);
+    };
+    inst = instantiate(translate(insns, { funcs }), { helpers, tailSub });
     const done = inst.run(0, n);
-    return { done, returns: inst.returns, seen };
+    return { done, returns: inst.returns, seen, subs };
   }
   // r6 = 7; tail call (r2 = 0x1234, r3 = 5); r0 = r0 + 100 + r6 (only when it falls through).
   const main = new Asm().mov64(R6, 7).mov64(R0, 1).mov64(R2, 0x1234).mov64(R3, 5).call(12)
@@ -277,17 +283,13 @@ describe('bpf_tail_call (h12 decides; a jump returns from run() before the event
     expect(r.returns).toEqual([[108n, 2]]);
   });
 
-  it('unwinds from a sub-program (and from a bpf_loop callback) without running the rest of any frame', () => {
+  it('from a sub-program: the target runs in its frame (tailSub) and its r0 returns to the caller, which goes on', () => {
     const a = new Asm().mov64(R0, 1).callLocal('f').alu64('add', R0, { imm: 1000 }).exit();
     a.func('f').mov64(R0, 3).call(12).alu64('add', R0, { imm: 10 }).exit();
-    const viaSub = tail(a.build(), (e) => (e === 1 ? 1 : 0), 3, a.funcs);
-    expect(viaSub.done).toBe(1);
-    expect(viaSub.returns).toEqual([[1013n, 1]]);
-    const b = new Asm().mov64(R1, 4).ldFunc(R2, 'cb').mov64(R3, 0).mov64(4, 0).call(181).alu64('add', R0, { imm: 1000 }).exit();
-    b.func('cb').call(12).mov64(R0, 0).exit();
-    const viaLoop = tail(b.build(), (e) => (e === 0 ? 1 : 0), 2, b.funcs);
-    expect(viaLoop.done).toBe(0);
-    expect(viaLoop.seen.length).toBe(1); // the loop stopped at the callback's jump
+    const r = tail(a.build(), (e) => (e === 1 ? 1 : 0), 3, a.funcs);
+    expect(r.done).toBe(3);
+    expect(r.returns).toEqual([[1013n, 1], [1555n, 1], [1013n, 1]]);
+    expect(r.subs).toEqual([Number(STACK_TOP) - 512]);
   });
 });
 

@@ -171,15 +171,20 @@ describe('bpf_tail_call from a compiled program (tailchain.bpf.o)', () => {
     });
   }
 
-  it('a tail call that jumps never returns; an empty or out-of-range slot falls through; also from a sub-program', async () => {
+  it('a tail call from a sub-program replaces that function only (its caller goes on, as in the kernel); an empty or out-of-range slot falls through', async () => {
     const o = await rt.loadObject(path('tailchain.bpf.o'), { programs: PROGS });
     try {
       const chain = o.maps.chain!;
       // Placed by user space, as the TypeScript side places handlers: the program by its id.
       chain.update(le32(1), progOf(o, 'finish'));
       let r = await rt.testRun('from_sub', { cpu: 1, data: pkt(0, 1) });
-      // from_sub counted 1, finish counted 2 and returned 500 + 2; from_sub's "77 + r" never ran.
-      expect([r.retval, r.dataOut![0]]).toEqual([502, 2]);
+      // from_sub counted 1; jump_from_sub's tail call ran finish in its place (counted 2, 500 + 2),
+      // and finish's r0 returned to from_sub, which went on: 77 + 502. The live kernel gives the
+      // same (test/conformance/programs/tail-calls.json); jump_from_sub's own "slot + 10" never ran.
+      expect([r.retval, r.dataOut![0]]).toEqual([77 + 502, 2]);
+      // Into hop from the sub-program: the chain goes on in that frame (33 jumps in all), then back.
+      r = await rt.testRun('from_sub', { cpu: 0, data: pkt(0, 0) });
+      expect([r.retval, r.dataOut![0]]).toEqual([77 + 1034, 34]);
       r = await rt.testRun('from_sub', { cpu: 0, data: pkt(0, 2) }); // empty slot
       expect([r.retval, r.dataOut![0]]).toEqual([77 + 12, 1]);
       r = await rt.testRun('from_sub', { cpu: 0, data: pkt(0, 200) }); // past max_entries
@@ -198,9 +203,22 @@ describe('bpf_tail_call from a compiled program (tailchain.bpf.o)', () => {
       o.maps.chain!.update(le32(1), progOf(o, 'finish'));
       const r = await rt.run({ program: 'from_sub', events: 10_000, data: pkt(0, 1) });
       expect(r.events).toBe(10_000);
-      // Every event ended in finish (500 + the packet's count, which each event's two runs raise by 2).
+      // Every event: 77 + finish's 500 + the packet's count (each event's two runs raise it by 2).
       expect(r.returns!.reduce((n, x) => n + x.count, 0)).toBe(10_000);
-      expect(r.returns!.every((x) => x.value >= 500 && x.value <= 755 && x.value % 2 === 0)).toBe(true);
+      expect(r.returns!.every((x) => x.value >= 577 && x.value <= 577 + 255 && x.value % 2 === 1)).toBe(true);
+    } finally {
+      await o.unload();
+    }
+  });
+
+  it('counts a main function\'s chain return as the event\'s, for every event of a run on every CPU', async () => {
+    const o = await rt.loadObject(path('tailchain.bpf.o'), { programs: PROGS });
+    try {
+      const r = await rt.run({ program: 'hop', events: 2000, data: pkt(0, 0) });
+      expect(r.events).toBe(2000);
+      // 34 runs an event; the packet's byte wraps at 256 (each CPU's packet is its own).
+      expect(r.returns!.reduce((n, x) => n + x.count, 0)).toBe(2000);
+      expect(r.returns!.every((x) => x.value >= 1000 && x.value <= 1255)).toBe(true);
     } finally {
       await o.unload();
     }

@@ -3,10 +3,13 @@
 // their handles, the helpers bound, and a fault turned back into the instruction and source line
 // that caused it.
 //
-// Tail calls: a translated program whose bpf_tail_call jumped returns from run() before that event
-// (translate.ts); runRange then runs the chain here, each target's run() for that one event, until
-// one returns normally: its r0 is the event's, counted in the entry program's returns. One JS step
-// per tail call, whatever the chain's length (at most MAX_TAIL_CALL_CNT = 33 jumps an event).
+// Tail calls: a translated program whose bpf_tail_call jumped in its main function returns from
+// run() before that event (translate.ts); runRange then runs the chain here, each target's run()
+// for that one event, until one returns normally: its r0 is the event's, counted in the entry
+// program's returns. One JS step per tail call (at most MAX_TAIL_CALL_CNT = 33 an event). A jump
+// made inside a sub-program replaces only that function's frame, as the kernel's JIT does: the
+// target runs in the sub-program's frame (its run() given that frame) and its r0 goes back to the
+// sub-program's caller (tailSub).
 
 import { insnAtOffset, FAULT_KINDS } from '../jit/index.js';
 import { lineOf } from '../object/index.js';
@@ -48,6 +51,8 @@ export interface ProgramFailure {
 interface TailChain {
   /** Jumps made in the current event (the kernel's tail_call_cnt). */
   count: number;
+  /** The event `count` counts for (a new event starts from 0, as the kernel's prologue zeroes it). */
+  countEvent: number;
   /** The target of the jump just made, not yet run. */
   pending: CpuProgram | null;
   /** The program the current chain started from (its returns get the chain's r0), or null. */
@@ -59,6 +64,7 @@ interface TailChain {
 interface Exports {
   run(from: number, to: number): number;
   event: WebAssembly.Global;
+  frame: WebAssembly.Global;
   held?: WebAssembly.Global;
 }
 
@@ -72,6 +78,10 @@ export class CpuProgram {
   returnSink: CpuProgram = this;
   /** Set by ObjectCpu: the object's tail-call state on this CPU. */
   tails: TailChain | null = null;
+  /** While run as a sub-program's tail call target: its r0 is kept here instead of counted. */
+  private capture = false;
+  capturedLo = 0;
+  capturedHi = 0;
   private readonly exports: Exports;
   private readonly pidBase: WebAssembly.Global;
   private readonly pids: WebAssembly.Global;
@@ -81,7 +91,12 @@ export class CpuProgram {
     this.kind = ctxKindOf(task.type);
     this.pidBase = pidBase;
     this.pids = pids;
-    const onReturn = (lo: number, _hi: number, count: number): void => {
+    const onReturn = (lo: number, hi: number, count: number): void => {
+      if (this.capture) {
+        this.capturedLo = lo;
+        this.capturedHi = hi;
+        return;
+      }
       const v = lo >>> 0;
       const sink = this.returnSink;
       sink.returns.set(v, (sink.returns.get(v) ?? 0) + count);
@@ -117,9 +132,27 @@ export class CpuProgram {
       if (done === 1) break;
       target = t.pending!;
     }
-    t.count = 0;
     t.origin = null;
     t.setRunning(this);
+  }
+
+  /**
+   * Event `event` run in frame `fp` (a sub-program's, whose tail call jumped here) for `caller`,
+   * its r0 kept in capturedLo/Hi: 1 when it returned, 0 when it jumped again from its main function.
+   */
+  runInFrame(event: number, fp: number, caller: CpuProgram): number {
+    const capture = this.capture;
+    const frame = this.exports.frame.value as number;
+    this.capture = true;
+    this.exports.frame.value = fp;
+    this.pidBase.value = caller.pidBase.value;
+    this.pids.value = caller.pids.value;
+    try {
+      return this.exports.run(event, event + 1);
+    } finally {
+      this.capture = capture;
+      this.exports.frame.value = frame;
+    }
   }
 
   /** The event being run (after a fault: the one that faulted). */
@@ -168,7 +201,7 @@ export class ObjectCpu {
     this.i32 = this.mem.i32;
     this.area = cpuArea(task.cpuBase, cpu);
     this.maps = task.maps.map((m) => openMap(m.handle));
-    this.tails = { count: 0, pending: null, origin: null, setRunning: (p) => { this.running = p; } };
+    this.tails = { count: 0, countEvent: -1, pending: null, origin: null, setRunning: (p) => { this.running = p; } };
     // Translated programs count events in their own global; the task follows from it.
     const taskOf = (): CurrentTask => taskAt(this.running === null ? 0 : this.running.event);
     const helpers = bindHelpers({
@@ -190,6 +223,7 @@ export class ObjectCpu {
         },
         // The contended path of bpf_spin_lock: the same waiting (and timeout, dead holder, stop) as a handler's.
         spinLockSlow: (addr: number) => spinLockAcquire(this.i32, addr >>> 2),
+        tailSub: (_pc: number, fp: number) => this.tailSub(fp),
         ...helpers,
       }, pidBase, pids);
       prog.tails = this.tails;
@@ -214,10 +248,33 @@ export class ObjectCpu {
         'a compiled object\'s tail calls reach its own programs only (place one of loaded.programs in the prog array)');
     }
     const t = this.tails;
+    const event = this.running === null ? -1 : this.running.event;
+    if (event !== t.countEvent) {
+      t.countEvent = event;
+      t.count = 0;
+    }
     if (t.count >= MAX_TAIL_CALL_CNT) return 0;
     t.count++;
     t.pending = target;
     return 1;
+  }
+
+  /** A sub-program's tail call jumped: run the chain in its frame `fp`, and leave the last r0 in the helper area. */
+  private tailSub(fp: number): void {
+    const t = this.tails;
+    const caller = this.running!;
+    const event = caller.event;
+    let target = t.pending!;
+    for (;;) {
+      t.pending = null;
+      this.running = target;
+      if (target.runInFrame(event, fp, caller) === 1) break;
+      target = t.pending!;
+    }
+    this.running = caller;
+    const r0 = (this.area.scratch >>> 2) + 10;
+    this.mem.u32[r0] = target.capturedLo;
+    this.mem.u32[r0 + 1] = target.capturedHi;
   }
 
   /** An inner map got a descriptor on this CPU: in checked mode its values join the region table. */
@@ -256,6 +313,7 @@ export class ObjectCpu {
     }
     // A run that stopped on a fault may have left a chain half done.
     this.tails.count = 0;
+    this.tails.countEvent = -1;
     this.tails.pending = null;
     this.tails.origin = null;
   }

@@ -255,7 +255,8 @@ export function run(task: RunTask): RunReport {
     releaseHeldLock();
     tailCallReset();
     // The program that failed: the one running, or a tail call target running for it.
-    const failed = objects.find((o) => o.cpu.running === o.prog || (o.cpu.tails.origin === o.prog && o.cpu.running !== null));
+    const failed = objects.find((o) => o.cpu.running === o.prog) ??
+      objects.find((o) => o.cpu.running !== null && !objects.some((x) => x.prog === o.cpu.running));
     const fault = failed === undefined ? null : failed.cpu.failureOf(failed.cpu.running!, e);
     if (fault !== null) {
       Atomics.store(control, CONTROL_STOP, 1);

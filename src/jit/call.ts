@@ -6,11 +6,13 @@
 // bpf_spin_lock is held any helper call but bpf_spin_unlock faults, as the verifier refuses it.
 //
 // bpf_tail_call: the import h12 decides (slot, count) and names the target to the runtime; when it
-// jumps, the program must not go on, and a Wasm function cannot jump into another module's code.
-// So the code returns: from the main program, run() returns before this event (tailExit); from a
-// sub-program, it sets the tail global and returns, and every caller (a bpf-to-bpf call site, a
-// bpf_loop) tests that global after the call and returns in turn. The runtime then runs the target
-// on the same context with a fresh stack: one JS step per tail call, no recursion.
+// jumps, the function must not go on, and a Wasm function cannot jump into another module's code.
+// From the main program, run() returns before this event (tailExit) and the runtime runs the
+// target on the same context and stack: one JS step per tail call, no recursion. From a
+// sub-program, the kernel's JIT replaces only that function's frame: the target runs in it and its
+// r0 returns to the sub-program's caller, which goes on (the live kernel shows it). So the import
+// tailSub(pc, fp) runs the target (and its own tail calls) in this frame and leaves its r0 in the
+// helper area, and the sub-program returns it; nesting is bounded by the 33 tail calls an event.
 
 import type { FnEmitter } from './emitter.js';
 import {
@@ -94,27 +96,11 @@ function tailCall(f: FnEmitter, insn: Insn): void {
   c.if();
   if (f.main) f.tailExit!();
   else {
-    c.i32Const(1);
-    c.globalSet(f.L.gTail);
-    c.i64Const(0);
-    c.op(Op.return);
-  }
-  c.end();
-}
-
-/** After a call into a sub-program: if a tail call jumped inside it, leave this frame too. */
-function tailUnwind(f: FnEmitter): void {
-  const L = f.L;
-  if (L.gTail < 0) return;
-  const c = f.code;
-  c.globalGet(L.gTail);
-  c.if();
-  if (f.main) {
-    c.i32Const(0);
-    c.globalSet(L.gTail);
-    f.tailExit!();
-  } else {
-    c.i64Const(0);
+    c.i32Const(insn.pc);
+    f.fp();
+    c.call(f.L.fTailSub);
+    f.scratch();
+    c.mem(Op.i64_load, 3, 40);
     c.op(Op.return);
   }
   c.end();
@@ -131,15 +117,14 @@ function heldCheck(f: FnEmitter, insn: Insn): void {
 }
 
 /**
- * Pushes the callee's frame pointer (this frame's r10 - 512); from a sub-program, first faults when
- * that would be a ninth frame.
+ * Pushes the callee's frame pointer (this frame's r10 - 512), after a fault when that would be a
+ * ninth frame (the main program checks too: a tail call's target may run in a sub-program's frame).
  */
 function calleeFrame(f: FnEmitter, insn: Insn): void {
   const c = f.code;
   f.fp();
   c.i32Const(STACK_FRAME);
   c.op(Op.i32_sub);
-  if (f.main) return;
   c.tee(f.a2);
   f.stackLo();
   c.op(Op.i32_le_u);
@@ -159,7 +144,6 @@ function emitLocalCall(f: FnEmitter, insn: Insn): void {
   f.budgetToGlobal();
   c.call(f.L.subFunc[target]!);
   c.set(f.reg[0]!);
-  tailUnwind(f);
   f.budgetFromGlobal();
 }
 
@@ -384,8 +368,6 @@ function bpfLoop(f: FnEmitter, insn: Insn): void {
     c.u32(L.subType);
     c.u32(0);
   }
-  // The callback's r0 is on the stack; a tail call inside it ends the loop and this frame.
-  tailUnwind(f);
   c.get(f.loopI);
   c.i64Const(1);
   c.op(Op.i64_add);

@@ -7,9 +7,9 @@
 // Module shape (imports from "env", only those the program needs; see layout.ts for the indices):
 //   memory (shared, initial = maximum = pages); globals cpu stackTop ctx, scratch (imported helpers),
 //   lockTag (spin lock), regions (checked mode), pidBase pids (mutable; get_current_pid_tgid);
-//   funcs fault onReturn, spinLockSlow (spin lock), h<id> per imported helper
+//   funcs fault onReturn, spinLockSlow (spin lock), tailSub (tail calls in sub-programs), h<id> per imported helper
 //   own globals: event, held (spin lock), rng (prandom), budget (loops), last region (checked),
-//   tail (a jumped tail call unwinding sub-program frames)
+//   frame (r10 of the next run(): 0 for the stack top; a sub-program's frame for a tail call made in it)
 //   run(from, to) -> events done: for each event: $event = i, r1 = ctx, body, return tracking; it
 //   returns early, before the event of a bpf_tail_call that jumped (the runtime runs the target)
 //   one function per sub-program: (r1..r5 i64, fp i32) -> r0 i64
@@ -162,9 +162,10 @@ export function translateProgram(input: TranslateInput): TranslatedProgram {
     gScratch: g('scratch', imported.length > 0), gLockTag: g('lockTag', usesLocks), gRegions: g('regions', input.checked === true),
     gPidBase: g('pidBase', helpersUsed.has(HELPER_GET_CURRENT_PID_TGID), true),
     gPids: g('pids', helpersUsed.has(HELPER_GET_CURRENT_PID_TGID), true),
-    gEvent: -1, gHeld: -1, gRng: -1, gBudget: -1, gRegionLo: -1, gRegionHi: -1, gTail: -1,
+    gEvent: -1, gHeld: -1, gRng: -1, gBudget: -1, gRegionLo: -1, gRegionHi: -1, gFrame: -1,
     fFault: m.importFunc('fault', tFault), fRaise: -1,
     fOnReturn: m.importFunc('onReturn', tFault),
+    fTailSub: helpersUsed.has(HELPER_TAIL_CALL) && funcs.length > 1 ? m.importFunc('tailSub', tSlow) : -1,
     fSpinLockSlow: usesLocks ? m.importFunc('spinLockSlow', tSlow) : -1,
     fCheck: -1, helperFunc: new Map(),
     subFunc: new Int32Array(funcs.length).fill(-1), funcAt, subType: tSub,
@@ -175,7 +176,7 @@ export function translateProgram(input: TranslateInput): TranslatedProgram {
   L.gEvent = m.addGlobal(I32, true, 0);
   if (usesLocks) L.gHeld = m.addGlobal(I32, true, 0);
   if (helpersUsed.has(HELPER_GET_PRANDOM_U32)) L.gRng = m.addGlobal(I64, true, 0);
-  if (helpersUsed.has(HELPER_TAIL_CALL)) L.gTail = m.addGlobal(I32, true, 0);
+  L.gFrame = m.addGlobal(I32, true, 0);
   if (needsBudget) L.gBudget = m.addGlobal(I32, true, L.loopBudget);
   if (L.checked) {
     L.gRegionLo = m.addGlobal(I32, true, -1);
@@ -245,6 +246,7 @@ export function translateProgram(input: TranslateInput): TranslatedProgram {
   }
   m.exportFunc('run', fRun);
   m.exportGlobal('event', L.gEvent);
+  m.exportGlobal('frame', L.gFrame);
   if (usesLocks) m.exportGlobal('held', L.gHeld);
 
   const { bytes, codeStart } = m.build();
@@ -341,7 +343,13 @@ function emitRun(L: Layout, cfg: Cfg, entry: RegState[]): FnEmitter {
     c.globalGet(L.gLockTag);
     c.set(f.lockTagLocal);
   }
+  // r10: the stack top, or the frame the runtime gave (a tail call's target run in a sub-program's frame).
+  f.frameLocal = f.local(I32);
+  c.globalGet(L.gFrame);
   c.get(f.stackTopLocal);
+  c.globalGet(L.gFrame);
+  c.op(Op.select);
+  c.tee(f.frameLocal);
   c.op(Op.i64_extend_i32_u);
   c.set(f.reg[10]!);
   // The runtime may have changed the region table since the last run.
@@ -377,7 +385,7 @@ function emitRun(L: Layout, cfg: Cfg, entry: RegState[]): FnEmitter {
   }
   // A tail call that jumped ends this event here: the events before it are reported and run()
   // returns how many finished; the runtime runs the target for this event and calls run() again.
-  if (L.gTail >= 0) {
+  if (usesTailCalls(L)) {
     f.tailExit = () => {
       reportReturns(L, c, prevL, iL, runStartL);
       c.get(iL);
@@ -417,6 +425,11 @@ function emitRun(L: Layout, cfg: Cfg, entry: RegState[]): FnEmitter {
   c.get(FROM);
   c.op(Op.i32_sub);
   return f;
+}
+
+/** Whether the program imports bpf_tail_call. */
+function usesTailCalls(L: Layout): boolean {
+  return L.helperFunc.has(HELPER_TAIL_CALL);
 }
 
 /** onReturn(prev, i - runStart) when that run is not empty. */

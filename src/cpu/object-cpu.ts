@@ -107,6 +107,9 @@ export class CpuProgram {
 
   /** Events from..to-1, back to back inside the translated loop; a tail call's event finishes in its chain. */
   runRange(from: number, to: number): void {
+    // A new run of this program: its own 33 tail calls, even for an event another program of the
+    // object ran in just before (two programs on one probe).
+    this.tails!.countEvent = -1;
     let i = from + this.exports.run(from, to);
     while (i < to) {
       // run() stopped before event i: a bpf_tail_call in it jumped.

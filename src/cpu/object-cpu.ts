@@ -130,8 +130,13 @@ export class CpuProgram {
       target.returnSink = this;
       target.pidBase.value = this.pidBase.value;
       target.pids.value = this.pids.value;
-      const done = target.exports.run(event, event + 1);
-      target.returnSink = target;
+      let done: number;
+      try {
+        done = target.exports.run(event, event + 1);
+      } finally {
+        // Also after a fault: the target's own runs count for itself again.
+        target.returnSink = target;
+      }
       if (done === 1) break;
       target = t.pending!;
     }

@@ -250,12 +250,16 @@ describe('bpf_tail_call from a compiled program (tailchain.bpf.o)', () => {
 
   it('runs a prog array\'s static initialiser targets (tailcall.bpf.o) and fails loading when a named target is not loaded', async () => {
     const o = await rt.loadObject(path('tailcall.bpf.o'));
+    const a = progOf(o, 'target_a');
     try {
-      expect(o.maps.jump!.lookup(le32(1))).toEqual(le32(progOf(o, 'target_a').id));
+      expect(o.maps.jump!.lookup(le32(1))).toEqual(le32(a.id));
       expect(o.maps.jump!.lookup(le32(3))).toEqual(le32(progOf(o, 'target_b').id));
     } finally {
       await o.unload();
     }
+    // Unloaded: its programs' ids name nothing (EBADF, as a closed fd).
+    const jmp = createMap({ type: 'prog_array', keySize: 4, valueSize: 4, maxEntries: 1 });
+    expect(errnoOf(() => jmp.update(le32(0), a))).toBe('EBADF');
     const e = await rt.loadObject(path('tailcall.bpf.o'), { programs: ['dispatch', 'target_a'] }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ProgramLoadError);
     expect((e as Error).message).toMatch(/prog array 'jump' slot 3 names program 'target_b', which is not loaded \(EBADF.*load it too/);
@@ -295,6 +299,10 @@ describe('maps of maps from a compiled program (mim.bpf.o)', () => {
         expect(await hash(0, 5, 3)).toBe(1);
         expect(await hash(1, 5, 3)).toBe(2);
         expect(h.lookup(le32(3))).toEqual(new Uint8Array([2, 0, 0, 0, 0, 0, 0, 0]));
+        // Key 3 holds hinner3, from houter's initialiser.
+        expect(o.maps.houter!.lookup(le32(3))).toEqual(le32(o.maps.hinner3!.id));
+        expect(await hash(1, 3, 7)).toBe(1);
+        expect(o.maps.hinner3!.lookup(le32(7))).toEqual(new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]));
       } finally {
         await o.unload();
       }

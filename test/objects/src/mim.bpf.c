@@ -1,5 +1,6 @@
 // Maps of maps from a program. outer (ARRAY_OF_MAPS) has slot 0 filled by the static initialiser
-// with inner0; user space places more inner maps after load. houter (HASH_OF_MAPS) starts empty.
+// with inner0; user space places more inner maps after load. houter (HASH_OF_MAPS) has key 3
+// filled by its initialiser with hinner3.
 // The packet says what to do: byte 0 the outer key, byte 1 the inner key.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -27,12 +28,16 @@ struct inner_hash {
 	__type(value, __u64);
 };
 
+struct inner_hash hinner3 SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
 	__uint(max_entries, 4);
 	__type(key, __u32);
 	__array(values, struct inner_hash);
-} houter SEC(".maps");
+} houter SEC(".maps") = {
+	.values = { [3] = &hinner3 },
+};
 
 // outer[byte 0][byte 1] += 1, returning the new value; 1000 no inner map, 2000 no element.
 SEC("tc")

@@ -243,8 +243,53 @@ describe('imported helpers', () => {
     expect(() => translate(new Asm().call(9999).exit().build(), { unknownHelpers: 'refuse' })).toThrow(/instruction 0: call of unknown helper 9999/);
   });
 
-  it('a tail call faults as unsupported (kind 8)', () => {
-    expect(faultOf(new Asm().mov64(R2, 0).mov64(R3, 0).call(12).exit().build())).toMatchObject({ kind: 8, pc: 2 });
+});
+
+describe('bpf_tail_call (h12 decides; a jump returns from run() before the event, or runs in a sub-program\'s frame)', () => {
+  /** Runs events 0..n-1 with h12 answering `jumps(event)`; what run() returned, the returns, r1..r3 h12 saw, tailSub's calls. */
+  function tail(insns: Uint8Array, jumps: (event: number) => number, n = 1, funcs?: { name: string; start: number }[]) {
+    const seen: bigint[][] = [];
+    const subs: number[] = [];
+    let inst: ReturnType<typeof instantiate>;
+    const helpers = {
+      12: (_pc: number, s: { arg(i: number): bigint }) => {
+        seen.push([s.arg(1), s.arg(2), s.arg(3)]);
+        return jumps(inst.event());
+      },
+    };
+    // The runtime would run the target in the frame; here the "target" returns 555.
+    const tailSub = (_pc: number, fp: number, s: { setR0(v: bigint): void }) => {
+      subs.push(fp);
+      s.setR0(555n);
+    };
+    inst = instantiate(translate(insns, { funcs }), { helpers, tailSub });
+    const done = inst.run(0, n);
+    return { done, returns: inst.returns, seen, subs };
+  }
+  // r6 = 7; tail call (r2 = 0x1234, r3 = 5); r0 = r0 + 100 + r6 (only when it falls through).
+  const main = new Asm().mov64(R6, 7).mov64(R0, 1).mov64(R2, 0x1234).mov64(R3, 5).call(12)
+    .alu64('add', R0, { imm: 100 }).alu64('add', R0, R6).exit().build();
+
+  it('falls through when h12 says 0: the program goes on and r0 keeps its value', () => {
+    const r = tail(main, () => 0, 3);
+    expect(r.done).toBe(3);
+    expect(r.returns).toEqual([[108n, 3]]);
+    expect(r.seen[0]!.slice(1)).toEqual([0x1234n, 5n]);
+  });
+
+  it('jumps when h12 says 1: run() returns before that event, reporting only the events before it', () => {
+    const r = tail(main, (e) => (e === 2 ? 1 : 0), 5);
+    expect(r.done).toBe(2);
+    expect(r.returns).toEqual([[108n, 2]]);
+  });
+
+  it('from a sub-program: the target runs in its frame (tailSub) and its r0 returns to the caller, which goes on', () => {
+    const a = new Asm().mov64(R0, 1).callLocal('f').alu64('add', R0, { imm: 1000 }).exit();
+    a.func('f').mov64(R0, 3).call(12).alu64('add', R0, { imm: 10 }).exit();
+    const r = tail(a.build(), (e) => (e === 1 ? 1 : 0), 3, a.funcs);
+    expect(r.done).toBe(3);
+    expect(r.returns).toEqual([[1013n, 1], [1555n, 1], [1013n, 1]]);
+    expect(r.subs).toEqual([Number(STACK_TOP) - 512]);
   });
 });
 

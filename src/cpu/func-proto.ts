@@ -7,6 +7,13 @@
 // reusable view retargeted at its address, so the success paths allocate nothing.
 //
 // Helper area (cpu-areas.ts): r1..r5 at +0..+32, r0 at +40, each a little-endian u64.
+//
+// Map pointers are descriptor addresses: descBase + i * descBytes for map i. The object's own maps
+// are 0..n-1; an inner map a lookup in a map of maps returns gets the next free index on this CPU
+// (the object's memory keeps innerDescs spare descriptors), so the program can pass it back to
+// any map helper as the kernel's program passes the inner map pointer. A pointer never leaves its
+// CPU (the verifier lets no program store one), so the CPUs need not agree on the numbering. The
+// translator inlines lookups only for maps known at an ld_imm64; an inner map always comes here.
 
 import { bpf_map_delete_elem, bpf_map_lookup_elem, bpf_map_lookup_percpu_elem, bpf_map_peek_elem, bpf_map_pop_elem,
   bpf_map_push_elem, bpf_map_update_elem } from '../maps/helpers.js';
@@ -14,7 +21,10 @@ import { ValueView, type SharedMemory } from '../maps/layout.js';
 import { commitRecordAt, ringbufOf, ringbufOutput, ringbufQuery, ringbufReserve, BPF_RINGBUF_HDR_SZ, type RingbufPriv } from '../maps/ringbuf.js';
 import type { BpfMap } from '../maps/syscall.js';
 import { bprintf, traceLine, type TracePipe } from '../maps/trace-pipe.js';
-import { BPF_MAP_TYPE_RINGBUF } from '../maps/uapi.js';
+import { BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_RINGBUF, isMapInMapType, mapTypeName } from '../maps/uapi.js';
+import { perfEventOutputRaw } from '../maps/bpf-trace.js';
+import { progArraySlot } from '../maps/fd-array.js';
+import type { BpfProg } from '../maps/idr.js';
 import { EINVAL } from '../maps/errno.js';
 import { ktimeGetNs, type CurrentTask } from '../smp/smp.js';
 import { FAULT_HELPER_ARG, ProgramFault } from './program-fault.js';
@@ -33,6 +43,22 @@ export interface HelperEnv {
   readonly descBase: number;
   /** A power of two. */
   readonly descBytes: number;
+  /** Spare descriptors after the object's maps, for inner maps met on this CPU. */
+  readonly innerDescs?: number;
+  /** The object's name, for messages. */
+  readonly object?: string;
+  /** The object's MapMemory id: an inner map must have been created in it (MapHandle.memory). */
+  readonly memoryId?: number;
+  /** An inner map got a descriptor (checked mode adds its values to the region table). */
+  readonly onInnerMap?: (map: BpfMap) => void;
+  /**
+   * bpf_tail_call found `prog` in the slot: 1 when the runtime will run it for this event (the
+   * program then returns), 0 when it falls through (MAX_TAIL_CALL_CNT reached); throws a fault
+   * for a program it cannot run.
+   */
+  readonly tailCall?: (prog: BpfProg, pc: number) => number;
+  /** Whether the running program has a packet context (tc, xdp, ...): its perf output may append packet bytes. */
+  readonly packetProgram?: () => boolean;
   /** The task of the event running now (its index read from the program's `event` global first). */
   task(): CurrentTask;
   readonly trace: () => TracePipe | null;
@@ -66,10 +92,39 @@ export function bindHelpers(env: HelperEnv, ids: readonly number[]): Record<stri
       throw new ProgramFault(FAULT_HELPER_ARG, pc, addr, `a helper argument points outside the object's memory (0x${(addr >>> 0).toString(16)}, ${size} bytes)`);
     }
   };
-  const { maps, descBase, descBytes } = env;
+  const { descBase, descBytes } = env;
   const descShift = Math.log2(descBytes);
+  // The object's maps, then the inner maps met on this CPU (by descriptor index).
+  const maps: BpfMap[] = [...env.maps];
+  const descLimit = env.maps.length + (env.innerDescs ?? 0);
   // Each map's key buffer, by map index (a key that is not one number is copied here).
   const keyBufs = maps.map((m) => new Uint8Array(m.attr.keySize));
+  // Whether a lookup in map i returns an inner map (a map of maps) rather than a value.
+  const outer = maps.map((m) => isMapInMapType(m.attr.type));
+  // Descriptor index by map id.
+  const descOfId = new Map<number, number>(maps.map((m, i) => [m.id, i]));
+  /** The map pointer of an inner map `inner` found in `outerMap`: its descriptor, given one the first time. */
+  const innerDesc = (outerMap: BpfMap, inner: BpfMap, pc: number): number => {
+    let i = descOfId.get(inner.id);
+    if (i === undefined) {
+      const where = `bpf_map_lookup_elem on map '${outerMap.name}' of object '${env.object ?? '?'}' found inner map '${inner.name}' (id ${inner.id})`;
+      const h = inner.handle;
+      if (h === null || (env.memoryId !== undefined ? h.memory !== env.memoryId : inner.mems[0]!.buffer !== mem.buffer)) {
+        throw new ProgramFault(FAULT_HELPER_ARG, pc, inner.id, `${where}, which lives outside the object's memory, where a translated program cannot reach it: ` +
+          'create inner maps with loaded.createMap(spec) (or define them in the object) before placing them');
+      }
+      if (maps.length >= descLimit) {
+        throw new ProgramFault(FAULT_HELPER_ARG, pc, inner.id, `${where}: this CPU has met ${descLimit - env.maps.length} inner maps already, all the object's spare map descriptors; reuse inner maps rather than creating new ones`);
+      }
+      i = maps.length;
+      maps.push(inner);
+      keyBufs.push(new Uint8Array(inner.attr.keySize));
+      outer.push(false);
+      descOfId.set(inner.id, i);
+      env.onInnerMap?.(inner);
+    }
+    return descBase + i * descBytes;
+  };
   // The map index a map pointer in r<i> stands for: an index from its offset, no table lookup.
   const mapIndex = (i: number, pc: number): number => {
     const off = lo(i) - descBase;
@@ -114,8 +169,13 @@ export function bindHelpers(env: HelperEnv, ids: readonly number[]): Record<stri
   };
 
   const all: Record<number, Binding> = {
-    // bpf_map_lookup_elem(map, key): the value's address, or NULL.
-    1: (pc) => { const mi = mapIndex(1, pc); return addrOf(bpf_map_lookup_elem(maps[mi]!, key(mi, lo(2), pc))); },
+    // bpf_map_lookup_elem(map, key): the value's address, or NULL; in a map of maps, the inner map's pointer.
+    1: (pc) => {
+      const mi = mapIndex(1, pc);
+      const m = maps[mi]!;
+      const v = bpf_map_lookup_elem(m, key(mi, lo(2), pc));
+      return outer[mi] === true && v !== null ? innerDesc(m, v as unknown as BpfMap, pc) : addrOf(v);
+    },
     // bpf_map_update_elem(map, key, value, flags)
     2: (pc) => { const mi = mapIndex(1, pc); const m = maps[mi]!; return bpf_map_update_elem(m, key(mi, lo(2), pc), at(lo(3), m.attr.valueSize, pc), u64(4)); },
     // bpf_map_delete_elem(map, key)
@@ -124,6 +184,33 @@ export function bindHelpers(env: HelperEnv, ids: readonly number[]): Record<stri
     5: () => { setR0(ktimeGetNs()); return 0; },
     // bpf_trace_printk(fmt, fmt_size, arg1, arg2, arg3)
     6: (pc) => tracePrintk(env, lo(1), lo(2), pc),
+    // bpf_tail_call(ctx, prog_array, index): 1 when it jumps (the translated code then returns), 0 to fall through.
+    12: (pc) => {
+      const m = map(2, pc);
+      if (m.attr.type !== BPF_MAP_TYPE_PROG_ARRAY) {
+        throw new ProgramFault(FAULT_HELPER_ARG, pc, m.attr.type, `bpf_tail_call takes a prog array, not map '${m.name}' (${mapTypeName(m.attr.type) ?? `type ${m.attr.type}`}); the verifier would refuse this program`);
+      }
+      // The index is a u32 (r3's low half); out of range or empty: fall through.
+      const prog = progArraySlot(m, lo(3));
+      if (prog === null) return 0;
+      return env.tailCall === undefined ? 0 : env.tailCall(prog, pc);
+    },
+    // bpf_perf_event_output(ctx, perf_event_array, flags, data, size)
+    25: (pc) => {
+      const m = map(2, pc);
+      if (m.attr.type !== BPF_MAP_TYPE_PERF_EVENT_ARRAY) {
+        throw new ProgramFault(FAULT_HELPER_ARG, pc, m.attr.type, `bpf_perf_event_output takes a perf event array, not map '${m.name}' (${mapTypeName(m.attr.type) ?? `type ${m.attr.type}`}); the verifier would refuse this program`);
+      }
+      const addr = lo(4);
+      const size = u64(5);
+      inMemory(addr, size, pc);
+      // tc and xdp programs' flags 32..51 (BPF_F_CTXLEN_MASK) ask for that many packet bytes after
+      // the data (bpf_skb_event_output); not built: refuse loudly rather than answer -EINVAL.
+      if ((hi(3) & 0xfffff) !== 0 && env.packetProgram?.() === true) {
+        throw new ProgramFault(FAULT_HELPER_ARG, pc, hi(3) & 0xfffff, `bpf_perf_event_output with BPF_F_CTXLEN_MASK bits (${hi(3) & 0xfffff} bytes of the packet appended to the sample) is not supported here; send the bytes as data`);
+      }
+      return perfEventOutputRaw(m, u64(3), u8, addr, size, (env.task() as { userMode?: boolean }).userMode === true);
+    },
     // bpf_get_current_comm(buf, size): the task's name, NUL-padded to size.
     16: (pc) => {
       const buf = lo(1);

@@ -5,9 +5,13 @@
 // The object's memory (a MapMemory):
 //   offset                   size                  meaning
 //   0                        4096                  never used: address 0 is NULL
-//   descs                    16 per map            map descriptors: what a map pointer register holds (index at +0)
+//   descs                    16 per map            map descriptors: what a map pointer register holds (index at +0),
+//                                                  then INNER_DESCS more when the object has a map of maps (a CPU
+//                                                  hands them out to the inner maps its programs look up)
 //   after                    each map's footprint  the maps (headers and buffers, region-aligned)
 //   cpus                     CPU_BLOCK per CPU     per-CPU stack, helper area, region table, context, packet (cpu-areas.ts)
+//   arena                    innerMapBytes         maps of maps: room for inner maps user space creates after
+//                                                  load (loaded.createMap), which a program can only reach here
 
 import { openObject, openObjectFile, ObjectError, lineOf, type BpfObject, type LineInfo, type ObjectMap, type ObjectProgram, type ProgramType, type ValueField } from '../object/index.js';
 import { ctxAccessEnd, translateProgram, JitError, HELPERS, type CodeMap, type JitMap } from '../jit/index.js';
@@ -15,11 +19,14 @@ import type { MapHandle, MapSpec } from '../maps/bpf.js';
 import { array, bpf_spin_lock, s16, s32, s64, s8, struct, u16, u32, u64, u8, ValueView, type FieldType, type StructLayout } from '../maps/layout.js';
 import { MapMemory } from '../maps/memory.js';
 import { BpfMap, mapFootprint } from '../maps/syscall.js';
+import { BpfError } from '../maps/errno.js';
+import { idrAdd, idrAlloc, type BpfProg } from '../maps/idr.js';
+import { progArrayClaimOwner } from '../maps/fd-array.js';
 import { htabGenLookup } from '../maps/hashtab.js';
 import { lruGenLookup } from '../maps/lru-hash.js';
 import {
   BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY,
-  BPF_MAP_TYPE_PERCPU_HASH, BPF_OBJ_NAME_LEN,
+  BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, BPF_OBJ_NAME_LEN, isMapInMapType, mapTypeName,
 } from '../maps/uapi.js';
 import { kernelAvailability, KernelLoader, type KernelVerdict } from '../object/index.js';
 import { CPU_BLOCK } from './cpu-areas.js';
@@ -64,6 +71,13 @@ export interface ObjectLoadOptions {
    * kept in the object for something else. Default: every program libbpf would load.
    */
   programs?: readonly string[];
+  /**
+   * An object with a map of maps: bytes of its memory kept for inner maps that user space creates
+   * after load with `loaded.createMap(spec)` (a program reaches a map only inside its object's
+   * memory). Default 16 MiB for such objects (reserved address space: pages cost memory once
+   * written), 0 for others.
+   */
+  innerMapBytes?: number;
 }
 
 /** One program of a loaded object as a CPU gets it. Plain data and a compiled module: it crosses to workers. */
@@ -80,6 +94,10 @@ export interface ObjectProgramTask {
   readonly lines: readonly LineInfo[];
   /** The end of its furthest context access (the verifier's max_ctx_offset): a test run's ctx must reach it. */
   readonly ctxEnd: number;
+  /** Its id (idr.ts): what a prog array's slot holds for it. */
+  readonly id: number;
+  /** enum bpf_prog_type: a prog array takes programs of one type. */
+  readonly progType: number;
 }
 
 /** Everything a CPU needs to run an object's programs. */
@@ -91,6 +109,10 @@ export interface ObjectLoadTask {
   readonly descBase: number;
   /** Bytes from one map's descriptor to the next (a power of two). */
   readonly descBytes: number;
+  /** Descriptors after the object's own maps' for the inner maps a CPU meets (0 without a map of maps). */
+  readonly innerDescs: number;
+  /** The MapMemory's id, which inner maps created in it carry (MapHandle.memory). */
+  readonly memoryId: number;
   readonly cpuBase: number;
   readonly checked: boolean;
   readonly programs: readonly ObjectProgramTask[];
@@ -104,9 +126,14 @@ export interface PreparedObject {
   readonly task: ObjectLoadTask;
   /** What the user should know (unbound helpers, programs not loaded). */
   readonly warnings: string[];
+  /** The loaded programs as BPF programs in this thread (what user space places in a prog array). */
+  readonly progs: BpfProg[];
 }
 
 const DESC_BYTES = 16;
+/** Inner maps one CPU can meet through lookups in an object's maps of maps (1,024 x 16 bytes of descriptors). */
+export const INNER_DESCS = 1024;
+const DEFAULT_INNER_MAP_BYTES = 16 * 2 ** 20;
 
 /** An object from a path, bytes or an opened BpfObject. */
 export function objectOf(source: string | Uint8Array | BpfObject): BpfObject {
@@ -118,7 +145,12 @@ export function objectOf(source: string | Uint8Array | BpfObject): BpfObject {
 /** Create the object's maps in a new shared memory and translate its programs. */
 export function prepareObject(obj: BpfObject, cpus: number, options: ObjectLoadOptions = {}): PreparedObject {
   const where = `object '${obj.name}'`;
-  const specs = obj.maps.map((m) => ({ ...mapSpec(m), ...(options.slabAlign !== undefined ? { slabAlign: options.slabAlign } : {}) }));
+  const specs = obj.maps.map((m) => ({
+    ...mapSpec(m),
+    // libbpf sizes a perf event array without max_entries to the possible CPUs (one event each).
+    ...(m.type === BPF_MAP_TYPE_PERF_EVENT_ARRAY && m.maxEntries === 0 ? { maxEntries: cpus } : {}),
+    ...(options.slabAlign !== undefined ? { slabAlign: options.slabAlign } : {}),
+  }));
   let mapBytes = 0;
   specs.forEach((spec, i) => {
     try {
@@ -127,8 +159,12 @@ export function prepareObject(obj: BpfObject, cpus: number, options: ObjectLoadO
       throw new ProgramLoadError(`${where}: map '${obj.maps[i]!.name}' cannot be created: ${(e as Error).message}`, { cause: e });
     }
   });
-  const descBytes = Math.max(obj.maps.length * DESC_BYTES, 8);
-  const memory = new MapMemory(descBytes + 128 + mapBytes + cpus * CPU_BLOCK + 128);
+  const mapInMap = obj.maps.some((m) => isMapInMapType(m.type));
+  const innerDescs = mapInMap ? INNER_DESCS : 0;
+  const arena = options.innerMapBytes ?? (mapInMap ? DEFAULT_INNER_MAP_BYTES : 0);
+  if (!Number.isSafeInteger(arena) || arena < 0) throw new ProgramLoadError(`${where}: innerMapBytes must be a non-negative integer, got ${String(options.innerMapBytes)}`);
+  const descBytes = Math.max((obj.maps.length + innerDescs) * DESC_BYTES, 8);
+  const memory = new MapMemory(descBytes + 128 + mapBytes + cpus * CPU_BLOCK + 128 + arena);
   const descRegion = memory.alloc(descBytes)!;
   const descBase = descRegion.byteOffset;
   const maps: BpfMap[] = [];
@@ -144,6 +180,7 @@ export function prepareObject(obj: BpfObject, cpus: number, options: ObjectLoadO
     byName[m.name] = map;
   });
   const cpuBase = memory.alloc(cpus * CPU_BLOCK)!.byteOffset;
+  placeInnerMaps(obj, maps);
   const jitMaps = maps.map((map, i) => jitMap(map, descBase + i * DESC_BYTES, obj.maps[i]!.readonly === true));
   const checked = options.checked ?? true;
   const warnings: string[] = [];
@@ -165,17 +202,114 @@ export function prepareObject(obj: BpfObject, cpus: number, options: ObjectLoadO
     }
     programs.push(translate(obj, p, memory.pages, jitMaps, checked, options, warnings));
   }
+  claimProgArrays(obj, maps, programs);
+  const progs = programs.map((p): BpfProg => ({ id: p.id, type: p.progType, name: p.name, run: null }));
+  for (const p of progs) idrAdd(p.id, 'prog', p);
+  placePrograms(obj, maps, progs);
   const task: ObjectLoadTask = {
     object: obj.name,
     memory: memory.memory,
     maps: maps.map((map, i) => ({ name: obj.maps[i]!.name, handle: map.getHandle() })),
     descBase,
     descBytes: DESC_BYTES,
+    innerDescs,
+    memoryId: memory.id,
     cpuBase,
     checked,
     programs,
   };
-  return { object: obj, memory, maps: byName, task, warnings };
+  return { object: obj, memory, maps: byName, task, warnings, progs };
+}
+
+/** The 4 bytes of a u32 key (a slot index). */
+function u32Key(i: number): Uint8Array {
+  return new Uint8Array([i & 0xff, (i >>> 8) & 0xff, (i >>> 16) & 0xff, i >>> 24]);
+}
+
+/**
+ * The maps of maps' static initialisers (`.values = { [0] = &inner_a }`), as libbpf fills them
+ * after creating the maps: each named map goes into its slot, checked against the template.
+ */
+function placeInnerMaps(obj: BpfObject, maps: BpfMap[]): void {
+  obj.maps.forEach((m, i) => {
+    if (!isMapInMapType(m.type)) return;
+    for (const slot of m.initSlots ?? []) {
+      const j = obj.maps.findIndex((x) => x.name === slot.target);
+      const inner = maps[j]!;
+      try {
+        maps[i]!.update(u32Key(slot.index), inner);
+      } catch (e) {
+        if (!(e instanceof BpfError)) throw e;
+        const t = m.inner;
+        const tmpl = t === undefined ? 'its template' : `the template (${mapTypeName(t.type) ?? t.type}, key ${t.keySize}, value ${t.valueSize}, max_entries ${t.maxEntries}, flags 0x${t.flags.toString(16)})`;
+        const a = inner.attr;
+        throw new ProgramLoadError(`object '${obj.name}': map '${m.name}' slot ${slot.index}: placing inner map '${slot.target}' failed with ${e.errno}: ` +
+          `${e.errno === 'EINVAL' ? `'${slot.target}' (${mapTypeName(a.type) ?? a.type}, key ${a.keySize}, value ${a.valueSize}, max_entries ${a.maxEntries}, flags 0x${a.flags.toString(16)}) does not match ${tmpl}; ` +
+            'define it like the __array(values, ...) struct (an ARRAY may differ in max_entries only when the template has BPF_F_INNER_MAP)' : e.message}`, { cause: e });
+      }
+    }
+  });
+}
+
+/**
+ * bpf_prog_map_compatible() at load: a program that uses a prog array (an ld_imm64 of it) claims
+ * it for its program type; a second program of another type is refused, as the kernel refuses
+ * loading it (EINVAL), so tail calls only ever reach programs of the caller's type.
+ */
+function claimProgArrays(obj: BpfObject, maps: BpfMap[], programs: ObjectProgramTask[]): void {
+  for (const t of programs) {
+    const p = obj.programs.find((x) => x.name === t.name)!;
+    for (const mi of mapRefs(p.insns)) {
+      const map = maps[mi];
+      if (map === undefined || map.attr.type !== BPF_MAP_TYPE_PROG_ARRAY) continue;
+      if (!progArrayClaimOwner(map, t.progType)) {
+        const owner = programs.find((o) => o !== t && mapRefs(obj.programs.find((x) => x.name === o.name)!.insns).includes(mi));
+        throw new ProgramLoadError(`object '${obj.name}': program '${t.name}' (SEC("${t.section}")) uses prog array '${obj.maps[mi]!.name}', ` +
+          `which ${owner === undefined ? 'holds programs of another type' : `program '${owner.name}' (SEC("${owner.section}")) already uses`}: EINVAL, as the kernel refuses it at load; ` +
+          'a prog array serves one program type, so give each program type its own prog array');
+      }
+    }
+  }
+}
+
+/** Map indexes a program's ld_imm64 instructions name (BPF_PSEUDO_MAP_FD / _IDX). */
+function mapRefs(insns: Uint8Array): number[] {
+  const out: number[] = [];
+  const v = new DataView(insns.buffer, insns.byteOffset, insns.byteLength);
+  for (let at = 0; at + 16 <= insns.length; at += 8) {
+    if (insns[at] !== 0x18) continue;
+    const src = insns[at + 1]! >>> 4;
+    if (src === 1 || src === 5) {
+      const mi = v.getInt32(at + 4, true);
+      if (!out.includes(mi)) out.push(mi);
+    }
+    at += 8;
+  }
+  return out;
+}
+
+/**
+ * The prog arrays' static initialisers (`.values = { [1] = &target }`), as libbpf fills them after
+ * loading the programs: each named program, which must be loaded, goes into its slot.
+ */
+function placePrograms(obj: BpfObject, maps: BpfMap[], progs: BpfProg[]): void {
+  obj.maps.forEach((m, i) => {
+    if (m.type !== BPF_MAP_TYPE_PROG_ARRAY) return;
+    for (const slot of m.initSlots ?? []) {
+      const prog = progs.find((p) => p.name === slot.target);
+      if (prog === undefined) {
+        throw new ProgramLoadError(`object '${obj.name}': prog array '${m.name}' slot ${slot.index} names program '${slot.target}', which is not loaded (EBADF, as libbpf's update with no program fd): ` +
+          'load it too (programs option, or drop the \'?\' of its SEC()), or remove it from the .values initialiser');
+      }
+      try {
+        maps[i]!.update(u32Key(slot.index), prog);
+      } catch (e) {
+        if (!(e instanceof BpfError)) throw e;
+        throw new ProgramLoadError(`object '${obj.name}': prog array '${m.name}' slot ${slot.index}: placing program '${slot.target}' failed with ${e.errno}` +
+          `${e.errno === 'EINVAL' ? ': the prog array holds programs of another type (the first program using or placed in it decides); a tail call target must have its caller\'s program type' : `: ${e.message}`}`, { cause: e });
+      }
+    }
+  });
 }
 
 function translate(obj: BpfObject, p: ObjectProgram, pages: number, maps: JitMap[], checked: boolean, options: ObjectLoadOptions, warnings: string[]): ObjectProgramTask {
@@ -190,7 +324,7 @@ function translate(obj: BpfObject, p: ObjectProgram, pages: number, maps: JitMap
     const imports = WebAssembly.Module.imports(t.module).filter((d) => /^h\d+$/.test(d.name)).map((d) => Number(d.name.slice(1)));
     return {
       name: p.name, section: p.section, type: p.type, probe: p.section, module: t.module, codeMap: t.codeMap, imports, lines: p.lines,
-      ctxEnd: ctxAccessEnd(p.name, p.insns, p.funcs),
+      ctxEnd: ctxAccessEnd(p.name, p.insns, p.funcs), id: idrAlloc(), progType: p.progType,
     };
   } catch (e) {
     if (e instanceof JitError) {
@@ -249,6 +383,8 @@ function mapSpec(m: ObjectMap): MapSpec {
     name: m.name.slice(0, BPF_OBJ_NAME_LEN - 1),
     mapExtra: m.mapExtra,
     value: layoutOf(m),
+    // A map of maps' __array(values, struct {...}): the template libbpf creates the inner map from.
+    ...(m.inner !== undefined ? { innerMap: mapSpec(m.inner) } : {}),
   };
 }
 

@@ -11,7 +11,8 @@ import { Piscina } from 'piscina';
 import type { MapHandle } from '../maps/bpf.js';
 import { BpfError } from '../maps/errno.js';
 import { isU32, U32_MAX } from '../maps/limits.js';
-import type { BpfMap } from '../maps/syscall.js';
+import { BpfMap } from '../maps/syscall.js';
+import type { MapSpec } from '../maps/bpf.js';
 import { addIdrPublisher, idrAdd, idrAlloc, idrPublished, idrRemove, type BpfProg, type PublishedObject } from '../maps/idr.js';
 import { progTypeOfSection } from '../maps/uapi.js';
 import { attachTracePipe } from '../maps/helpers.js';
@@ -140,7 +141,19 @@ export interface LoadedObject {
   readonly name: string;
   /** Maps by their names in the object; global data as libbpf names it ('seed.bss', '.rodata.str1.1'). */
   readonly maps: Record<string, BpfMap>;
-  readonly programs: readonly { readonly name: string; readonly section: string; readonly type: string }[];
+  /**
+   * Its loaded programs. Each is a BPF program with an id: `map.update(i, program)` places it in a
+   * prog array as a bpf_tail_call target (of its own object; `progType`, enum bpf_prog_type, must
+   * be the array's).
+   */
+  readonly programs: readonly { readonly name: string; readonly section: string; readonly type: string; readonly id: number; readonly progType: number }[];
+  /**
+   * A map in the object's memory, for an object with a map of maps: the only maps its programs can
+   * reach as inner maps (a map from createMap() lives in memory of its own, which a translated
+   * program cannot address; a lookup that finds one stops the run, naming it). Placed with
+   * `obj.maps.outer.update(key, map)`; room for them is `innerMapBytes` (default 16 MiB).
+   */
+  createMap(spec: MapSpec): BpfMap;
   /** The probes its programs attach to: their section names ('kprobe/sys_clone', 'tc', ...). */
   readonly probes: readonly string[];
   /** Whether every memory access of its programs is bounded (checked mode). */
@@ -480,7 +493,8 @@ export class Runtime {
       throw new ProgramLoadError(`cannot load ${what} on CPU ${failed}: ${reason?.message ?? String(reason)}`, { cause: reason });
     }
     this.programs.set(id, { id, object: prepared });
-    const programs = prepared.task.programs.map((p) => ({ name: p.name, section: p.section, type: p.type }));
+    const programs = prepared.task.programs.map((p) => ({ name: p.name, section: p.section, type: p.type, id: p.id, progType: p.progType }));
+    const cpus = this.cpus;
     return {
       id,
       name: prepared.object.name,
@@ -490,6 +504,17 @@ export class Runtime {
       checked: prepared.task.checked,
       warnings: prepared.warnings,
       ...(kernel === undefined ? {} : { kernel }),
+      createMap(spec: MapSpec): BpfMap {
+        try {
+          return new BpfMap(spec).create({ cpus, memory: prepared.memory });
+        } catch (e) {
+          if (e instanceof BpfError && e.errno === 'ENOMEM') {
+            throw new BpfError(spec.name ?? '(unnamed)', 'BPF_MAP_CREATE', e.code,
+              `object '${prepared.object.name}' has no room left for this map in its memory (${e.message}); load it with a larger innerMapBytes`);
+          }
+          throw e;
+        }
+      },
       unload: () => this.unload(id),
     };
   }
@@ -500,7 +525,7 @@ export class Runtime {
     if (!loaded) return;
     this.programs.delete(id);
     if (!this.closed) await Promise.all(this.pools.map((p) => p.run(id, { name: 'unload' })));
-    if ('program' in loaded) for (const p of loaded.progs) idrRemove(p.id, p);
+    for (const p of 'program' in loaded ? loaded.progs : loaded.object.progs) idrRemove(p.id, p);
     for (const m of Object.values('program' in loaded ? loaded.program.maps : loaded.object.maps)) m.detach();
   }
 

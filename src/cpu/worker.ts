@@ -176,6 +176,8 @@ export function loadObject(task: LoadObjectTask): void {
 }
 
 export function unload(id: number): void {
+  const p = programs.get(id);
+  if (p instanceof ObjectCpu) p.dispose();
   programs.delete(id);
   for (const p of progObjects.get(id) ?? []) idrRemove(p.id, p);
   progObjects.delete(id);
@@ -245,14 +247,17 @@ export function run(task: RunTask): RunReport {
     const leaked = releaseHeldLock();
     if (leaked !== null) failure = failureOf(leaked, control);
   } catch (e) {
-    // In its own loop a translated program counts events itself: the one it stopped in.
-    if (only !== null) ctx.index = only.prog.event;
+    // In its own loop a translated program counts events itself: the one it stopped in (in a
+    // tail-call chain, the target running it).
+    if (only !== null) ctx.index = (only.cpu.running ?? only.prog).event;
     events = ctx.index;
     // Whatever the handler held is released, so no other CPU waits for it.
     releaseHeldLock();
     tailCallReset();
-    const failed = objects.find((o) => o.cpu.running === o.prog);
-    const fault = failed === undefined ? null : failed.cpu.failureOf(failed.prog, e);
+    // The program that failed: the one running, or a tail call target running for it.
+    const failed = objects.find((o) => o.cpu.running === o.prog) ??
+      objects.find((o) => o.cpu.running !== null && !objects.some((x) => x.prog === o.cpu.running));
+    const fault = failed === undefined ? null : failed.cpu.failureOf(failed.cpu.running!, e);
     if (fault !== null) {
       Atomics.store(control, CONTROL_STOP, 1);
       failure = {

@@ -4,13 +4,22 @@
 // pid/tgid, a per-CPU random generator, bpf_spin_lock/unlock on the shared lock word, bpf_loop), and
 // the rest as imports `h<id>(pc)` reading r1..r5 from this CPU's scratch area. While a
 // bpf_spin_lock is held any helper call but bpf_spin_unlock faults, as the verifier refuses it.
+//
+// bpf_tail_call: the import h12 decides (slot, count) and names the target to the runtime; when it
+// jumps, the function must not go on, and a Wasm function cannot jump into another module's code.
+// From the main program, run() returns before this event (tailExit) and the runtime runs the
+// target on the same context and stack: one JS step per tail call, no recursion. From a
+// sub-program, the kernel's JIT replaces only that function's frame: the target runs in it and its
+// r0 returns to the sub-program's caller, which goes on (the live kernel shows it). So the import
+// tailSub(pc, fp) runs the target (and its own tail calls) in this frame and leaves its r0 in the
+// helper area, and the sub-program returns it; nesting is bounded by the 33 tail calls an event.
 
 import type { FnEmitter } from './emitter.js';
 import {
   BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAX_LOOPS, BPF_PSEUDO_CALL, E2BIG, EINVAL, FAULT_BAD_UNLOCK,
   FAULT_CALL_DEPTH, FAULT_CALL_WITH_LOCK, FAULT_DOUBLE_LOCK, FAULT_UNKNOWN_HELPER, FAULT_UNSUPPORTED,
   HELPER_GET_CURRENT_PID_TGID, HELPER_GET_PRANDOM_U32, HELPER_GET_SMP_PROCESSOR_ID, HELPER_LOOP,
-  HELPER_MAP_LOOKUP_ELEM, HELPER_SPIN_LOCK, HELPER_SPIN_UNLOCK, type Insn, STACK_FRAME, helperInfo,
+  HELPER_MAP_LOOKUP_ELEM, HELPER_SPIN_LOCK, HELPER_SPIN_UNLOCK, HELPER_TAIL_CALL, type Insn, STACK_FRAME, helperInfo,
 } from './isa.js';
 import { KNOWN_FUNC, KNOWN_MAP, type RegState, VAL } from './known.js';
 import { emitHashLookup, isInlinableHash } from './htab.js';
@@ -64,8 +73,37 @@ export function emitCall(f: FnEmitter, insn: Insn): void {
     case HELPER_LOOP:
       bpfLoop(f, insn);
       return;
+    case HELPER_TAIL_CALL:
+      tailCall(f, insn);
+      return;
   }
   importedHelper(f, insn, id);
+}
+
+/**
+ * bpf_tail_call(ctx, prog_array, index): h12 returns 1 when it jumped (the target is noted for
+ * the runtime), 0 when it falls through; then r0 keeps its value, as the kernel's JIT leaves it.
+ */
+function tailCall(f: FnEmitter, insn: Insn): void {
+  const c = f.code;
+  for (let r = 1; r <= 3; r++) {
+    f.scratch();
+    c.get(f.reg[r]!);
+    c.mem(Op.i64_store, 3, (r - 1) * 8);
+  }
+  c.i32Const(insn.pc);
+  c.call(f.L.helperFunc.get(HELPER_TAIL_CALL)!);
+  c.if();
+  if (f.main) f.tailExit!();
+  else {
+    c.i32Const(insn.pc);
+    f.fp();
+    c.call(f.L.fTailSub);
+    f.scratch();
+    c.mem(Op.i64_load, 3, 40);
+    c.op(Op.return);
+  }
+  c.end();
 }
 
 /** A call while a bpf_spin_lock is held faults (kind 4), naming the held lock. */
@@ -79,15 +117,14 @@ function heldCheck(f: FnEmitter, insn: Insn): void {
 }
 
 /**
- * Pushes the callee's frame pointer (this frame's r10 - 512); from a sub-program, first faults when
- * that would be a ninth frame.
+ * Pushes the callee's frame pointer (this frame's r10 - 512), after a fault when that would be a
+ * ninth frame (the main program checks too: a tail call's target may run in a sub-program's frame).
  */
 function calleeFrame(f: FnEmitter, insn: Insn): void {
   const c = f.code;
   f.fp();
   c.i32Const(STACK_FRAME);
   c.op(Op.i32_sub);
-  if (f.main) return;
   c.tee(f.a2);
   f.stackLo();
   c.op(Op.i32_le_u);

@@ -32,6 +32,8 @@ export class FnEmitter {
   lockTagLocal = -1;
   eventLocal = -1;
   budgetLocal = -1;
+  /** Main: r10 as an i32 (the stack top, or the frame a tail call's target was given). */
+  frameLocal = -1;
   /** Main only: this CPU's first value of each PERCPU_ARRAY (values + cpu * slabStride), by map index. */
   readonly mapBase = new Map<number, number>();
   private readonly extra32: number[] = [];
@@ -48,6 +50,11 @@ export class FnEmitter {
   /** The event loop's inlined main program (true) or a sub-program's function. */
   readonly main: boolean;
   private readonly nParams: number;
+  /**
+   * Main only: leaves run() at once after a tail call jumped, returning the events finished before
+   * this one (the runtime then runs the target for this event; translate.ts sets it).
+   */
+  tailExit: (() => void) | null = null;
 
   constructor(L: Layout, cfg: Cfg, entry: RegState[], main: boolean, nParams: number) {
     this.L = L;
@@ -124,6 +131,7 @@ export class FnEmitter {
   /** This frame's r10 as an i32. */
   fp(): void {
     if (this.fpParam >= 0) this.code.get(this.fpParam);
+    else if (this.frameLocal >= 0) this.code.get(this.frameLocal);
     else this.stackTop();
   }
 

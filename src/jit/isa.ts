@@ -306,8 +306,8 @@ export const HELPER_LOOP = 181;
 
 /**
  * The helpers a translated program may call (ids from uapi enum bpf_func_id). map_lookup_elem is
- * inlined only for a known ARRAY/PERCPU_ARRAY map and imported otherwise; a tail call faults
- * (kind 8): program arrays are not supported yet.
+ * inlined only for a known ARRAY/PERCPU_ARRAY map and imported otherwise; a tail call is an
+ * import that decides, followed by a return from the program when it jumps (call.ts).
  */
 export const HELPERS: readonly HelperInfo[] = [
   { id: 1, name: 'map_lookup_elem', args: 2, ret: 'u32', how: 'import' },
@@ -317,9 +317,10 @@ export const HELPERS: readonly HelperInfo[] = [
   { id: 6, name: 'trace_printk', args: 5, ret: 's32', how: 'import' },
   { id: 7, name: 'get_prandom_u32', args: 0, ret: 'u32', how: 'inline' },
   { id: 8, name: 'get_smp_processor_id', args: 0, ret: 'u32', how: 'inline' },
-  { id: 12, name: 'tail_call', args: 3, ret: 's32', how: 'fault' },
+  { id: 12, name: 'tail_call', args: 3, ret: 's32', how: 'import' },
   { id: 14, name: 'get_current_pid_tgid', args: 0, ret: 'u64', how: 'inline' },
   { id: 16, name: 'get_current_comm', args: 2, ret: 's32', how: 'import' },
+  { id: 25, name: 'perf_event_output', args: 5, ret: 's32', how: 'import' },
   { id: 87, name: 'map_push_elem', args: 3, ret: 's32', how: 'import' },
   { id: 88, name: 'map_pop_elem', args: 2, ret: 's32', how: 'import' },
   { id: 89, name: 'map_peek_elem', args: 2, ret: 's32', how: 'import' },
@@ -361,6 +362,6 @@ export const FAULT_KINDS: Readonly<Record<number, { name: string; message: strin
   [FAULT_EXIT_WITH_LOCK]: { name: 'exit-with-lock', message: 'bpf_spin_unlock is missing (the program exits holding a lock; released)', addr: 'the held lock' },
   [FAULT_BAD_UNLOCK]: { name: 'bad-unlock', message: 'bpf_spin_unlock of a lock that is not held', addr: 'the lock word unlocked' },
   [FAULT_DOUBLE_LOCK]: { name: 'double-lock', message: 'bpf_spin_lock while already holding a lock', addr: 'the lock word locked' },
-  [FAULT_UNSUPPORTED]: { name: 'unsupported', message: 'tail call or legacy packet load (LD_ABS/LD_IND) reached: not supported', addr: '0' },
+  [FAULT_UNSUPPORTED]: { name: 'unsupported', message: 'legacy packet load (LD_ABS/LD_IND) reached: not supported', addr: '0' },
   [FAULT_CALL_DEPTH]: { name: 'call-depth', message: `the call stack is more than ${MAX_FRAMES} frames deep`, addr: "the new frame's r10" },
 };

@@ -34,6 +34,11 @@ export interface Layout {
   /** Checked mode: the region [lo, hi) that satisfied the last table check on this CPU (-1, -1: none). */
   gRegionLo: number;
   gRegionHi: number;
+  /**
+   * The main program's frame pointer for the next run() (0: this CPU's stack top). A tail call made
+   * inside a sub-program runs its target in the sub-program's frame (the runtime sets this).
+   */
+  gFrame: number;
 
   // Functions.
   fFault: number;
@@ -41,6 +46,8 @@ export interface Layout {
   fRaise: number;
   fSpinLockSlow: number;
   fOnReturn: number;
+  /** A sub-program's bpf_tail_call that jumped: tailSub(pc, fp) runs the target in its frame, r0 to the helper area (-1: none). */
+  fTailSub: number;
   fCheck: number;
   helperFunc: Map<number, number>;
   /** Wasm function index of funcs[k] translated as a function, -1 when it is not. */

@@ -7,9 +7,11 @@
 // Module shape (imports from "env", only those the program needs; see layout.ts for the indices):
 //   memory (shared, initial = maximum = pages); globals cpu stackTop ctx, scratch (imported helpers),
 //   lockTag (spin lock), regions (checked mode), pidBase pids (mutable; get_current_pid_tgid);
-//   funcs fault onReturn, spinLockSlow (spin lock), h<id> per imported helper
-//   own globals: event, held (spin lock), rng (prandom), budget (loops), last region (checked)
-//   run(from, to) -> events done: for each event: $event = i, r1 = ctx, body, return tracking
+//   funcs fault onReturn, spinLockSlow (spin lock), tailSub (tail calls in sub-programs), h<id> per imported helper
+//   own globals: event, held (spin lock), rng (prandom), budget (loops), last region (checked),
+//   frame (r10 of the next run(): 0 for the stack top; a sub-program's frame for a tail call made in it)
+//   run(from, to) -> events done: for each event: $event = i, r1 = ctx, body, return tracking; it
+//   returns early, before the event of a bpf_tail_call that jumped (the runtime runs the target)
 //   one function per sub-program: (r1..r5 i64, fp i32) -> r0 i64
 //   exports: run, event (the current event index, for JS after a fault or trap), held (the lock
 //   word address held, 0 if none; only with spin locks, for a runtime releasing it after a trap)
@@ -22,7 +24,7 @@ import {
   BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_CMPXCHG, BPF_FETCH, BPF_JMP, BPF_LD, BPF_LDX, BPF_PSEUDO_CALL,
   BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE,
   BPF_PSEUDO_MAP_VALUE, BPF_STX, FAULT_BAD_ACCESS, HELPER_GET_CURRENT_PID_TGID, HELPER_GET_PRANDOM_U32,
-  HELPER_LOOP, HELPER_MAP_LOOKUP_ELEM, HELPER_SPIN_LOCK, HELPER_SPIN_UNLOCK, type Insn, JitError, MAX_FRAMES, STACK_FRAME, decode, helperInfo, hexByte, opcodeProblem,
+  HELPER_LOOP, HELPER_MAP_LOOKUP_ELEM, HELPER_SPIN_LOCK, HELPER_SPIN_UNLOCK, HELPER_TAIL_CALL, type Insn, JitError, MAX_FRAMES, STACK_FRAME, decode, helperInfo, hexByte, opcodeProblem,
 } from './isa.js';
 import { type RegState, entryStates, forEachWithState } from './known.js';
 import type { Layout } from './layout.js';
@@ -160,9 +162,10 @@ export function translateProgram(input: TranslateInput): TranslatedProgram {
     gScratch: g('scratch', imported.length > 0), gLockTag: g('lockTag', usesLocks), gRegions: g('regions', input.checked === true),
     gPidBase: g('pidBase', helpersUsed.has(HELPER_GET_CURRENT_PID_TGID), true),
     gPids: g('pids', helpersUsed.has(HELPER_GET_CURRENT_PID_TGID), true),
-    gEvent: -1, gHeld: -1, gRng: -1, gBudget: -1, gRegionLo: -1, gRegionHi: -1,
+    gEvent: -1, gHeld: -1, gRng: -1, gBudget: -1, gRegionLo: -1, gRegionHi: -1, gFrame: -1,
     fFault: m.importFunc('fault', tFault), fRaise: -1,
     fOnReturn: m.importFunc('onReturn', tFault),
+    fTailSub: helpersUsed.has(HELPER_TAIL_CALL) && funcs.length > 1 ? m.importFunc('tailSub', tSlow) : -1,
     fSpinLockSlow: usesLocks ? m.importFunc('spinLockSlow', tSlow) : -1,
     fCheck: -1, helperFunc: new Map(),
     subFunc: new Int32Array(funcs.length).fill(-1), funcAt, subType: tSub,
@@ -173,6 +176,7 @@ export function translateProgram(input: TranslateInput): TranslatedProgram {
   L.gEvent = m.addGlobal(I32, true, 0);
   if (usesLocks) L.gHeld = m.addGlobal(I32, true, 0);
   if (helpersUsed.has(HELPER_GET_PRANDOM_U32)) L.gRng = m.addGlobal(I64, true, 0);
+  L.gFrame = m.addGlobal(I32, true, 0);
   if (needsBudget) L.gBudget = m.addGlobal(I32, true, L.loopBudget);
   if (L.checked) {
     L.gRegionLo = m.addGlobal(I32, true, -1);
@@ -242,6 +246,7 @@ export function translateProgram(input: TranslateInput): TranslatedProgram {
   }
   m.exportFunc('run', fRun);
   m.exportGlobal('event', L.gEvent);
+  m.exportGlobal('frame', L.gFrame);
   if (usesLocks) m.exportGlobal('held', L.gHeld);
 
   const { bytes, codeStart } = m.build();
@@ -338,7 +343,13 @@ function emitRun(L: Layout, cfg: Cfg, entry: RegState[]): FnEmitter {
     c.globalGet(L.gLockTag);
     c.set(f.lockTagLocal);
   }
+  // r10: the stack top, or the frame the runtime gave (a tail call's target run in a sub-program's frame).
+  f.frameLocal = f.local(I32);
+  c.globalGet(L.gFrame);
   c.get(f.stackTopLocal);
+  c.globalGet(L.gFrame);
+  c.op(Op.select);
+  c.tee(f.frameLocal);
   c.op(Op.i64_extend_i32_u);
   c.set(f.reg[10]!);
   // The runtime may have changed the region table since the last run.
@@ -372,6 +383,17 @@ function emitRun(L: Layout, cfg: Cfg, entry: RegState[]): FnEmitter {
     c.i32Const(L.loopBudget);
     c.set(f.budgetLocal);
   }
+  // A tail call that jumped ends this event here: the events before it are reported and run()
+  // returns how many finished; the runtime runs the target for this event and calls run() again.
+  if (usesTailCalls(L)) {
+    f.tailExit = () => {
+      reportReturns(L, c, prevL, iL, runStartL);
+      c.get(iL);
+      c.get(FROM);
+      c.op(Op.i32_sub);
+      c.op(Op.return);
+    };
+  }
   c.block();
   const ctx: Ctx = [{ kind: 'other', node: -1 }, { kind: 'other', node: -1 }, { kind: 'exit', node: -1 }];
   emitStructured(cfg, new InsnSink(f), ctx);
@@ -403,6 +425,11 @@ function emitRun(L: Layout, cfg: Cfg, entry: RegState[]): FnEmitter {
   c.get(FROM);
   c.op(Op.i32_sub);
   return f;
+}
+
+/** Whether the program imports bpf_tail_call. */
+function usesTailCalls(L: Layout): boolean {
+  return L.helperFunc.has(HELPER_TAIL_CALL);
 }
 
 /** onReturn(prev, i - runStart) when that run is not empty. */

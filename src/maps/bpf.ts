@@ -85,6 +85,12 @@ export interface MapHandle {
   /** Which regions hold values and records a program may point into (MapAlloc.valueBuffers). */
   readonly valueRegions: readonly number[];
   readonly meta: Readonly<Record<string, number>>;
+  /**
+   * The MapMemory the map was created in (its id), absent for a map of its own: a translated
+   * program can reach a map only in its object's memory, and a thread cannot tell two posted
+   * SharedArrayBuffers of the same memory apart by identity.
+   */
+  readonly memory?: number;
 }
 
 /** What info() reports, as bpf_map_info does. */

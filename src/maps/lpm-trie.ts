@@ -535,7 +535,8 @@ export const trieMapOps: BpfMapOps = {
     const dataSize = attr.keySize - LPM_KEY_HEADER;
     const nodeSize = nodeSizeOf(dataSize, attr.valueSize);
     const nNodes = poolNodes(attr, cpus, nodeSize);
-    return { bufferSizes: [(C_FIFO + nNodes) * 4, nNodes * nodeSize], meta: { nNodes, nodeSize } };
+    // Buffer 1 holds the values a program's lookup points into (a checked program may access them).
+    return { bufferSizes: [(C_FIFO + nNodes) * 4, nNodes * nodeSize], meta: { nNodes, nodeSize }, valueBuffers: [1] };
   },
 
   open(map) {

@@ -40,7 +40,11 @@ export function ownRegion(n: number): MapRegion {
  * maximum up front, and an object's maps are all created at load, so it never needs to grow),
  * handed out in regions.
  */
+let nextMemoryId = 1;
+
 export class MapMemory {
+  /** Unique in the process (maps created in it record it: MapHandle.memory). */
+  readonly id = nextMemoryId++;
   readonly memory: WebAssembly.Memory;
   readonly buffer: SharedArrayBuffer;
   /** Size in 64 KiB pages. */

@@ -134,6 +134,7 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
       regions,
       valueRegions: alloc.valueBuffers ?? [],
       meta: alloc.meta,
+      ...(memory === undefined ? {} : { memory: memory.id }),
     };
     this.attach(handle);
     this.ops.init?.(this);

@@ -50,6 +50,8 @@ export interface RunOptions {
   pids?: number;
   memory?: WebAssembly.Memory;
   spinLockSlow?: (addr: number, pc: number) => void;
+  /** tailSub(pc, fp): a sub-program's bpf_tail_call jumped (the runtime runs the target in that frame). */
+  tailSub?: (pc: number, fp: number, s: { setR0(v: bigint): void }) => void;
 }
 
 export function newMemory(): WebAssembly.Memory {
@@ -119,6 +121,10 @@ export function instantiate(prog: TranslatedProgram, opts: RunOptions = {}): Ins
     setR0: (v: bigint) => new DataView(memory.buffer).setBigUint64(area.scratch + 40, BigInt.asUintN(64, v), true),
   };
   for (const [id, fn] of Object.entries(opts.helpers ?? {})) env[`h${id}`] = (pc: number) => fn(pc, scratchView);
+  if (opts.tailSub) {
+    const tailSub = opts.tailSub;
+    env.tailSub = (pc: number, fp: number) => tailSub(pc, fp, scratchView);
+  }
   const inst = new WebAssembly.Instance(prog.module, { env });
   const run = inst.exports.run as (from: number, to: number) => number;
   const event = inst.exports.event as WebAssembly.Global;

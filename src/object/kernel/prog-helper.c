@@ -964,7 +964,8 @@ static void cmd_dump(char **arg, int n)
 	case BPF_MAP_TYPE_HASH:
 	case BPF_MAP_TYPE_PERCPU_HASH:
 	case BPF_MAP_TYPE_LRU_HASH:
-	case BPF_MAP_TYPE_LRU_PERCPU_HASH: {
+	case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+	case BPF_MAP_TYPE_LPM_TRIE: { /* a walk in get_next_key order; a lookup of an entry's own key finds it */
 		int first = 1;
 
 		key = calloc(m->key_size + 8, 1);

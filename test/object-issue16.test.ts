@@ -1,5 +1,6 @@
-// Issue 16's map types used from compiled eBPF objects (test/objects/src/{lpm,perfout,tailchain,
-// mim,mim-bad}.bpf.c): LPM trie lookups and updates, bpf_perf_event_output into the perf rings
+// Issue 16's map types used from compiled eBPF objects (test/objects/src/{tailchain,mim,mim-bad}.bpf.c,
+// and the program conformance suite's lpm-trie and perf-output objects, which these tests share):
+// LPM trie lookups and updates, bpf_perf_event_output into the perf rings
 // user space reads, bpf_tail_call through prog arrays (static initialisers and user space's
 // placements), and lookups through maps of maps with inner maps placed after load. Each runs on
 // the runtime's CPUs (worker threads), checked and unchecked where the memory checks matter.
@@ -15,6 +16,8 @@ import { Asm, R2, R3, R4, R5, R10 } from './jit/asm.js';
 import { errnoOf, le32, objectUrl } from './helpers.js';
 
 const path = (file: string): string => objectUrl(file).pathname;
+/** An object of the program conformance suite (test/conformance/programs). */
+const conformance = (file: string): string => new URL(`./conformance/programs/${file}`, import.meta.url).pathname;
 /** A 20-byte packet starting with these bytes. */
 const pkt = (...bytes: number[]): Uint8Array => {
   const p = new Uint8Array(20);
@@ -32,10 +35,10 @@ afterAll(async () => {
   await rt.close();
 });
 
-describe('LPM trie from a compiled program (lpm.bpf.o)', () => {
+describe('LPM trie from a compiled program (lpm-trie.bpf.o)', () => {
   for (const checked of [true, false]) {
     it(`finds the longest prefix, inserts with BPF_NOEXIST and deletes (checked: ${checked})`, async () => {
-      const o = await rt.loadObject(path('lpm.bpf.o'), { checked });
+      const o = await rt.loadObject(conformance('lpm-trie.bpf.o'), { checked });
       try {
         const routes = o.maps.routes!;
         expect(routes.attr.flags & 1).toBe(1); // BPF_F_NO_PREALLOC, from the object's map_flags
@@ -61,9 +64,9 @@ describe('LPM trie from a compiled program (lpm.bpf.o)', () => {
   }
 });
 
-describe('bpf_perf_event_output from a compiled program (perfout.bpf.o)', () => {
+describe('bpf_perf_event_output from a compiled program (perf-output.bpf.o)', () => {
   it('sizes the perf event array without max_entries to the CPUs, as libbpf does', async () => {
-    const o = await rt.loadObject(path('perfout.bpf.o'));
+    const o = await rt.loadObject(conformance('perf-output.bpf.o'));
     try {
       expect(o.maps.events!.attr.maxEntries).toBe(2);
     } finally {
@@ -72,7 +75,7 @@ describe('bpf_perf_event_output from a compiled program (perfout.bpf.o)', () => 
   });
 
   it('delivers each CPU\'s samples in order to the user-space consumer, and counts what a full ring loses', async () => {
-    const o = await rt.loadObject(path('perfout.bpf.o'));
+    const o = await rt.loadObject(conformance('perf-output.bpf.o'));
     try {
       // One page per CPU: 4088 bytes of ring hold 170 samples of 24 bytes; nobody reads during the run.
       const pb = perfBuffer(o.maps.events!, { pageCount: 1 });
@@ -103,7 +106,7 @@ describe('bpf_perf_event_output from a compiled program (perfout.bpf.o)', () => 
   });
 
   it('loses nothing with rings large enough', async () => {
-    const o = await rt.loadObject(path('perfout.bpf.o'), { checked: false });
+    const o = await rt.loadObject(conformance('perf-output.bpf.o'), { checked: false });
     try {
       const pb = perfBuffer(o.maps.events!, { pageCount: 64 });
       let n = 0;
@@ -119,7 +122,7 @@ describe('bpf_perf_event_output from a compiled program (perfout.bpf.o)', () => 
   });
 
   it('returns the kernel\'s errnos: -ENOENT empty slot, -E2BIG index, -EOPNOTSUPP another CPU\'s event, -EINVAL other flag bits', async () => {
-    const o = await rt.loadObject(path('perfout.bpf.o'));
+    const o = await rt.loadObject(conformance('perf-output.bpf.o'));
     try {
       const flags = (lo: number, hi = 0): Uint8Array => {
         const d = new Uint8Array(20);

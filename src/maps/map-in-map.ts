@@ -71,6 +71,15 @@ export function mapById(id: number): BpfMapCore | null {
 interface HtabOfMapsPriv extends HtabPriv {
   /** Maps placed from this thread, by id: the references the kernel's map holds on them. */
   readonly held: Map<number, BpfMapCore>;
+  /**
+   * By element: the id its value held when this thread last resolved it, and the map it named.
+   * The kernel's element holds the inner map's pointer, so its lookup is one load; ours holds an
+   * id, and resolving an id (a table lookup and a weak reference) costs more than the hash walk.
+   * The id is read again on every lookup and compared: a replaced value or a reused element has
+   * another id (ids are never reused), so it misses and is resolved afresh.
+   */
+  readonly cachedIds: number[];
+  readonly cached: BpfMapCore[];
 }
 
 function idAt(p: HtabPriv, e: number): number {
@@ -98,15 +107,23 @@ export const htabOfMapsMapOps: BpfMapOps = {
   },
 
   open(map) {
-    const priv: HtabOfMapsPriv = { ...htabOpen(map), held: new Map() };
+    const priv: HtabOfMapsPriv = { ...htabOpen(map), held: new Map(), cachedIds: [], cached: [] };
     map.priv = priv;
   },
 
   lookupElem(map, key: Key) {
-    const p = map.priv as HtabPriv;
+    const p = map.priv as HtabOfMapsPriv;
     const e = find(p, hashOf(p, key), key);
     if (e < 0) return null;
-    return mapById(idAt(p, e)) as unknown as ReturnType<BpfMapOps['lookupElem']>;
+    const id = idAt(p, e);
+    if (p.cachedIds[e] === id) return p.cached[e] as unknown as ReturnType<BpfMapOps['lookupElem']>;
+    const inner = mapById(id);
+    // Only a map is kept: an id this thread cannot open yet is asked for again next time.
+    if (inner !== null) {
+      p.cachedIds[e] = id;
+      p.cached[e] = inner;
+    }
+    return inner as unknown as ReturnType<BpfMapOps['lookupElem']>;
   },
 
   updateElem(map, key, value, flags, cpu, onAllCpus) {

@@ -68,19 +68,14 @@ export function mapById(id: number): BpfMapCore | null {
 
 // ---- HASH_OF_MAPS -----------------------------------------------------------------------------
 
-interface HtabOfMapsPriv extends HtabPriv {
-  /** Maps placed from this thread, by id: the references the kernel's map holds on them. */
-  readonly held: Map<number, BpfMapCore>;
-  /**
-   * By element: the id its value held when this thread last resolved it, and the map it named.
-   * The kernel's element holds the inner map's pointer, so its lookup is one load; ours holds an
-   * id, and resolving an id (a table lookup and a weak reference) costs more than the hash walk.
-   * The id is read again on every lookup and compared: a replaced value or a reused element has
-   * another id (ids are never reused), so it misses and is resolved afresh.
-   */
-  readonly cachedIds: number[];
-  readonly cached: BpfMapCore[];
-}
+/**
+ * Maps placed from this thread, by outer map: the references the kernel's map holds on them (by
+ * id). Kept beside the map, not in its priv: priv is the hash's own HtabPriv, of the very shape
+ * every hash map's has, so the hash walk (find, hashOf) stays monomorphic and reads its fields
+ * in-object (a priv spread into a bigger literal kept four fields in-object and the rest behind
+ * a pointer).
+ */
+const heldByOuter = new WeakMap<BpfMapCore, Map<number, BpfMapCore>>();
 
 function idAt(p: HtabPriv, e: number): number {
   return p.eU32[valueOff(p, e) >>> 2]!;
@@ -107,22 +102,27 @@ export const htabOfMapsMapOps: BpfMapOps = {
   },
 
   open(map) {
-    const priv: HtabOfMapsPriv = { ...htabOpen(map), held: new Map(), cachedIds: [], cached: [] };
-    map.priv = priv;
+    map.priv = htabOpen(map);
+    heldByOuter.set(map, new Map());
   },
 
   lookupElem(map, key: Key) {
-    const p = map.priv as HtabOfMapsPriv;
+    const p = map.priv as HtabPriv;
     const e = find(p, hashOf(p, key), key);
     if (e < 0) return null;
+    // The kernel's element holds the inner map's pointer, so its lookup is one load after the
+    // walk. Ours holds an id, and resolving an id (idrFind: a table lookup, a weak reference, a
+    // result object) cost more than the walk. So each thread keeps, by element, the map it last
+    // resolved there, in the element's view slot (HtabPriv.views: a map of maps makes no value
+    // views, its lookups return maps). It is used only while its id is the element's id: a
+    // replaced value, a deleted and reused element or a re-added key has another id (ids are
+    // never reused), misses, and is resolved afresh.
     const id = idAt(p, e);
-    if (p.cachedIds[e] === id) return p.cached[e] as unknown as ReturnType<BpfMapOps['lookupElem']>;
+    const cached = p.views[e] as unknown as BpfMapCore | undefined;
+    if (cached !== undefined && cached.handle!.id === id) return cached as unknown as ReturnType<BpfMapOps['lookupElem']>;
     const inner = mapById(id);
     // Only a map is kept: an id this thread cannot open yet is asked for again next time.
-    if (inner !== null) {
-      p.cachedIds[e] = id;
-      p.cached[e] = inner;
-    }
+    if (inner !== null) p.views[e] = inner as unknown as HtabPriv['views'][number];
     return inner as unknown as ReturnType<BpfMapOps['lookupElem']>;
   },
 
@@ -133,7 +133,7 @@ export const htabOfMapsMapOps: BpfMapOps = {
     const inner = innerMapOf(map, id);
     if (typeof inner === 'number') return inner;
     const r = htabMapOps.updateElem(map, key, value, flags, cpu, onAllCpus);
-    if (r === 0) (map.priv as HtabOfMapsPriv).held.set(id, inner);
+    if (r === 0) heldByOuter.get(map)!.set(id, inner);
     return r;
   },
 

@@ -221,6 +221,15 @@ describe('HASH_OF_MAPS', () => {
     expect(bpf_map_lookup_elem(outer, 3) as unknown).toBe(a);
     expect(bpf_map_lookup_elem(held, 0)!.getU32(0)).toBe(7);
   });
+
+  it('finds an inner map looked up before, and since detached, as it found it before the cache', () => {
+    const a = array();
+    const outer = createMap({ type: 'hash_of_maps', keySize: 4, valueSize: 4, maxEntries: 2, innerMap: a }, { cpus: 2 });
+    outer.update(1, a);
+    expect(bpf_map_lookup_elem(outer, 1) as unknown).toBe(a);
+    a.detach();
+    expect(bpf_map_lookup_elem(outer, 1) as unknown).toBe(a);
+  });
 });
 
 describe('bad input to the new families gets a clear error', () => {

@@ -122,7 +122,8 @@ export const htabOfMapsMapOps: BpfMapOps = {
     // never reused), misses, and is resolved afresh.
     const id = idAt(p, e);
     const cached = p.views[e] as unknown as BpfMapCore | undefined;
-    if (cached !== undefined && cached.handle!.id === id) return cached as unknown as ReturnType<BpfMapOps['lookupElem']>;
+    // (handle is null once the inner map is detached, its program unloaded: then it misses.)
+    if (cached !== undefined && cached.handle !== null && cached.handle.id === id) return cached as unknown as ReturnType<BpfMapOps['lookupElem']>;
     const inner = mapById(id);
     // Only a map is kept: an id this thread cannot open yet is asked for again next time.
     if (inner !== null) p.views[e] = inner as unknown as HtabPriv['views'][number];

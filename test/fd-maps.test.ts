@@ -200,6 +200,36 @@ describe('HASH_OF_MAPS', () => {
     expect(errnoOf(() => outer.lookupAndDelete(7))).toBe('ENOTSUPP');
     expect(errnoOf(() => outer.update(7, le32(0x7fffffff)))).toBe('EBADF');
   });
+
+  it('gives a program the slot\'s current inner map after a replace, a delete and a re-add, and keeps the one it held usable', () => {
+    const a = array();
+    const b = array();
+    const outer = createMap({ type: 'hash_of_maps', keySize: 4, valueSize: 4, maxEntries: 2, innerMap: a }, { cpus: 2 });
+    outer.update(3, a);
+    const held = bpf_map_lookup_elem(outer, 3) as unknown as BpfMap;
+    expect(held).toBe(a);
+    outer.update(3, b);
+    expect(bpf_map_lookup_elem(outer, 3) as unknown).toBe(b);
+    bpf_map_update_elem(held, 0, le32(7), 0);
+    expect(u32Of(a.lookup(0))).toBe(7);
+    outer.delete(3);
+    expect(bpf_map_lookup_elem(outer, 3)).toBeNull();
+    // Another key takes the freed element with another map, then the key comes back with the first.
+    outer.update(4, b);
+    expect(bpf_map_lookup_elem(outer, 4) as unknown).toBe(b);
+    outer.update(3, a);
+    expect(bpf_map_lookup_elem(outer, 3) as unknown).toBe(a);
+    expect(bpf_map_lookup_elem(held, 0)!.getU32(0)).toBe(7);
+  });
+
+  it('finds an inner map looked up before, and since detached, as it found it before the cache', () => {
+    const a = array();
+    const outer = createMap({ type: 'hash_of_maps', keySize: 4, valueSize: 4, maxEntries: 2, innerMap: a }, { cpus: 2 });
+    outer.update(1, a);
+    expect(bpf_map_lookup_elem(outer, 1) as unknown).toBe(a);
+    a.detach();
+    expect(bpf_map_lookup_elem(outer, 1) as unknown).toBe(a);
+  });
 });
 
 describe('bad input to the new families gets a clear error', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jhash, jhash2, jhash2Word1, jhash2Word2 } from '../src/maps/jhash.js';
+import { jhash, jhash2, jhash2Word1, jhash2Word1Low30Seeded, jhash2Word1MixSeeded, jhash2Word2, jhashLow30 } from '../src/maps/jhash.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const words = (...w: number[]) => new Uint8Array(new Uint32Array(w).buffer);
@@ -66,6 +66,21 @@ describe('jhash2 (lookup3 hashword)', () => {
     for (let i = 0; i < 64; i++) {
       const h = jhash2Word1(i, 0);
       expect(Number.isInteger(h) && h >= 0 && h <= 0xffffffff).toBe(true);
+    }
+  });
+});
+
+describe('jhash2Word1Low30Seeded', () => {
+  it('is jhash2 of one word, low 30 bits, as the mixing-state form computes it', () => {
+    const seeds = new Int32Array(1);
+    let w = 0x9e3779b9 >>> 0;
+    for (const seed of [0, 1, 0x7fffffff, -1, 0x40000000 | 0, 12345]) {
+      seeds[0] = seed;
+      for (let i = 0; i < 200; i++) {
+        w = (Math.imul(w, 1664525) + 1013904223) >>> 0;
+        jhash2Word1MixSeeded(w, seeds, 0);
+        expect(jhash2Word1Low30Seeded(w, seeds, 0)).toBe(jhashLow30());
+      }
     }
   });
 });

@@ -3,7 +3,7 @@
 // allocating calls, and the caller's buffers are the ones filled.
 
 import { describe, expect, it } from 'vitest';
-import { BpfError, createMap, struct, u32, u64 } from '../src/index.js';
+import { BpfError, createMap, s32, s64, struct, u32, u64 } from '../src/index.js';
 import { le32 } from './helpers.js';
 
 describe('lookupInto', () => {
@@ -105,6 +105,40 @@ describe('sum over CPUs', () => {
     const V = struct({ a: u32 });
     const m = createMap({ type: 'percpu_array', keySize: 4, valueSize: V.size, maxEntries: 1, value: V }, { cpus: 2 });
     expect(() => m.sum(0, 'b')).toThrow("map '(unnamed)' has no value field 'b'");
+  });
+
+  it('finds a hash key given as a number or as bytes alike, in every per-CPU hash type, and throws ENOENT for a missing one', () => {
+    for (const type of ['percpu_hash', 'lru_percpu_hash'] as const) {
+      const m = createMap({ type, keySize: 8, valueSize: 8, maxEntries: 4 }, { cpus: 2 });
+      const key = new Uint8Array([1, 2, 3, 4, 5, 0, 0, 0]);
+      m.update(key, new Uint8Array([7, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0]));
+      expect(m.sum(key)).toBe(16);
+      expect(m.sum(0x0504030201)).toBe(16);
+      expect(() => m.sum(3)).toThrow(/ENOENT/);
+      expect(() => m.sum(-1)).toThrow(/EINVAL/);
+    }
+  });
+
+  it('reads signed fields as signed', () => {
+    const V = struct({ a: s32, b: s64 });
+    const m = createMap({ type: 'percpu_hash', keySize: 4, valueSize: V.size, maxEntries: 1, value: V }, { cpus: 2 });
+    const bytes = new Uint8Array(m.userValueSize);
+    const dv = new DataView(bytes.buffer);
+    dv.setInt32(0, -5, true);
+    dv.setBigInt64(8, -7n, true);
+    dv.setInt32(16, 2, true);
+    dv.setBigInt64(24, 3n, true);
+    m.update(0, bytes);
+    expect(m.sum(0, 'a')).toBe(-3);
+    expect(m.sum(0, 'b')).toBe(-4);
+  });
+
+  it('sees writes made after the previous call (it reads the slots, no copy kept)', () => {
+    const m = createMap({ type: 'percpu_array', keySize: 4, valueSize: 4, maxEntries: 1 }, { cpus: 2 });
+    expect(m.sum(0)).toBe(0);
+    m.update(0, new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0]));
+    expect(m.sum(0)).toBe(3);
+    expect(() => m.sum(5)).toThrow(/ENOENT/);
   });
 
   it('is refused on a map that is not per-CPU', () => {

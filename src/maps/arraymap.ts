@@ -191,6 +191,18 @@ function makeOps(name: string, percpu: boolean): BpfMapOps {
     getNextKey(map, key, next) {
       return arrayGetNextKey((map.priv as ArrayPriv).maxEntries, key, next);
     },
+
+    ...(percpu ? {
+      percpuValueOff(map: BpfMapCore, key: Key): number {
+        const p = map.priv as ArrayPriv;
+        const index = indexOf(key);
+        return index >= p.maxEntries ? ENOENT : slotOffset(p, index, 0);
+      },
+      percpuSlab(map: BpfMapCore) {
+        const p = map.priv as ArrayPriv;
+        return { mem: p.mem, stride: p.slabStride };
+      },
+    } : {}),
   };
 }
 

@@ -203,6 +203,14 @@ export interface BpfMapOps {
   lookupElemSys(map: BpfMapCore, key: Uint8Array | null, out: Uint8Array, flags: number, cpu: number): number;
   /** map_get_next_key: write the key after `key` (the first key when null) into next. */
   getNextKey(map: BpfMapCore, key: Uint8Array | null, next: Uint8Array): number;
+  /**
+   * Per-CPU types, for BpfMap.sum(): the byte offset of CPU 0's slot of key's value in the memory
+   * percpuSlab() names (CPU c's slot is c x stride further), or -errno (ENOENT), found as
+   * lookupElemSys finds it. sum() reads the slots there instead of copying them out first. A type
+   * without these is summed through lookupElemSys.
+   */
+  percpuValueOff?(map: BpfMapCore, key: Key): number;
+  percpuSlab?(map: BpfMapCore): { readonly mem: SharedMemory; readonly stride: number };
   /** map_lookup_and_delete_elem; absent means ENOTSUPP, as in the kernel. */
   lookupAndDeleteElem?(map: BpfMapCore, key: Uint8Array | null, out: Uint8Array, flags: number, cpu: number): number;
 

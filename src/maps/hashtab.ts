@@ -826,6 +826,18 @@ function makeOps(name: string, percpu: boolean): BpfMapOps {
 
     lookupElemSys: htabLookupElemSys,
 
+    ...(percpu ? {
+      percpuValueOff(map: BpfMapCore, key: Key): number {
+        const p = map.priv as HtabPriv;
+        const e = find(p, hashOf(p, key), key);
+        return e < 0 ? ENOENT : pcpuOff(p, e, 0);
+      },
+      percpuSlab(map: BpfMapCore) {
+        const p = map.priv as HtabPriv;
+        return { mem: p.pcpuMem!, stride: p.slabStride };
+      },
+    } : {}),
+
     getNextKey: htabGetNextKey,
 
     lookupAndDeleteElem(map, key, out, flags, cpu) {

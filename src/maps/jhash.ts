@@ -180,6 +180,28 @@ export function jhash2Word2MixSeeded(w0: number, w1: number, seeds: Int32Array, 
   final();
 }
 
+/**
+ * jhash2 of one word with the initval seeds[i], its low 30 bits (as jhash2Word1MixSeeded then
+ * jhashLow30), computed in locals: the mixing state above lives in module variables, each of
+ * whose reads and writes is a load or store of the module's context, and __jhash_final makes 21
+ * of them. The result is below 2^30, a small integer, so returning it allocates nothing.
+ */
+export function jhash2Word1Low30Seeded(w0: number, seeds: Int32Array, i: number): number {
+  let x = (JHASH_INITVAL + 4 + seeds[i]!) | 0;
+  let y = x;
+  let z = x;
+  x = (x + w0) | 0;
+  // __jhash_final(x, y, z), as final() above.
+  z ^= y; z = (z - ((y << 14) | (y >>> 18))) | 0;
+  x ^= z; x = (x - ((z << 11) | (z >>> 21))) | 0;
+  y ^= x; y = (y - ((x << 25) | (x >>> 7))) | 0;
+  z ^= y; z = (z - ((y << 16) | (y >>> 16))) | 0;
+  x ^= z; x = (x - ((z << 4) | (z >>> 28))) | 0;
+  y ^= x; y = (y - ((x << 14) | (x >>> 18))) | 0;
+  z ^= y; z = (z - ((y << 24) | (y >>> 8))) | 0;
+  return z & JHASH_LOW30;
+}
+
 /** The bits of a hash the maps keep (see hashOf in hashtab.ts). */
 export const JHASH_LOW30 = 0x3fffffff;
 

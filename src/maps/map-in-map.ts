@@ -11,6 +11,7 @@
 
 import { EBADF, EINVAL, ENOTSUPP } from './errno.js';
 import { idrFind, idrPublish } from './idr.js';
+import { jhash2Word1Low30Seeded } from './jhash.js';
 import type { BpfMapCore, BpfMapOps, InnerMapMeta, Key, MapAttr } from './bpf.js';
 import { htabMapOps, htabAllocCheck, htabOpen, find, hashOf, valueOff, type HtabPriv } from './hashtab.js';
 import { BPF_F_INNER_MAP, BPF_F_RDONLY, BPF_F_WRONLY, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, isMapInMapType } from './uapi.js';
@@ -68,10 +69,14 @@ export function mapById(id: number): BpfMapCore | null {
 
 // ---- HASH_OF_MAPS -----------------------------------------------------------------------------
 
-interface HtabOfMapsPriv extends HtabPriv {
-  /** Maps placed from this thread, by id: the references the kernel's map holds on them. */
-  readonly held: Map<number, BpfMapCore>;
-}
+/**
+ * Maps placed from this thread, by outer map: the references the kernel's map holds on them (by
+ * id). Kept beside the map, not in its priv: priv is the hash's own HtabPriv, of the very shape
+ * every hash map's has, so the hash walk (find, hashOf) stays monomorphic and reads its fields
+ * in-object (a priv spread into a bigger literal kept four fields in-object and the rest behind
+ * a pointer).
+ */
+const heldByOuter = new WeakMap<BpfMapCore, Map<number, BpfMapCore>>();
 
 function idAt(p: HtabPriv, e: number): number {
   return p.eU32[valueOff(p, e) >>> 2]!;
@@ -98,15 +103,31 @@ export const htabOfMapsMapOps: BpfMapOps = {
   },
 
   open(map) {
-    const priv: HtabOfMapsPriv = { ...htabOpen(map), held: new Map() };
-    map.priv = priv;
+    map.priv = htabOpen(map);
+    heldByOuter.set(map, new Map());
   },
 
   lookupElem(map, key: Key) {
     const p = map.priv as HtabPriv;
-    const e = find(p, hashOf(p, key), key);
+    // hashOf()'s hash; a 4-byte number key (a program's usual key) hashed in locals.
+    const hash = typeof key === 'number' && p.keySize === 4 ? jhash2Word1Low30Seeded(key >>> 0, p.seeds, 0) : hashOf(p, key);
+    const e = find(p, hash, key);
     if (e < 0) return null;
-    return mapById(idAt(p, e)) as unknown as ReturnType<BpfMapOps['lookupElem']>;
+    // The kernel's element holds the inner map's pointer, so its lookup is one load after the
+    // walk. Ours holds an id, and resolving an id (idrFind: a table lookup, a weak reference, a
+    // result object) cost more than the walk. So each thread keeps, by element, the map it last
+    // resolved there, in the element's view slot (HtabPriv.views: a map of maps makes no value
+    // views, its lookups return maps). It is used only while its id is the element's id: a
+    // replaced value, a deleted and reused element or a re-added key has another id (ids are
+    // never reused), misses, and is resolved afresh.
+    const id = idAt(p, e);
+    const cached = p.views[e] as unknown as BpfMapCore | undefined;
+    // (handle is null once the inner map is detached, its program unloaded: then it misses.)
+    if (cached !== undefined && cached.handle !== null && cached.handle.id === id) return cached as unknown as ReturnType<BpfMapOps['lookupElem']>;
+    const inner = mapById(id);
+    // Only a map is kept: an id this thread cannot open yet is asked for again next time.
+    if (inner !== null) p.views[e] = inner as unknown as HtabPriv['views'][number];
+    return inner as unknown as ReturnType<BpfMapOps['lookupElem']>;
   },
 
   updateElem(map, key, value, flags, cpu, onAllCpus) {
@@ -116,7 +137,7 @@ export const htabOfMapsMapOps: BpfMapOps = {
     const inner = innerMapOf(map, id);
     if (typeof inner === 'number') return inner;
     const r = htabMapOps.updateElem(map, key, value, flags, cpu, onAllCpus);
-    if (r === 0) (map.priv as HtabOfMapsPriv).held.set(id, inner);
+    if (r === 0) heldByOuter.get(map)!.set(id, inner);
     return r;
   },
 

@@ -85,7 +85,11 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
   private sumView: DataView | null = null;
   private sumFieldName: string | undefined = undefined;
   private sumAt = -1;
-  private sumKind: SumKind | number = 0;
+  private sumKind = 0;
+  /** sum()'s view of the memory a family reads its CPU slots in (percpuSlab), for the priv it came from. */
+  private sumSlab: DataView | null = null;
+  private sumStride = 0;
+  private sumPriv: unknown = null;
 
   constructor(spec: MapSpec) {
     if (spec === null || typeof spec !== 'object') {
@@ -435,13 +439,13 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
    */
   sum(key: Uint8Array | number, field?: string): number {
     if (!this.isPercpu) throw new TypeError(`map '${this.name}' is not a per-CPU map; use lookup()`);
-    // One lookup into a buffer kept for this, read in place: nothing allocated per call.
-    if (this.sumBytes === null || this.sumBytes.length !== this.userValueSize) {
-      this.sumBytes = new Uint8Array(this.userValueSize);
-      this.sumView = new DataView(this.sumBytes.buffer);
-    }
-    this.lookupInto(key, this.sumBytes);
-    const dv = this.sumView!;
+    // BPF_MAP_LOOKUP_ELEM's checks as lookupInto() makes them (no flags here). A number key goes
+    // to the family as the number: it hashes and indexes as its little-endian bytes would
+    // (hashOf, indexOf), so it is never written out and hashed back a byte at a time.
+    this.checkCreated(OP_LOOKUP);
+    if (this.attr.flags & BPF_F_WRONLY) this.fail(OP_LOOKUP, EPERM);
+    const k = typeof key === 'number' && this.numberKeys && key >= 0 && key <= (this.keySize === 4 ? U32_MAX : Number.MAX_SAFE_INTEGER) && Number.isInteger(key)
+      ? key : this.userKey(OP_LOOKUP, key)!;
     // Where to read, kept for the field last summed (a struct per call would be garbage).
     if (this.sumFieldName !== field || this.sumAt < 0) {
       const f = sumField(this, field);
@@ -451,9 +455,37 @@ export class BpfMap<V extends ValueView = ValueView> implements BpfMapCore {
     }
     const at = this.sumAt;
     const kind = this.sumKind;
-    const stride = roundUp8(this.attr.valueSize);
+    const ops = this.ops;
     let total = 0;
-    for (let c = 0, off = at; c < this.cpus; c++, off += stride) total += readAt(dv, off, kind);
+    if (ops.percpuValueOff !== undefined) {
+      // The family says where the value's CPU slots are and they are read in place: the copy a
+      // lookup makes would be read once and thrown away. Not a snapshot either way (CPUs may be
+      // writing), as the copy never was.
+      if (this.sumPriv !== this.priv) {
+        const slab = ops.percpuSlab!(this);
+        const u8 = slab.mem.u8;
+        this.sumSlab = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+        this.sumStride = slab.stride;
+        this.sumPriv = this.priv;
+      }
+      const off = ops.percpuValueOff(this, k);
+      if (off < 0) this.fail(OP_LOOKUP, off);
+      const dv = this.sumSlab!;
+      const stride = this.sumStride;
+      for (let c = 0, o = off + at; c < this.cpus; c++, o += stride) total += readAt(dv, o, kind);
+      return total;
+    }
+    // One lookup into a buffer kept for this, read in place: nothing allocated per call.
+    const size = this.userValueSize;
+    if (this.sumBytes === null || this.sumBytes.length !== size) {
+      this.sumBytes = new Uint8Array(size);
+      this.sumView = new DataView(this.sumBytes.buffer);
+    }
+    const r = ops.lookupElemSys(this, k as Uint8Array, this.sumBytes, 0, this.userCpu);
+    if (r < 0) this.fail(OP_LOOKUP, r);
+    const dv = this.sumView!;
+    const stride = roundUp8(this.attr.valueSize);
+    for (let c = 0, o = at; c < this.cpus; c++, o += stride) total += readAt(dv, o, kind);
     return total;
   }
 
@@ -520,36 +552,42 @@ function u32Bytes(x: number): Uint8Array {
   return new Uint8Array([x & 0xff, (x >>> 8) & 0xff, (x >>> 16) & 0xff, x >>> 24]);
 }
 
-type SumKind = 'u8' | 'u16' | 'u32' | 'u64' | 's8' | 's16' | 's32' | 's64';
+/**
+ * How sum() reads a number: its byte count, negative for a signed field (-1, -2, -4, -8). A
+ * number, so the read is a switch over small integers.
+ */
+const SUM_KINDS: Record<string, number> = { u8: 1, u16: 2, u32: 4, u64: 8, s8: -1, s16: -2, s32: -4, s64: -8 };
 
 /** Where sum() reads in each CPU's value: the named field, or the whole value as an unsigned integer of up to 8 bytes. */
-function sumField(map: BpfMap, field?: string): { at: number; kind: SumKind | number } {
+function sumField(map: BpfMap, field?: string): { at: number; kind: number } {
   if (field !== undefined) {
     const f = map.spec.value?.fields[field] as { offset: number; type: { kind: string } } | undefined;
     if (!f) throw new TypeError(`map '${map.name}' has no value field '${field}'`);
     if (f.type.kind === 'array') throw new TypeError(`field '${field}' is an array; sum() needs a number field`);
     if (f.type.kind === 'bpf_spin_lock') throw new TypeError(`field '${field}' is a bpf_spin_lock; sum() needs a number field`);
-    return { at: f.offset, kind: f.type.kind as SumKind };
+    const kind = SUM_KINDS[f.type.kind];
+    if (kind === undefined) throw new TypeError(`field '${field}' is a ${f.type.kind}; sum() needs a number field`);
+    return { at: f.offset, kind };
   }
   const vs = map.attr.valueSize;
   if (vs > 8) throw new TypeError(`map '${map.name}': sum() of a ${vs}-byte value needs a field name`);
   return { at: 0, kind: vs };
 }
 
-/** A field, or (kind a byte count) the first `kind` bytes as a little-endian unsigned integer. */
-function readAt(dv: DataView, at: number, kind: SumKind | number): number {
+/** A number at `at` as sum() reads it (see SUM_KINDS); 3, 5, 6 and 7 bytes as a little-endian unsigned integer. */
+function readAt(dv: DataView, at: number, kind: number): number {
   switch (kind) {
-    case 'u8': return dv.getUint8(at);
-    case 's8': return dv.getInt8(at);
-    case 'u16': return dv.getUint16(at, true);
-    case 's16': return dv.getInt16(at, true);
-    case 'u32': case 4: return dv.getUint32(at, true);
-    case 's32': return dv.getInt32(at, true);
-    case 'u64': case 8: return dv.getUint32(at, true) + dv.getUint32(at + 4, true) * TWO_32;
-    case 's64': return dv.getUint32(at, true) + dv.getInt32(at + 4, true) * TWO_32;
+    case 1: return dv.getUint8(at);
+    case 2: return dv.getUint16(at, true);
+    case 4: return dv.getUint32(at, true);
+    case 8: return dv.getUint32(at, true) + dv.getUint32(at + 4, true) * TWO_32;
+    case -1: return dv.getInt8(at);
+    case -2: return dv.getInt16(at, true);
+    case -4: return dv.getInt32(at, true);
+    case -8: return dv.getUint32(at, true) + dv.getInt32(at + 4, true) * TWO_32;
     default: {
       let x = 0;
-      for (let i = (kind as number) - 1; i >= 0; i--) x = x * 256 + dv.getUint8(at + i);
+      for (let i = kind - 1; i >= 0; i--) x = x * 256 + dv.getUint8(at + i);
       return x;
     }
   }

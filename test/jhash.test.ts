@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jhash, jhash2, jhash2Word1, jhash2Word2 } from '../src/maps/jhash.js';
+import { JHASH_LOW30, jhash, jhash2, jhash2Low30, jhash2Word1, jhash2Word1Low30, jhash2Word2, jhash2Word2Low30 } from '../src/maps/jhash.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const words = (...w: number[]) => new Uint8Array(new Uint32Array(w).buffer);
@@ -66,6 +66,22 @@ describe('jhash2 (lookup3 hashword)', () => {
     for (let i = 0; i < 64; i++) {
       const h = jhash2Word1(i, 0);
       expect(Number.isInteger(h) && h >= 0 && h <= 0xffffffff).toBe(true);
+    }
+  });
+});
+
+describe('the Low30 forms (locals, seed from an Int32Array)', () => {
+  it('equal the low 30 bits of jhash2 and its one- and two-word forms, for seeds above 2^31 too', () => {
+    for (const seed of [0, 1, 0x3fffffff, 0x9abcdef1, 0xffffffff]) {
+      const seeds = Int32Array.of(0, seed | 0);
+      for (const w of [0, 1, 0x12345678, 0xfedcba98, 0xffffffff]) {
+        expect(jhash2Word1Low30(w, seeds, 1)).toBe(jhash2Word1(w, seed) & JHASH_LOW30);
+        expect(jhash2Word2Low30(w, w ^ 0x55aa55aa, seeds, 1)).toBe(jhash2Word2(w, (w ^ 0x55aa55aa) >>> 0, seed) & JHASH_LOW30);
+      }
+      for (let n = 0; n <= 9; n++) {
+        const k = words(...Array.from({ length: n + 1 }, (_, i) => (i * 0x9e3779b9 + seed) >>> 0));
+        expect(jhash2Low30(k, 4, n, seeds, 1)).toBe(jhash2(k, 4, n, seed) & JHASH_LOW30);
+      }
     }
   });
 });

@@ -49,7 +49,7 @@ import {
 } from './bpf.js';
 import { roundUp, roundUp8, TWO_32 as LIMITS_TWO_32, U32_MAX } from './limits.js';
 import { FL_STRIDE_W, PcpuFreelist } from './percpu-freelist.js';
-import { JHASH_LOW30, jhash2MixSeeded, jhash2Word1MixSeeded, jhash2Word2MixSeeded, jhashMixSeeded, jhashLow30 } from './jhash.js';
+import { JHASH_LOW30, jhash2Low30, jhash2Word1Low30, jhash2Word2Low30, jhashMixSeeded, jhashLow30 } from './jhash.js';
 import { spinLockAcquire, spinLockRelease } from '../sync/spinlock.js';
 
 const HTAB_CREATE_FLAG_MASK = BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NUMA_NODE | BPF_F_ACCESS_MASK | BPF_F_ZERO_SEED;
@@ -92,7 +92,7 @@ export interface HtabPriv {
   readonly nBuckets: number;
   readonly mask: number;
   readonly seed: number;
-  /** [seed] as an int32, read inside the hash (see jhash2Word1MixSeeded). */
+  /** [seed] as an int32, read inside the hash (see jhash2Word1MixSeeded in jhash.ts). */
   readonly seeds: Int32Array;
   readonly cpus: number;
   readonly nElems: number;
@@ -192,13 +192,11 @@ export function htabAlloc(attr: MapAttr, cpus: number, percpu: boolean): MapAllo
 export function hashOf(p: HtabPriv, key: Key): number {
   if (typeof key === 'number') {
     // A number key hashes as its little-endian bytes would, without making them.
-    if (p.keySize === 4) jhash2Word1MixSeeded(key >>> 0, p.seeds, 0);
-    else jhash2Word2MixSeeded(key >>> 0, Math.floor(key / TWO_32) >>> 0, p.seeds, 0);
-  } else if ((p.keySize & 3) === 0) {
-    jhash2MixSeeded(key, 0, p.keySize >>> 2, p.seeds, 0);
-  } else {
-    jhashMixSeeded(key, 0, p.keySize, p.seeds, 0);
+    if (p.keySize === 4) return jhash2Word1Low30(key >>> 0, p.seeds, 0);
+    return jhash2Word2Low30(key >>> 0, Math.floor(key / TWO_32) >>> 0, p.seeds, 0);
   }
+  if ((p.keySize & 3) === 0) return jhash2Low30(key, 0, p.keySize >>> 2, p.seeds, 0);
+  jhashMixSeeded(key, 0, p.keySize, p.seeds, 0);
   return jhashLow30();
 }
 

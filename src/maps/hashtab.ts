@@ -389,11 +389,23 @@ export function pcpuInitValue(p: HtabPriv, e: number, value: ValueSource, cpu: n
       pcpuCopyValue(p, e, value, cpu, false);
       // The kernel copies round_up(value_size, 8) bytes from the program's stack here; the bytes
       // past value_size are stack padding, which reads as zero in the simulator.
-      u8.fill(0, off + p.valueSize, off + p.vsRound);
+      zeroBytes(u8, off + p.valueSize, off + p.vsRound);
     } else {
-      u8.fill(0, off, off + p.valueSize);
+      zeroBytes(u8, off, off + p.valueSize);
     }
   }
+}
+
+/**
+ * u8.fill(0, from, to) for the small ranges of a new element's slots: TypedArray.prototype.fill is
+ * a builtin call (10-20 ns in node 20 even for 0 bytes), a short loop of plain stores is not.
+ */
+function zeroBytes(u8: Uint8Array, from: number, to: number): void {
+  if (to - from > 64) {
+    u8.fill(0, from, to);
+    return;
+  }
+  for (let i = from; i < to; i++) u8[i] = 0;
 }
 
 export function view(map: BpfMapCore, p: HtabPriv, e: number, cpu: number): ValueView {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jhash, jhash2, jhash2Word1, jhash2Word1Low30Seeded, jhash2Word1MixSeeded, jhash2Word2, jhashLow30 } from '../src/maps/jhash.js';
+import { JHASH_LOW30, jhash, jhash2, jhash2Low30, jhash2Word1, jhash2Word1Low30, jhash2Word2, jhash2Word2Low30 } from '../src/maps/jhash.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const words = (...w: number[]) => new Uint8Array(new Uint32Array(w).buffer);
@@ -70,16 +70,17 @@ describe('jhash2 (lookup3 hashword)', () => {
   });
 });
 
-describe('jhash2Word1Low30Seeded', () => {
-  it('is jhash2 of one word, low 30 bits, as the mixing-state form computes it', () => {
-    const seeds = new Int32Array(1);
-    let w = 0x9e3779b9 >>> 0;
-    for (const seed of [0, 1, 0x7fffffff, -1, 0x40000000 | 0, 12345]) {
-      seeds[0] = seed;
-      for (let i = 0; i < 200; i++) {
-        w = (Math.imul(w, 1664525) + 1013904223) >>> 0;
-        jhash2Word1MixSeeded(w, seeds, 0);
-        expect(jhash2Word1Low30Seeded(w, seeds, 0)).toBe(jhashLow30());
+describe('the Low30 forms (locals, seed from an Int32Array)', () => {
+  it('equal the low 30 bits of jhash2 and its one- and two-word forms, for seeds above 2^31 too', () => {
+    for (const seed of [0, 1, 0x3fffffff, 0x9abcdef1, 0xffffffff]) {
+      const seeds = Int32Array.of(0, seed | 0);
+      for (const w of [0, 1, 0x12345678, 0xfedcba98, 0xffffffff]) {
+        expect(jhash2Word1Low30(w, seeds, 1)).toBe(jhash2Word1(w, seed) & JHASH_LOW30);
+        expect(jhash2Word2Low30(w, w ^ 0x55aa55aa, seeds, 1)).toBe(jhash2Word2(w, (w ^ 0x55aa55aa) >>> 0, seed) & JHASH_LOW30);
+      }
+      for (let n = 0; n <= 9; n++) {
+        const k = words(...Array.from({ length: n + 1 }, (_, i) => (i * 0x9e3779b9 + seed) >>> 0));
+        expect(jhash2Low30(k, 4, n, seeds, 1)).toBe(jhash2(k, 4, n, seed) & JHASH_LOW30);
       }
     }
   });

@@ -22,7 +22,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { E2BIG, EINVAL, ENOENT, ENOMEM, EOPNOTSUPP } from './errno.js';
-import { jhash, jhash2, jhash2MixSeeded, jhashLow30, jhashMixSeeded } from './jhash.js';
+import { jhash, jhash2, jhash2Low30, jhash2Word1Low30, jhashLow30, jhashMixSeeded } from './jhash.js';
 import { ValueView } from './layout.js';
 import { BPF_F_ACCESS_MASK, accessFlagsOk, KMALLOC_MAX_SIZE, MAX_MAP_BYTES, type BpfMapCore, type BpfMapOps, type MapAlloc, type MapAttr, type ValueSource } from './bpf.js';
 import { U32_MAX } from './limits.js';
@@ -61,8 +61,8 @@ export function bloomBits(maxEntries: number, nrHashFuncs: number): { bits: numb
  */
 function hash(p: BloomPriv, bytes: Uint8Array, off: number, i: number): number {
   if (p.mask <= 0x3fffffff) {
-    if (p.alignedU32Count) jhash2MixSeeded(bytes, off, p.alignedU32Count, p.seeds, i);
-    else jhashMixSeeded(bytes, off, p.valueSize, p.seeds, i);
+    if (p.alignedU32Count) return jhash2Low30(bytes, off, p.alignedU32Count, p.seeds, i) & p.mask;
+    jhashMixSeeded(bytes, off, p.valueSize, p.seeds, i);
     return jhashLow30() & p.mask;
   }
   const h = p.alignedU32Count
@@ -76,6 +76,12 @@ function pushElem(map: BpfMapCore, value: ValueSource, flags: number): number {
   if (flags !== BPF_ANY) return EINVAL;
   const bytes = value instanceof ValueView ? value._mem.u8 : value;
   const off = value instanceof ValueView ? value._off : 0;
+  if (p.alignedU32Count === 1 && p.mask <= 0x3fffffff) {
+    // A one-word value (the common u32): read it once for all k hashes.
+    const w0 = bytes[off]! | (bytes[off + 1]! << 8) | (bytes[off + 2]! << 16) | (bytes[off + 3]! << 24);
+    for (let i = 0; i < p.nrHashFuncs; i++) setBit(p.bits, jhash2Word1Low30(w0, p.seeds, i) & p.mask);
+    return 0;
+  }
   for (let i = 0; i < p.nrHashFuncs; i++) setBit(p.bits, hash(p, bytes, off, i));
   return 0;
 }
@@ -95,6 +101,16 @@ function peekElem(map: BpfMapCore, value: ValueSource): number {
   const p = map.priv as BloomPriv;
   const bytes = value instanceof ValueView ? value._mem.u8 : value;
   const off = value instanceof ValueView ? value._off : 0;
+  const bits = p.bits;
+  if (p.alignedU32Count === 1 && p.mask <= 0x3fffffff) {
+    // A one-word value (the common u32): read it once for all k hashes; plain loads as below.
+    const w0 = bytes[off]! | (bytes[off + 1]! << 8) | (bytes[off + 2]! << 16) | (bytes[off + 3]! << 24);
+    for (let i = 0; i < p.nrHashFuncs; i++) {
+      const h = jhash2Word1Low30(w0, p.seeds, i) & p.mask;
+      if (!(bits[h >>> 3]! & (1 << (h & 7)))) return ENOENT;
+    }
+    return 0;
+  }
   for (let i = 0; i < p.nrHashFuncs; i++) {
     const h = hash(p, bytes, off, i);
     // A plain load, as the kernel's test_bit: a concurrent push may or may not be seen yet.

@@ -43,7 +43,8 @@ function checkKey(map: BpfMap<ValueView>, helper: string, key: Key): void {
 
 function checkValue(map: BpfMap<ValueView>, helper: string, value: ValueSource): void {
   const vs = map.attr.valueSize;
-  if (value instanceof ValueView ? value._size !== vs : !(value instanceof Uint8Array) || value.length !== vs) {
+  // Bytes first (the common case: one step of the prototype chain, see copyValueIn).
+  if (value instanceof Uint8Array ? value.length !== vs : !(value instanceof ValueView) || value._size !== vs) {
     const got = value instanceof ValueView ? `a view of ${value._size} bytes` : value instanceof Uint8Array ? `${value.length} bytes` : String(value);
     throw new BpfError(map.name, helper, EINVAL, `the value is ${got} but value_size is ${vs} (the verifier would reject this program)`);
   }

@@ -110,12 +110,6 @@ export function jhash2Mix(k: Uint8Array, off: number, words: number, initval: nu
   jhash2Body(k, off, words);
 }
 
-/** jhash2Mix with the initval read from seeds[i] (see jhashMixSeeded). */
-export function jhash2MixSeeded(k: Uint8Array, off: number, words: number, seeds: Int32Array, i: number): void {
-  a = b = c = (JHASH_INITVAL + (words << 2) + seeds[i]!) | 0;
-  jhash2Body(k, off, words);
-}
-
 function jhash2Body(k: Uint8Array, off: number, words: number): void {
   let o = off;
   let n = words;
@@ -163,49 +157,87 @@ export function jhash2Word2Mix(w0: number, w1: number, initval: number): void {
   final();
 }
 
-// The hash maps' forms, with the seed read from seeds[i] inside: a random seed is a u32, and one of
-// 2^30 or more passed as an argument is a heap number made per call (16 bytes a lookup) once the
-// caller is optimised, as a number loaded from an object field has to be boxed again to be passed.
-
-export function jhash2Word1MixSeeded(w0: number, seeds: Int32Array, i: number): void {
-  a = b = c = (JHASH_INITVAL + 4 + seeds[i]!) | 0;
-  a = (a + w0) | 0;
-  final();
-}
-
-export function jhash2Word2MixSeeded(w0: number, w1: number, seeds: Int32Array, i: number): void {
-  a = b = c = (JHASH_INITVAL + 8 + seeds[i]!) | 0;
-  b = (b + w1) | 0;
-  a = (a + w0) | 0;
-  final();
-}
-
-/**
- * jhash2 of one word with the initval seeds[i], its low 30 bits (as jhash2Word1MixSeeded then
- * jhashLow30), computed in locals: the mixing state above lives in module variables, each of
- * whose reads and writes is a load or store of the module's context, and __jhash_final makes 21
- * of them. The result is below 2^30, a small integer, so returning it allocates nothing.
- */
-export function jhash2Word1Low30Seeded(w0: number, seeds: Int32Array, i: number): number {
-  let x = (JHASH_INITVAL + 4 + seeds[i]!) | 0;
-  let y = x;
-  let z = x;
-  x = (x + w0) | 0;
-  // __jhash_final(x, y, z), as final() above.
-  z ^= y; z = (z - ((y << 14) | (y >>> 18))) | 0;
-  x ^= z; x = (x - ((z << 11) | (z >>> 21))) | 0;
-  y ^= x; y = (y - ((x << 25) | (x >>> 7))) | 0;
-  z ^= y; z = (z - ((y << 16) | (y >>> 16))) | 0;
-  x ^= z; x = (x - ((z << 4) | (z >>> 28))) | 0;
-  y ^= x; y = (y - ((x << 14) | (x >>> 18))) | 0;
-  z ^= y; z = (z - ((y << 24) | (y >>> 8))) | 0;
-  return z & JHASH_LOW30;
-}
-
 /** The bits of a hash the maps keep (see hashOf in hashtab.ts). */
 export const JHASH_LOW30 = 0x3fffffff;
 
 /** The low 30 bits of the hash the last jhash, jhash2 or *Mix call computed. */
 export function jhashLow30(): number {
+  return c & JHASH_LOW30;
+}
+
+// The hot paths' forms: the whole hash in locals, the low 30 bits returned (a small integer, so
+// nothing is boxed). The forms above keep their state in module variables, which V8 keeps in a
+// context object: every step of the mix is a load and a store there, which measured 7.5-8.5 ns a
+// one-word hash against 2.4 ns in locals (node 22, AMD EPYC). The mix and final are written out
+// here for the same reason (a shared helper would need the state outside its locals).
+
+/**
+ * jhash2Word1 & JHASH_LOW30 with the initval read from seeds[i]: a map's random seed is a u32, and
+ * one of 2^30 or more passed as an argument would be a heap number made per call once the caller is
+ * optimised; read inside, it never leaves the function.
+ */
+export function jhash2Word1Low30(w0: number, seeds: Int32Array, i: number): number {
+  let a = (JHASH_INITVAL + 4 + seeds[i]!) | 0;
+  let b = a;
+  let c = a;
+  a = (a + w0) | 0;
+  c ^= b; c = (c - rol32(b, 14)) | 0;
+  a ^= c; a = (a - rol32(c, 11)) | 0;
+  b ^= a; b = (b - rol32(a, 25)) | 0;
+  c ^= b; c = (c - rol32(b, 16)) | 0;
+  a ^= c; a = (a - rol32(c, 4)) | 0;
+  b ^= a; b = (b - rol32(a, 14)) | 0;
+  c ^= b; c = (c - rol32(b, 24)) | 0;
+  return c & JHASH_LOW30;
+}
+
+/** jhash2Word2 & JHASH_LOW30 with the initval read from seeds[i]. */
+export function jhash2Word2Low30(w0: number, w1: number, seeds: Int32Array, i: number): number {
+  let a = (JHASH_INITVAL + 8 + seeds[i]!) | 0;
+  let b = a;
+  let c = a;
+  b = (b + w1) | 0;
+  a = (a + w0) | 0;
+  c ^= b; c = (c - rol32(b, 14)) | 0;
+  a ^= c; a = (a - rol32(c, 11)) | 0;
+  b ^= a; b = (b - rol32(a, 25)) | 0;
+  c ^= b; c = (c - rol32(b, 16)) | 0;
+  a ^= c; a = (a - rol32(c, 4)) | 0;
+  b ^= a; b = (b - rol32(a, 14)) | 0;
+  c ^= b; c = (c - rol32(b, 24)) | 0;
+  return c & JHASH_LOW30;
+}
+
+/** jhash2 over `words` words of k at off, & JHASH_LOW30, with the initval read from seeds[i]. */
+export function jhash2Low30(k: Uint8Array, off: number, words: number, seeds: Int32Array, i: number): number {
+  let a = (JHASH_INITVAL + (words << 2) + seeds[i]!) | 0;
+  let b = a;
+  let c = a;
+  let o = off;
+  let n = words;
+  while (n > 3) {
+    a = (a + wordAt(k, o)) | 0;
+    b = (b + wordAt(k, o + 4)) | 0;
+    c = (c + wordAt(k, o + 8)) | 0;
+    a = (a - c) | 0; a ^= rol32(c, 4); c = (c + b) | 0;
+    b = (b - a) | 0; b ^= rol32(a, 6); a = (a + c) | 0;
+    c = (c - b) | 0; c ^= rol32(b, 8); b = (b + a) | 0;
+    a = (a - c) | 0; a ^= rol32(c, 16); c = (c + b) | 0;
+    b = (b - a) | 0; b ^= rol32(a, 19); a = (a + c) | 0;
+    c = (c - b) | 0; c ^= rol32(b, 4); b = (b + a) | 0;
+    n -= 3;
+    o += 12;
+  }
+  if (n === 0) return c & JHASH_LOW30; // nothing left: no final mix, as in the kernel
+  if (n === 3) c = (c + wordAt(k, o + 8)) | 0;
+  if (n >= 2) b = (b + wordAt(k, o + 4)) | 0;
+  a = (a + wordAt(k, o)) | 0;
+  c ^= b; c = (c - rol32(b, 14)) | 0;
+  a ^= c; a = (a - rol32(c, 11)) | 0;
+  b ^= a; b = (b - rol32(a, 25)) | 0;
+  c ^= b; c = (c - rol32(b, 16)) | 0;
+  a ^= c; a = (a - rol32(c, 4)) | 0;
+  b ^= a; b = (b - rol32(a, 14)) | 0;
+  c ^= b; c = (c - rol32(b, 24)) | 0;
   return c & JHASH_LOW30;
 }

@@ -11,7 +11,7 @@
 
 import { EBADF, EINVAL, ENOTSUPP } from './errno.js';
 import { idrFind, idrPublish } from './idr.js';
-import { jhash2Word1Low30Seeded } from './jhash.js';
+import { jhash2Word1Low30 } from './jhash.js';
 import type { BpfMapCore, BpfMapOps, InnerMapMeta, Key, MapAttr } from './bpf.js';
 import { htabMapOps, htabAllocCheck, htabOpen, find, hashOf, valueOff, type HtabPriv } from './hashtab.js';
 import { BPF_F_INNER_MAP, BPF_F_RDONLY, BPF_F_WRONLY, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, isMapInMapType } from './uapi.js';
@@ -110,7 +110,7 @@ export const htabOfMapsMapOps: BpfMapOps = {
   lookupElem(map, key: Key) {
     const p = map.priv as HtabPriv;
     // hashOf()'s hash; a 4-byte number key (a program's usual key) hashed in locals.
-    const hash = typeof key === 'number' && p.keySize === 4 ? jhash2Word1Low30Seeded(key >>> 0, p.seeds, 0) : hashOf(p, key);
+    const hash = typeof key === 'number' && p.keySize === 4 ? jhash2Word1Low30(key >>> 0, p.seeds, 0) : hashOf(p, key);
     const e = find(p, hash, key);
     if (e < 0) return null;
     // The kernel's element holds the inner map's pointer, so its lookup is one load after the

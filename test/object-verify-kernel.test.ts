@@ -149,6 +149,8 @@ finally { await rt.close(); }
 `);
     chmodSync(script, 0o644);
     const r = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, uid: 65534, gid: 65534, encoding: 'utf8', env: { ...process.env, HOME: dir }, timeout: 120_000 });
+    // A node binary the unprivileged user cannot reach (in a root-only folder) fails the spawn itself: say so.
+    expect(r.error?.message, `spawning ${process.execPath} as uid 65534`).toBeUndefined();
     expect(r.stdout.trim()).toBe("KernelUnavailableError: cannot verify object 'testrun' in the kernel: the kernel refused a trivial program with EPERM: " +
       "run as root, or with CAP_BPF and CAP_SYS_ADMIN. Nothing was loaded; load it without verify: 'kernel' to run it here checked.");
   });

@@ -3,7 +3,7 @@
 // does. A record the ring has no room for is dropped (bpf_ringbuf_reserve returns NULL); the ring
 // counts the drops.
 
-import { defineProgram } from '../../cpu/program.js';
+import { defineProgram, type ProbeContext } from '../../cpu/program.js';
 import { bpf_get_current_pid_tgid, tgidOf } from '../../maps/helpers.js';
 import { bpf_ringbuf_reserve, bpf_ringbuf_submit } from '../../maps/ringbuf-helpers.js';
 import { array, struct, u32, u64, u8 } from '../../maps/layout.js';
@@ -39,6 +39,24 @@ const COMM_WORDS = FILES.map((f) => words(f.slice(f.lastIndexOf('/') + 1), TASK_
 const COMM_OFF = Event.fields.comm.offset;
 const FILE_OFF = Event.fields.file.offset;
 
+/** An Event view (a reserved record, or a scratch struct to copy out). */
+export type EventView = InstanceType<typeof Event.View> & { cpu: number; seq: number; pid: number; ppid: number; ts: number; ret: number };
+
+/** One exec's record: this event's CPU, number, time, and the program it ran (the FILES in turn). */
+export function fillEvent(e: EventView, ctx: ProbeContext, pid: number): void {
+  const which = ctx.index % FILES.length;
+  e.cpu = ctx.cpu;
+  e.seq = ctx.index;
+  e.pid = pid;
+  e.ppid = 1;
+  e.ts = ctx.timestamp;
+  e.ret = 0;
+  const comm = COMM_WORDS[which]!;
+  for (let i = 0; i < comm.length; i++) e.setU32(COMM_OFF + 4 * i, comm[i]!);
+  const file = FILE_WORDS[which]!;
+  for (let i = 0; i < file.length; i++) e.setU32(FILE_OFF + 4 * i, file[i]!);
+}
+
 export default defineProgram({
   name: 'execsnoop',
   maps: { events },
@@ -46,18 +64,8 @@ export default defineProgram({
     'tracepoint/syscalls/sys_exit_execve'(ctx) {
       const e = bpf_ringbuf_reserve(events, Event.size, 0, Event);
       if (e === null) return 0;
-      const which = ctx.index % FILES.length;
-      e.cpu = ctx.cpu;
-      e.seq = ctx.index;
       // bcc's execsnoop: pid = bpf_get_current_pid_tgid() >> 32, the process id.
-      e.pid = tgidOf(bpf_get_current_pid_tgid());
-      e.ppid = 1;
-      e.ts = ctx.timestamp;
-      e.ret = 0;
-      const comm = COMM_WORDS[which]!;
-      for (let i = 0; i < comm.length; i++) e.setU32(COMM_OFF + 4 * i, comm[i]!);
-      const file = FILE_WORDS[which]!;
-      for (let i = 0; i < file.length; i++) e.setU32(FILE_OFF + 4 * i, file[i]!);
+      fillEvent(e, ctx, tgidOf(bpf_get_current_pid_tgid()));
       bpf_ringbuf_submit(e, 0);
       return 0;
     },

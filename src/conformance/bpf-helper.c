@@ -381,6 +381,38 @@ static int ld_imm64(struct bpf_insn *p, __u8 dst, __u8 src, __u64 v) {
  * value_size bytes of *r0 into out[0] and return 42. The verifier checks the program as the kernel
  * checks any other, and BPF_PROG_TEST_RUN runs it on this (pinned) CPU.
  */
+/** BPF_PROG_TEST_RUN once over a zeroed 64-byte packet; closes prog_fd. 0 or the errno. */
+static int test_run_once(int prog_fd, __u32 *retval) {
+  unsigned char pkt[64] = { 0 };
+  union bpf_attr a;
+  memset(&a, 0, sizeof(a));
+  a.test.prog_fd = (__u32)prog_fd;
+  a.test.data_in = (__u64)(uintptr_t)pkt;
+  a.test.data_size_in = sizeof(pkt);
+  a.test.repeat = 1;
+  long r = sys_bpf(BPF_PROG_TEST_RUN, &a);
+  int e = errno;
+  *retval = a.test.retval;
+  close(prog_fd);
+  return r < 0 ? e : 0;
+}
+
+/** The value a lookup program copied into its one-element output array (it returns 42 when it did); closes out_fd. */
+static void reply_out(int out_fd, __u32 vs, __u32 retval) {
+  unsigned char *val = calloc(vs, 1);
+  __u32 zero = 0;
+  union bpf_attr a;
+  memset(&a, 0, sizeof(a));
+  a.map_fd = (__u32)out_fd;
+  a.key = (__u64)(uintptr_t)&zero;
+  a.value = (__u64)(uintptr_t)val;
+  long r = sys_bpf(BPF_MAP_LOOKUP_ELEM, &a);
+  close(out_fd);
+  if (r < 0 || retval != 42) { free(val); return reply_fail("the program did not run as written"); }
+  reply_hex(val, vs);
+  free(val);
+}
+
 static void cmd_proglookup(char **arg, int n) {
   if (map_fd < 0) return reply_fail("no map is open");
   if (n != 2) return reply_fail("proglookup takes key, value_size");
@@ -440,29 +472,11 @@ static void cmd_proglookup(char **arg, int n) {
     close(out_fd);
     return reply_err(le);
   }
-  unsigned char data[64] = { 0 };
-  memset(&a, 0, sizeof(a));
-  a.test.prog_fd = (__u32)prog_fd;
-  a.test.data_in = (__u64)(uintptr_t)data;
-  a.test.data_size_in = sizeof(data);
-  a.test.repeat = 1;
-  long r = sys_bpf(BPF_PROG_TEST_RUN, &a);
-  int e = errno;
-  __u32 retval = a.test.retval;
-  close(prog_fd);
-  if (r < 0) { close(out_fd); return reply_err(e); }
+  __u32 retval;
+  int e = test_run_once(prog_fd, &retval);
+  if (e) { close(out_fd); return reply_err(e); }
   if (retval == 1) { close(out_fd); return reply_err(ENOENT); }
-  unsigned char *val = calloc(vs, 1);
-  __u32 zero = 0;
-  memset(&a, 0, sizeof(a));
-  a.map_fd = (__u32)out_fd;
-  a.key = (__u64)(uintptr_t)&zero;
-  a.value = (__u64)(uintptr_t)val;
-  r = sys_bpf(BPF_MAP_LOOKUP_ELEM, &a);
-  close(out_fd);
-  if (r < 0 || retval != 42) { free(val); return reply_fail("the program did not run as written"); }
-  reply_hex(val, vs);
-  free(val);
+  reply_out(out_fd, vs, retval);
 }
 
 // ---- batch commands ------------------------------------------------------------------------------
@@ -888,7 +902,8 @@ static void cmd_proginner(char **arg, int n) {
   int out_fd = (int)sys_bpf(BPF_MAP_CREATE, &a);
   if (out_fd < 0) { free(key); free(ikey); return reply_fail("cannot create the output array"); }
   size_t ks8 = (klen + 7) & ~(size_t)7, iks8 = (iklen + 7) & ~(size_t)7;
-  struct bpf_insn p[400];
+  // Room for both keys' stores, the two lookups and two instructions a value byte.
+  struct bpf_insn *p = calloc(32 + (ks8 + iks8) / 8 * 3 + 2 * (size_t)vs, sizeof(*p));
   int i = 0;
   i += ld_imm64(p + i, BPF_REG_9, BPF_PSEUDO_MAP_VALUE, (__u32)out_fd);
   unsigned char *ks[2] = { key, ikey };
@@ -919,38 +934,20 @@ static void cmd_proginner(char **arg, int n) {
   for (__u32 b = 0; b < vs; b++) {
     p[i++] = insn(BPF_LDX | BPF_MEM | BPF_B, BPF_REG_1, BPF_REG_0, (__s16)b, 0);
     p[i++] = insn(BPF_STX | BPF_MEM | BPF_B, BPF_REG_9, BPF_REG_1, (__s16)b, 0);
-    if (i > 390) break;
   }
   p[i++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 42);
   p[i++] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
   free(key);
   free(ikey);
   int prog_fd = prog_load(BPF_PROG_TYPE_SCHED_CLS, p, i);
+  free(p);
   if (prog_fd < 0) { int le = errno; close(out_fd); return reply_err(le); }
-  unsigned char pkt[64] = { 0 };
-  memset(&a, 0, sizeof(a));
-  a.test.prog_fd = (__u32)prog_fd;
-  a.test.data_in = (__u64)(uintptr_t)pkt;
-  a.test.data_size_in = sizeof(pkt);
-  a.test.repeat = 1;
-  long r = sys_bpf(BPF_PROG_TEST_RUN, &a);
-  int e = errno;
-  __u32 retval = a.test.retval;
-  close(prog_fd);
-  if (r < 0) { close(out_fd); return reply_err(e); }
+  __u32 retval;
+  int e = test_run_once(prog_fd, &retval);
+  if (e) { close(out_fd); return reply_err(e); }
   if (retval == 1) { close(out_fd); return reply_err(ENOENT); }
   if (retval == 2) { close(out_fd); printf("ok inner-miss\n"); return; }
-  unsigned char *val = calloc(vs, 1);
-  __u32 zero = 0;
-  memset(&a, 0, sizeof(a));
-  a.map_fd = (__u32)out_fd;
-  a.key = (__u64)(uintptr_t)&zero;
-  a.value = (__u64)(uintptr_t)val;
-  r = sys_bpf(BPF_MAP_LOOKUP_ELEM, &a);
-  close(out_fd);
-  if (r < 0 || retval != 42) { free(val); return reply_fail("the program did not run as written"); }
-  reply_hex(val, vs);
-  free(val);
+  reply_out(out_fd, vs, retval);
 }
 
 int main(void) {

@@ -221,11 +221,6 @@ export function prepareObject(obj: BpfObject, cpus: number, options: ObjectLoadO
   return { object: obj, memory, maps: byName, task, warnings, progs };
 }
 
-/** The 4 bytes of a u32 key (a slot index). */
-function u32Key(i: number): Uint8Array {
-  return new Uint8Array([i & 0xff, (i >>> 8) & 0xff, (i >>> 16) & 0xff, i >>> 24]);
-}
-
 /**
  * The maps of maps' static initialisers (`.values = { [0] = &inner_a }`), as libbpf fills them
  * after creating the maps: each named map goes into its slot, checked against the template.
@@ -237,7 +232,7 @@ function placeInnerMaps(obj: BpfObject, maps: BpfMap[]): void {
       const j = obj.maps.findIndex((x) => x.name === slot.target);
       const inner = maps[j]!;
       try {
-        maps[i]!.update(u32Key(slot.index), inner);
+        maps[i]!.update(slot.index, inner);
       } catch (e) {
         if (!(e instanceof BpfError)) throw e;
         const t = m.inner;
@@ -302,7 +297,7 @@ function placePrograms(obj: BpfObject, maps: BpfMap[], progs: BpfProg[]): void {
           'load it too (programs option, or drop the \'?\' of its SEC()), or remove it from the .values initialiser');
       }
       try {
-        maps[i]!.update(u32Key(slot.index), prog);
+        maps[i]!.update(slot.index, prog);
       } catch (e) {
         if (!(e instanceof BpfError)) throw e;
         throw new ProgramLoadError(`object '${obj.name}': prog array '${m.name}' slot ${slot.index}: placing program '${slot.target}' failed with ${e.errno}` +

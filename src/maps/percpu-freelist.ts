@@ -108,7 +108,6 @@ export class PcpuFreelist {
     spinLockAcquire(ctrl, w + FL_LOCK);
     this.elems[e * this.elemWords + this.fnextW] = ctrl[w + FL_HEAD]!;
     ctrl[w + FL_HEAD] = e + 1; // plain under the lock, as in pop
-
     spinLockRelease(ctrl, w + FL_LOCK);
   }
 
